@@ -1,0 +1,151 @@
+"""The category catalogue and the baskets, read from YAML data files.
+
+Categories and baskets are data, not code: a département adds a category or a basket
+by editing a YAML file (``--catalogue DIR`` points at its own copy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proximite.errors import InputError
+
+DEFAULT_CATALOGUE_DIR = Path(str(resources.files("proximite") / "data" / "catalogue"))
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str
+    family: str
+    parent: str | None = None
+    gamme: str | None = None
+    bpe_codes: tuple[str, ...] = ()
+    osm_filters: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Basket:
+    code: str
+    label: str
+    categories: tuple[str, ...]
+    source: str = ""
+    to_check: str = ""
+
+
+@dataclass
+class Catalogue:
+    categories: dict[str, Category]
+    baskets: dict[str, Basket]
+    families: dict[str, str] = field(default_factory=dict)
+
+    def category(self, code: str, *, path: str | None = None, line: int | None = None) -> Category:
+        """Return a category or raise a located error listing the known codes."""
+        if code not in self.categories:
+            raise InputError(
+                f"unknown category '{code}'",
+                path=path,
+                line=line,
+                field="category",
+                expected="one of " + ", ".join(sorted(self.categories)),
+            )
+        return self.categories[code]
+
+    def members(self, code: str) -> set[str]:
+        """The category and all its descendants (a bureau de poste is a La Poste point)."""
+        found = {code}
+        changed = True
+        while changed:
+            changed = False
+            for cat in self.categories.values():
+                if cat.parent in found and cat.code not in found:
+                    found.add(cat.code)
+                    changed = True
+        return found
+
+    def ancestors(self, code: str) -> list[str]:
+        """The category followed by its parents, nearest first."""
+        chain = [code]
+        while self.categories[chain[-1]].parent:
+            chain.append(self.categories[chain[-1]].parent)  # type: ignore[arg-type]
+        return chain
+
+    def bpe_index(self) -> dict[str, str]:
+        """Map each BPE TYPEQU code to the most specific category that lists it."""
+        index: dict[str, str] = {}
+        for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
+            for bpe in cat.bpe_codes:
+                index[bpe] = cat.code  # children (deeper) overwrite parents
+        return index
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("file not found", path=path) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError("expected a YAML mapping at the top level", path=path)
+    return data
+
+
+def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+    """Read ``categories.yaml`` and ``baskets.yaml`` and check their cross-references."""
+    directory = Path(directory) if directory else DEFAULT_CATALOGUE_DIR
+    cat_path = directory / "categories.yaml"
+    raw = _load_yaml(cat_path)
+    families = raw.get("families", {}) or {}
+    categories: dict[str, Category] = {}
+    for code, spec in (raw.get("categories") or {}).items():
+        if not isinstance(spec, dict) or "label" not in spec:
+            raise InputError(f"category '{code}' has no label", path=cat_path, field="label")
+        categories[code] = Category(
+            code=code,
+            label=spec["label"],
+            family=spec.get("family", ""),
+            parent=spec.get("parent"),
+            gamme=spec.get("gamme"),
+            bpe_codes=tuple(str(c) for c in spec.get("bpe") or ()),
+            osm_filters=tuple(
+                {str(k): str(v) for k, v in f.items()} for f in spec.get("osm") or ()
+            ),
+        )
+    for cat in categories.values():
+        if cat.parent and cat.parent not in categories:
+            raise InputError(
+                f"category '{cat.code}' has unknown parent '{cat.parent}'",
+                path=cat_path,
+                field="parent",
+            )
+    basket_path = directory / "baskets.yaml"
+    baskets: dict[str, Basket] = {}
+    for code, spec in (_load_yaml(basket_path).get("baskets") or {}).items():
+        members = tuple(spec.get("categories") or ())
+        unknown = [m for m in members if m not in categories]
+        if unknown:
+            raise InputError(
+                f"basket '{code}' names unknown categories {unknown}",
+                path=basket_path,
+                field="categories",
+                expected="codes defined in categories.yaml",
+            )
+        baskets[code] = Basket(
+            code=code,
+            label=spec.get("label", code),
+            categories=members,
+            source=spec.get("source", ""),
+            to_check=spec.get("to_check", "") or "",
+        )
+    return Catalogue(categories=categories, baskets=baskets, families=families)

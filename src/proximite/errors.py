@@ -1,0 +1,91 @@
+"""User-facing errors and row-level rejections.
+
+Bad input must end in one clear line naming the file, line and field and what was
+expected, never in a traceback and never in silent loss. Structural problems (missing
+column, empty or corrupt file) raise :class:`InputError`; row-level problems (one bad
+coordinate among thousands of rows) become :class:`Rejection` records that are kept,
+counted, written out and shown in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ProximiteError(Exception):
+    """An error whose message is meant for the user, shown without a traceback."""
+
+
+class InputError(ProximiteError):
+    """A problem in an input file, located as precisely as possible."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        self.expected = expected
+        self.reason = message
+        super().__init__(format_location(self.path, line, field, message, expected))
+
+
+def format_location(
+    path: str | None,
+    line: int | None,
+    field: str | None,
+    message: str,
+    expected: str | None = None,
+) -> str:
+    """Format ``file:line: field 'x': message (expected ...)``."""
+    where = ""
+    if path is not None:
+        where = path if line is None else f"{path}:{line}"
+        where += ": "
+    if field is not None:
+        where += f"field '{field}': "
+    text = where + message
+    if expected:
+        text += f" (expected {expected})"
+    return text
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input row that was not used, and why."""
+
+    path: str
+    line: int | None
+    field: str | None
+    value: str
+    reason: str
+
+    def message(self) -> str:
+        return format_location(self.path, self.line, self.field, f"{self.reason} [{self.value}]")
+
+
+def require_columns(columns: list[str] | tuple[str, ...], required: list[str], path: str | Path) -> None:
+    """Raise if a table lacks required columns, suggesting near misspellings."""
+    import difflib
+
+    present = list(columns)
+    missing = [name for name in required if name not in present]
+    if not missing:
+        return
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
+        hints.append(f"'{name}'" + (f" (found '{close[0]}': misspelt?)" if close else ""))
+    raise InputError(
+        "missing column(s) " + ", ".join(hints),
+        path=path,
+        line=1,
+        expected="columns " + ", ".join(required),
+    )

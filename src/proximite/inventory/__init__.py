@@ -1,0 +1,1 @@
+"""Service inventory: importers from each source into one schema, validation, dedup."""

@@ -1,0 +1,78 @@
+"""The one service schema every importer produces.
+
+A service is a place (or a modality) where the public gets a service. Every fact keeps its
+``source``, ``source_id`` and ``data_date``; merged duplicates keep all their provenances
+joined with :data:`PROVENANCE_SEP`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from proximite.errors import Rejection
+
+SERVICE_COLUMNS: list[str] = [
+    "service_id",
+    "category",
+    "name",
+    "operator",
+    "lon",
+    "lat",
+    "code_insee",
+    "address",
+    "opening_hours",
+    "opening_hours_raw",
+    "access_modes",
+    "source",
+    "source_id",
+    "data_date",
+]
+
+ACCESS_MODES: tuple[str, ...] = ("on_site", "itinerant", "phone", "video", "online")
+PROVENANCE_SEP = " | "
+MODES_SEP = "|"
+
+
+@dataclass
+class ImportResult:
+    """Services read from one source, plus the rows that were not used and why."""
+
+    services: pd.DataFrame
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: ImportResult) -> ImportResult:
+        return ImportResult(
+            services=concat_services([self.services, other.services]),
+            rejected=self.rejected + other.rejected,
+            warnings=self.warnings + other.warnings,
+        )
+
+
+def empty_services() -> pd.DataFrame:
+    return pd.DataFrame({col: pd.Series(dtype="float64" if col in ("lon", "lat") else "object")
+                         for col in SERVICE_COLUMNS})
+
+
+def normalise_services(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the schema's columns, in order, with proper dtypes."""
+    out = frame.copy()
+    for col in SERVICE_COLUMNS:
+        if col not in out.columns:
+            out[col] = "" if col not in ("lon", "lat") else float("nan")
+    out = out[SERVICE_COLUMNS]
+    out["lon"] = pd.to_numeric(out["lon"], errors="coerce").astype("float64")
+    out["lat"] = pd.to_numeric(out["lat"], errors="coerce").astype("float64")
+    for col in SERVICE_COLUMNS:
+        if col not in ("lon", "lat"):
+            out[col] = out[col].fillna("").astype(str)
+    return out.reset_index(drop=True)
+
+
+def concat_services(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [normalise_services(f) for f in frames if len(f)]
+    if not frames:
+        return empty_services()
+    return pd.concat(frames, ignore_index=True)
