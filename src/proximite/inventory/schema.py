@@ -1,8 +1,9 @@
 """The one service schema every importer produces.
 
 A service is a place (or a modality) where the public gets a service. Every fact keeps its
-``source``, ``source_id`` and ``data_date``; merged duplicates keep all their provenances
-joined with :data:`PROVENANCE_SEP`.
+``source``, ``source_id`` and ``data_date``, plus the file and line it was read from
+(``source_file``, ``source_line``) so any later check can point at the input row; merged
+duplicates keep all their provenances joined with :data:`PROVENANCE_SEP`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ SERVICE_COLUMNS: list[str] = [
     "source",
     "source_id",
     "data_date",
+    "source_file",
+    "source_line",
 ]
 
 ACCESS_MODES: tuple[str, ...] = ("on_site", "itinerant", "phone", "video", "online")
