@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -39,6 +40,8 @@ def diagnostic(
     network: Annotated[Path | None, typer.Option(
         help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
              "table .csv")] = None,
+    network_nodes: Annotated[Path | None, typer.Option(
+        help="Node table (node_id,lon,lat) of an edge-table network")] = None,
     services: Annotated[list[Path] | None, typer.Option(
         help="Service files (repeat): ANCT, La Poste, carburants, CNFS, GTFS, BPE, "
              "Proximité CSV")] = None,
@@ -49,10 +52,10 @@ def diagnostic(
         help="Origins CSV: origin_id,lon,lat,population[,code_insee]")] = None,
     mode: Annotated[str, typer.Option(help="car or walk")] = "car",
     thresholds: Annotated[str, typer.Option(help="Thresholds in minutes")] = "10,20,30",
-    access_speed_kmh: Annotated[float, typer.Option(
-        help="Speed of the off-network legs (km/h)")] = 5.0,
-    max_snap_m: Annotated[float, typer.Option(
-        help="Farthest a point may be from the network (m)")] = 2000.0,
+    access_speed_kmh: Annotated[float | None, typer.Option(
+        help="Speed of the off-network legs (km/h) [default 5, demo 30]")] = None,
+    max_snap_m: Annotated[float | None, typer.Option(
+        help="Farthest a point may be from the network (m) [default 2000, demo 10000]")] = None,
     margin_km: Annotated[float, typer.Option(
         help="Services kept up to this distance outside the territory")] = 20.0,
     edge_speed_kmh: Annotated[float, typer.Option(
@@ -73,7 +76,9 @@ def diagnostic(
         threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
         options = DiagnosticOptions(
             mode=mode,
-            access=AccessParams(access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m),
+            access=None if access_speed_kmh is None and max_snap_m is None else AccessParams(
+                **{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
+                                     ("max_snap_m", max_snap_m)) if v is not None}),
             indicators=IndicatorParams(thresholds_min=threshold_values),
             margin_m=margin_km * 1000.0,
             edge_speed_kmh=edge_speed_kmh,
@@ -91,7 +96,8 @@ def diagnostic(
 
             result = run_diagnostic(
                 communes=communes, departement=departement, services=services or (),
-                network=network, origins=origins, catalogue_dir=catalogue,
+                network=network, network_nodes=network_nodes, origins=origins,
+                catalogue_dir=catalogue,
                 options=options, step=step)
             step("écriture GeoPackage, CSV et rapport")
             written = write_outputs(result, out, report=not no_report)
@@ -119,18 +125,22 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     for threshold in thresholds:
         table.add_column(f"pop. > {threshold:g} min", justify="right")
     territory = result.indicators[result.indicators["level"] == "territory"]
+    without_data = []
     for _, row in territory.iterrows():
         if row["target_kind"] == "category":
             label = result.catalogue.categories[row["category"]].label
         else:
             label = "Panier : " + result.catalogue.baskets[row["category"]].label
-        if row.get("median_min") is None or row.isna().get("d5_min", True):
-            values = ["pas de données"] + [""] * (1 + len(thresholds))
-        else:
-            values = [_format_min(row["median_min"]), _format_min(row["d9_min"])] + [
-                f"{row[f'pop_over_{t:g}']:,.0f}".replace(",", " ") for t in thresholds]
-        table.add_row(label, *values)
+        if pd.isna(row.get("d5_min")) and pd.isna(row.get("population_unreachable")):
+            without_data.append(row["category"])
+            continue
+        table.add_row(label, _format_min(row["median_min"]), _format_min(row["d9_min"]),
+                      *[f"{row[f'pop_over_{t:g}']:,.0f}".replace(",", " ")
+                        for t in thresholds])
     out_console.print(table)
+    if without_data:
+        out_console.print("Pas de données (aucun service dans l'inventaire) : "
+                          + ", ".join(without_data), soft_wrap=True)
 
 
 @app.command("build-demo")

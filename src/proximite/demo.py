@@ -91,7 +91,10 @@ def build_demo_bundle(shared: Path, out: Path | None = None) -> Path:
         "communes": communes_path.name,
         "population_field": "population",
         "services": [f"services_{DEPARTEMENT}.csv"],
-        "network": {"file": network_name, "stand_in": True, "speed_kmh": 60},
+        "network": {"file": network_name, "stand_in": True, "speed_kmh": 60,
+                    # nodes are town halls: the leg to a service is a drive inside the
+                    # commune, not a walk to the nearest road
+                    "access": {"access_speed_kmh": 30.0, "max_snap_m": 10_000.0}},
         "built_from": [*OFFICIAL_FILES, f"territories/{DEPARTEMENT}/communes_48.geojson",
                        f"territories/{DEPARTEMENT}/{network_name}"],
         "provenance": PROVENANCE,

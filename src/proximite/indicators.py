@@ -141,7 +141,8 @@ def compute_indicators(
     commune), used to count communes without the service.
     """
     params = params or IndicatorParams()
-    data = times.merge(origins[["origin_id", "population", "code_insee"]], on="origin_id",
+    data = times.drop(columns=["code_insee", "population"], errors="ignore")
+    data = data.merge(origins[["origin_id", "population", "code_insee"]], on="origin_id",
                        how="left", validate="many_to_one")
     levels: list[tuple[str, str, str]] = [("territory", "", "")]
     if communes is not None and len(communes):

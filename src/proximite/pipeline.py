@@ -6,6 +6,7 @@ the report only call it and read its :class:`DiagnosticResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,7 +48,8 @@ class DiagnosticOptions:
     """Everything the job needs besides the files (all with documented defaults)."""
 
     mode: str = "car"
-    access: AccessParams = field(default_factory=AccessParams)
+    # None: the network's own default (the demo's stand-in sets its own, see bundle.yaml)
+    access: AccessParams | None = None
     indicators: IndicatorParams = field(default_factory=IndicatorParams)
     margin_m: float = 20_000.0
     dedup_distance_m: float = 50.0
@@ -197,6 +199,7 @@ def run_diagnostic(
     departement: str | None = None,
     services: Sequence[str | Path] = (),
     network: str | Path | None = None,
+    network_nodes: str | Path | None = None,
     origins: str | Path | None = None,
     catalogue_dir: str | Path | None = None,
     options: DiagnosticOptions | None = None,
@@ -210,7 +213,7 @@ def run_diagnostic(
     from proximite.inventory.sources import load_services
     from proximite.inventory.validate import validate_locations
 
-    options = options or DiagnosticOptions()
+    options = dataclasses.replace(options) if options else DiagnosticOptions()
     catalogue = load_catalogue(catalogue_dir)
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -271,12 +274,15 @@ def run_diagnostic(
             graph = load_network(
                 network, mode=options.mode,
                 node_coordinates=origin_table.rename(columns={"origin_id": "node_id"}),
-                edge_speed_kmh=options.edge_speed_kmh)
+                nodes_path=network_nodes, edge_speed_kmh=options.edge_speed_kmh)
             speed = options.edge_speed_kmh
         else:
             raise ProximiteError("no network: give --network FILE (OSM PBF, BD TOPO or "
                                  "edge table)")
         warnings.extend(graph.warnings)
+        if options.access is None:
+            bundle_access = demo.manifest["network"].get("access", {}) if demo else {}
+            options.access = AccessParams(**bundle_access)
         network_note = (STAND_IN_NOTE.format(speed=speed) if graph.is_stand_in
                         else f"Réseau : {graph.description}, {graph.n_nodes} nœuds, "
                         f"{graph.n_edges} arcs, mode {graph.mode}.")
@@ -300,6 +306,16 @@ def run_diagnostic(
         catalogue.category(code)
     categories = categories_to_compute(catalogue, service_table, baskets,
                                        options.extra_categories)
+
+    _, service_snap_m = snapper.snap(service_table["lon"], service_table["lat"])
+    far = service_snap_m > options.access.max_snap_m
+    if far.any():
+        names = ", ".join(f"{sid} ({d / 1000:.1f} km)" for sid, d in
+                          zip(service_table.loc[far, "service_id"][:10], service_snap_m[far][:10],
+                              strict=False))
+        warnings.append(
+            f"{int(far.sum())} service(s) farther than {options.access.max_snap_m:.0f} m from "
+            f"the network are not used for travel times: {names}")
 
     with _timed(timings, "temps d'accès", step):
         members = {code: sorted(catalogue.members(code)) for code in categories}

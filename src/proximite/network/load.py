@@ -15,6 +15,7 @@ SUPPORTED = "an OSM extract (.osm.pbf, .osm), an IGN BD TOPO troncon_de_route ta
 
 def load_network(path: str | Path, *, mode: str = "car",
                  node_coordinates: pd.DataFrame | None = None,
+                 nodes_path: str | Path | None = None,
                  edge_speed_kmh: float = 60.0,
                  is_stand_in: bool | None = None) -> RoadGraph:
     """Build a :class:`RoadGraph` from any supported network file."""
@@ -34,5 +35,6 @@ def load_network(path: str | Path, *, mode: str = "car",
         from proximite.network.edges import read_edge_table
 
         return read_edge_table(path, node_coordinates=node_coordinates, mode=mode,
+                               nodes_path=nodes_path,
                                speed_kmh=edge_speed_kmh, is_stand_in=is_stand_in)
     raise InputError("unknown network format", path=path, expected=SUPPORTED)

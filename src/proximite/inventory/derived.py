@@ -1,0 +1,94 @@
+"""The derived convenience files ``territories/<dep>/services_<dep>.csv``.
+
+Columns: service_type, name, lon, lat, insee_com, in_departement, source, data_date, detail.
+Rows carry their own ``source`` and ``data_date`` (several national files were cut into
+one). Original ids are lost except for TER stations (``detail`` holds the StopArea id), so
+other rows get ``<file stem>:<line>`` ids: stable for a given file, but not matchable with
+the national files (import those instead when both are at hand).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from proximite.catalogue import Catalogue
+from proximite.errors import Rejection
+from proximite.inventory._read import (
+    BBox,
+    finish,
+    insee_code,
+    parse_coordinates,
+    read_csv_table,
+)
+from proximite.inventory.schema import ImportResult
+
+DERIVED_REQUIRED = ["service_type", "name", "lon", "lat", "insee_com", "source", "data_date",
+                    "detail"]
+SERVICE_TYPES = {
+    "france_services": "france_services",
+    "bureau_de_poste": "bureau_de_poste",
+    "agence_postale": "agence_postale",
+    "relais_poste": "relais_poste",
+    "la_poste": "la_poste",
+    "station_carburant": "station_carburant",
+    "conseiller_numerique": "mediation_numerique",
+    "mediation_numerique": "mediation_numerique",
+    "gare_ter": "gare",
+    "gare": "gare",
+}
+ITINERANT_DETAILS = {"Itinérante", "Bus_équivalent", "Bus"}
+
+
+def read_derived_services(
+    path: str | Path,
+    catalogue: Catalogue | None = None,
+    bbox: BBox | None = None,
+) -> ImportResult:
+    """Read a derived ``services_<dep>.csv`` file into the service schema."""
+    table = read_csv_table(path, DERIVED_REQUIRED)
+    frame = table.frame
+    lon, lat, ok, rejected = parse_coordinates(
+        frame["lon"], frame["lat"], frame["_line"], path, lon_field="lon", lat_field="lat")
+    service_type = frame["service_type"].str.strip()
+    category = service_type.map(SERVICE_TYPES)
+    if catalogue is not None:
+        category = category.where(category.isin(list(catalogue.categories)))
+    unknown = category.isna() & ok
+    for index in frame.index[unknown]:
+        rejected.append(Rejection(str(path), int(frame.at[index, "_line"]), "service_type",
+                                  service_type[index], "unknown service_type, expected one of "
+                                  + ", ".join(sorted(SERVICE_TYPES))))
+    warnings = []
+    if unknown.any():
+        counts = Counter(service_type[unknown])
+        warnings.append(f"{path}: unknown service_type(s) "
+                        + ", ".join(f"'{k}' ({n})" for k, n in sorted(counts.items())))
+    stem = Path(path).stem
+    detail = frame["detail"].str.strip()
+    is_station = category == "gare"
+    has_stop_id = is_station & (detail != "")
+    service_id = (stem + ":" + frame["_line"].astype(str)).where(~has_stop_id, "ter:" + detail)
+    services = pd.DataFrame({
+        "service_id": service_id,
+        "category": category,
+        "name": frame["name"].str.strip(),
+        "operator": is_station.map({True: "SNCF TER", False: ""}),
+        "lon": lon,
+        "lat": lat,
+        "code_insee": insee_code(frame["insee_com"]),
+        "address": "",
+        "opening_hours": "",
+        "opening_hours_raw": "",
+        "access_modes": detail.isin(ITINERANT_DETAILS).map({True: "itinerant",
+                                                            False: "on_site"}),
+        "source": frame["source"].str.strip(),
+        "source_id": detail.where(has_stop_id, ""),
+        "data_date": frame["data_date"].str.strip(),
+        "source_file": str(path),
+        "source_line": frame["_line"].astype(str),
+    })
+    keep = (ok & ~unknown).to_numpy()
+    return finish(services[keep], bbox, table.rejected + rejected, warnings)

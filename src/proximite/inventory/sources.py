@@ -1,0 +1,150 @@
+"""Read any mix of service files, recognising each file's layout from its columns.
+
+Users drop files in whatever name the producer gave them, so the layout is recognised from
+the header (or the JSON keys, or the zip content), never from the file name alone; a file
+that matches no layout gets an error listing the layouts Proximité reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from proximite.catalogue import Catalogue
+from proximite.errors import InputError
+from proximite.inventory._read import (
+    BBox,
+    clean_header,
+    decode_text,
+    first_line,
+    read_bytes,
+    sniff_separator,
+)
+from proximite.inventory.anct import FS_REQUIRED, read_france_services
+from proximite.inventory.bpe import read_bpe
+from proximite.inventory.cnfs import CNFS_REQUIRED, read_cnfs
+from proximite.inventory.derived import DERIVED_REQUIRED, read_derived_services
+from proximite.inventory.fuel import FUEL_REQUIRED, read_fuel_stations
+from proximite.inventory.gtfs import read_gtfs_stations
+from proximite.inventory.laposte import LAPOSTE_REQUIRED, read_laposte
+from proximite.inventory.partner import PARTNER_REQUIRED, read_partner_services
+from proximite.inventory.schema import ImportResult, empty_services
+
+Reader = Callable[..., ImportResult]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file layout: its name for users, the columns that identify it, its reader."""
+
+    name: str
+    description: str
+    columns: tuple[str, ...]
+    reader: Reader
+
+
+CSV_LAYOUTS: tuple[Layout, ...] = (
+    Layout("france_services", "ANCT liste des France Services (CSV)", tuple(FS_REQUIRED),
+           read_france_services),
+    Layout("laposte", "La Poste points de contact (CSV ';')", tuple(LAPOSTE_REQUIRED),
+           read_laposte),
+    Layout("fuel", "prix-carburants stations-service (CSV)", tuple(FUEL_REQUIRED),
+           read_fuel_stations),
+    Layout("bpe", "INSEE BPE (CSV ';', TYPEQU/DEPCOM/LAMBERT_X/LAMBERT_Y)",
+           ("TYPEQU", "DEPCOM", "LAMBERT_X", "LAMBERT_Y"), read_bpe),
+    Layout("derived", "services_<dep>.csv (service_type, name, lon, lat, ...)",
+           tuple(DERIVED_REQUIRED), read_derived_services),
+    Layout("partner", "Proximité service schema (CSV: category, name, lon, lat, ...)",
+           tuple(PARTNER_REQUIRED), read_partner_services),
+)
+JSON_LAYOUT = Layout("cnfs", "ANCT conseillers numériques structures (JSON array)",
+                     tuple(CNFS_REQUIRED), read_cnfs)
+GTFS_LAYOUT = Layout("gtfs", "GTFS feed (.zip with stops.txt), e.g. SNCF TER",
+                     ("stops.txt",), read_gtfs_stations)
+ALL_LAYOUTS: tuple[Layout, ...] = (*CSV_LAYOUTS, JSON_LAYOUT, GTFS_LAYOUT)
+
+# A header matching at least this share of a layout's columns is read as that layout, so a
+# misspelt column ends in the reader's "missing column (found ...: misspelt?)" message
+# rather than in "unknown layout".
+MATCH_SHARE = 0.6
+
+
+def supported_layouts() -> str:
+    return "; ".join(f"{layout.description} [{', '.join(layout.columns)}]"
+                     for layout in ALL_LAYOUTS)
+
+
+def detect_layout(path: str | Path) -> Layout:
+    """Recognise a file's layout from its content (zip signature, JSON keys, CSV header)."""
+    head = _read_head(path)
+    if head[:4] == b"PK\x03\x04" or Path(path).suffix.lower() == ".zip":
+        return GTFS_LAYOUT
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text[:1] in ("[", "{"):
+        return _detect_json(path, decode_text(read_bytes(path))[0])
+    header_text = first_line(text)
+    header = clean_header(next(csv.reader([header_text],
+                                          delimiter=sniff_separator(header_text))))
+    if "TYPEQU" in header and "DEPCOM" in header:
+        return next(layout for layout in CSV_LAYOUTS if layout.name == "bpe")
+    best: Layout | None = None
+    best_share = 0.0
+    for layout in CSV_LAYOUTS:
+        share = sum(1 for c in layout.columns if c in header) / len(layout.columns)
+        if share > best_share:
+            best, best_share = layout, share
+    if best is None or best_share < MATCH_SHARE:
+        raise InputError(f"unrecognised file layout (columns: {', '.join(header[:12])})",
+                         path=path, line=1, expected="one of: " + supported_layouts())
+    return best
+
+
+def _read_head(path: str | Path, size: int = 65536) -> bytes:
+    """The first bytes of a file: enough for a header without reading a 300 MB BPE twice."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=path)
+    with path.open("rb") as handle:
+        head = handle.read(size)
+    if not head.strip():
+        raise InputError("empty file", path=path, expected="a header line and data rows")
+    return head
+
+
+def _detect_json(path: str | Path, text: str) -> Layout:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
+                         expected="a JSON array of objects") from exc
+    records = data if isinstance(data, list) else next(
+        (v for v in data.values() if isinstance(v, list)), []) if isinstance(data, dict) else []
+    if isinstance(records, list) and not records:
+        raise InputError("empty JSON array", path=path, expected="one object per record")
+    keys = {k for r in records[:50] if isinstance(r, dict) for k in r}
+    if keys and sum(1 for c in CNFS_REQUIRED if c in keys) / len(CNFS_REQUIRED) >= MATCH_SHARE:
+        return JSON_LAYOUT
+    raise InputError("unrecognised JSON layout", path=path,
+                     expected="one of: " + supported_layouts())
+
+
+def load_services(
+    paths: Iterable[str | Path],
+    catalogue: Catalogue,
+    bbox: BBox | None = None,
+) -> ImportResult:
+    """Read every file with the reader of its layout and put the services together.
+
+    Structural problems stop with an :class:`InputError` naming the file; row problems are
+    gathered in ``rejected``; ``warnings`` are prefixed by each file's path.
+    """
+    result = ImportResult(empty_services())
+    for path in paths:
+        layout = detect_layout(path)
+        result = result.extend(layout.reader(path, catalogue, bbox))
+    return result
