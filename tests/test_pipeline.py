@@ -128,3 +128,56 @@ def test_network_with_no_edge_in_territory(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "the network has no edge in the territory" in result.output
     assert "far.csv" in result.output
+
+
+OSM_DIR = Path(__file__).parent / "data" / "osm"
+
+
+def test_cli_on_real_osm_network_matches_networkx(tmp_path: Path) -> None:
+    """The acceptance run: real OSM network, services and origins given as files."""
+    import networkx as nx
+    from scipy.spatial import cKDTree
+
+    from proximite.network.snap import metric_crs_for, project
+
+    out = tmp_path / "hel"
+    result = runner.invoke(app, [
+        "diagnostic", "--network", str(OSM_DIR / "Helsinki.osm.pbf"),
+        "--services", str(OSM_DIR / "helsinki_services.csv"),
+        "--origins", str(OSM_DIR / "helsinki_origins.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "PAS un réseau routier" not in result.output
+    access = pd.read_csv(out / "access_times.csv")
+    services = pd.read_csv(out / "services.csv")
+    pharmacies = access[access.category == "pharmacie"].set_index("origin_id")
+    assert len(pharmacies) == 30 and (pharmacies.status == "ok").all()
+
+    # Independent recomputation: networkx on the same OSM graph, snapping by cKDTree.
+    from proximite.network.osm import build_osm_graph
+
+    graph = build_osm_graph(OSM_DIR / "Helsinki.osm.pbf")
+    crs = metric_crs_for(graph.lon, graph.lat)
+    tree = cKDTree(np.column_stack(project(graph.lon, graph.lat, crs)))
+    speed_m_per_min = 5.0 * 1000 / 60  # default access speed, 5 km/h
+
+    def snap(lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        distance, node = tree.query(np.column_stack(project(lon, lat, crs)))
+        return node, distance
+
+    coo = graph.matrix.tocoo()
+    reverse = nx.DiGraph()
+    reverse.add_weighted_edges_from(zip(coo.col.tolist(), coo.row.tolist(), coo.data.tolist(),
+                                        strict=True))
+    shops = services[services.category == "pharmacie"]
+    s_node, s_dist = snap(shops.lon, shops.lat)
+    for node, distance in zip(s_node, s_dist, strict=True):
+        weight = distance / speed_m_per_min
+        if reverse.has_edge("src", int(node)):
+            weight = min(weight, reverse["src"][int(node)]["weight"])
+        reverse.add_edge("src", int(node), weight=weight)
+    lengths = nx.single_source_dijkstra_path_length(reverse, "src")
+    origins = pd.read_csv(OSM_DIR / "helsinki_origins.csv")
+    o_node, o_dist = snap(origins.lon, origins.lat)
+    for origin_id, node, distance in zip(origins.origin_id, o_node, o_dist, strict=True):
+        expected = distance / speed_m_per_min + lengths[int(node)]
+        assert pharmacies.loc[origin_id, "travel_time_min"] == pytest.approx(expected, abs=1e-6)
