@@ -187,10 +187,8 @@ def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
          "epci_nom": pd.Series(dtype=str), "pct_65plus": pd.Series(dtype=float),
          "origin_lon": pd.Series(dtype=float), "origin_lat": pd.Series(dtype=float)},
         geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    territory = Territory(name=label, communes=communes,
-                          source="emprise des origines (pas de fichier de communes)")
-    territory.geometry = lambda: hull  # type: ignore[method-assign]
-    return territory
+    return Territory(name=label, communes=communes, extent=hull, origin_method="fichier",
+                     source="emprise des origines (pas de fichier de communes)")
 
 
 def run_diagnostic(

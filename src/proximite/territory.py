@@ -38,6 +38,7 @@ class Territory:
     source: str
     origin_method: str = "mairie"
     warnings: list[str] = field(default_factory=list)
+    extent: shapely.Geometry | None = None  # study area when there is no commune polygon
 
     @property
     def population(self) -> float:
@@ -45,6 +46,8 @@ class Territory:
 
     def geometry(self) -> shapely.Geometry:
         """The union of the commune polygons (the territory, for margin checks)."""
+        if self.extent is not None:
+            return self.extent
         return shapely.union_all(self.communes.geometry.to_numpy())
 
     def bbox(self, margin_deg: float = 0.0) -> tuple[float, float, float, float]:
