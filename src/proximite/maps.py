@@ -144,3 +144,35 @@ def choropleth_png(
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
+
+
+def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: str,
+                    colours: dict[str, str], *, legend_title: str = "",
+                    legend_labels: dict[str, str] | None = None, dpi: int = DPI,
+                    note: str = "") -> bytes:
+    """PNG of commune polygons coloured by a class per commune (profile, pole level).
+
+    ``labels`` is indexed by code_insee; ``colours`` maps each class to a colour, in
+    legend order. Communes without a class are white.
+    """
+    shapes = communes_gdf[["code_insee", "geometry"]].copy()
+    shapes["label"] = labels.reindex(shapes["code_insee"].to_numpy()).to_numpy()
+    fig = Figure(figsize=(7.5, 6.0), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
+    face = [colours.get(str(v), NOT_COMPUTED_COLOUR) if pd.notna(v) else NOT_COMPUTED_COLOUR
+            for v in shapes["label"]]
+    shapes.plot(ax=ax, color=face, edgecolor="#555555", linewidth=0.3)
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=11, x=0.02, ha="left", wrap=True)
+    if note:
+        fig.text(0.02, 0.015, note, fontsize=8, color="#8a3f00", ha="left", va="bottom",
+                 wrap=True)
+    names = legend_labels or {}
+    handles = [Patch(facecolor=colour, edgecolor="#555555", label=names.get(key, key))
+               for key, colour in colours.items()]
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
+               title=legend_title, fontsize=9, title_fontsize=9, frameon=False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()

@@ -51,9 +51,31 @@ def services_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
+def analysis_layers(analysis: object) -> dict[str, pd.DataFrame]:
+    """Tables of the diagnosis (profiles, poles, deficits, potential, scenario)."""
+    layers: dict[str, pd.DataFrame] = {
+        "profiles": analysis.profiles,  # type: ignore[attr-defined]
+        "poles": analysis.poles,  # type: ignore[attr-defined]
+        "pole_catchments": analysis.pole_by_origin,  # type: ignore[attr-defined]
+        "deficits": analysis.deficits,  # type: ignore[attr-defined]
+        "epci_deficits": analysis.epci_deficits,  # type: ignore[attr-defined]
+        "potential_accessibility":
+            analysis.potential.reset_index(),  # type: ignore[attr-defined]
+    }
+    scenario = analysis.scenario  # type: ignore[attr-defined]
+    if scenario is not None:
+        layers["scenario_comparison"] = scenario.comparison
+        layers["scenario_thresholds"] = scenario.threshold_changes
+    return layers
+
+
 def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
-                  report: bool = True) -> dict[str, Path]:
-    """Write every output; returns the written paths by name."""
+                  report: bool = True, analysis: object | None = None) -> dict[str, Path]:
+    """Write every output; returns the written paths by name.
+
+    With ``analysis`` (:class:`~proximite.analysis.diagnosis.AnalysisResult`), its tables
+    are added as layers and CSV, and the commune layer gets the profile and pole level.
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -62,14 +84,23 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
     gpkg = out / GPKG_NAME
     if gpkg.exists():
         gpkg.unlink()
+    communes = communes_layer(result)
+    if analysis is not None and len(communes) and len(analysis.profiles):  # type: ignore[attr-defined]
+        communes = communes.merge(
+            analysis.profiles[["code_insee", "profile"]],  # type: ignore[attr-defined]
+            on="code_insee", how="left").merge(
+            analysis.poles[["code_insee", "pole_level"]],  # type: ignore[attr-defined]
+            on="code_insee", how="left")
     layers: dict[str, pd.DataFrame] = {
-        "communes": communes_layer(result),
+        "communes": communes,
         "services": services_layer(result),
         "access_times": access_layer(result),
         "indicators": result.indicators,
         "rejected_services": rejected_table(result),
         "duplicates": result.duplicates,
     }
+    if analysis is not None:
+        layers.update(analysis_layers(analysis))
     written: dict[str, Path] = {"gpkg": gpkg}
     for name, frame in layers.items():
         if name == "communes" and len(frame) == 0:
@@ -77,9 +108,13 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
         if isinstance(frame, gpd.GeoDataFrame):
             pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
         elif len(frame.columns):
-            pyogrio.write_dataframe(frame.astype({c: str for c in frame.columns
-                                                  if frame[c].dtype == object}),
-                                    gpkg, layer=name, driver="GPKG")
+            plain_frame = pd.DataFrame(frame).copy()
+            plain_frame.attrs = {}
+            for column in plain_frame.columns:
+                if plain_frame[column].dtype == object:
+                    plain_frame[column] = plain_frame[column].map(
+                        lambda v: "" if v is None else v if isinstance(v, str) else str(v))
+            pyogrio.write_dataframe(plain_frame, gpkg, layer=name, driver="GPKG")
         csv_path = out / f"{name}.csv"
         plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         plain.to_csv(csv_path, index=False)
@@ -87,5 +122,5 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
     if report:
         from proximite.report import write_report
 
-        written["report"] = write_report(result, out / "report.html")
+        written["report"] = write_report(result, out / "report.html", analysis=analysis)
     return written

@@ -714,9 +714,22 @@ NAV = [("chiffres-cles", "Chiffres clés"), ("synthese", "Synthèse des temps d'
        ("methode", "Méthode"), ("temps-calcul", "Temps de calcul")]
 
 
-def render_report(result: DiagnosticResult, *, today: dt.date | None = None) -> str:
-    """The whole page as a string (the function tests and notebooks can call)."""
+def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
+                  analysis: object | None = None) -> str:
+    """The whole page as a string (the function tests and notebooks can call).
+
+    ``analysis`` (an :class:`~proximite.analysis.diagnosis.AnalysisResult`) adds the
+    diagnosis sections: profiles, poles, deficit zones, potential accessibility, scenario.
+    """
     today = today or dt.date.today()
+    extra: list[str] = []
+    nav_items = list(NAV)
+    if analysis is not None:
+        from proximite.report_analysis import NAV_ANALYSIS, analysis_sections
+
+        note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
+        extra = analysis_sections(result, analysis, note)  # type: ignore[arg-type]
+        nav_items[5:5] = NAV_ANALYSIS
     thresholds = _thresholds(result.indicators)
     baskets = _targets(result, "basket")
     categories = _targets(result, "category")
@@ -729,7 +742,8 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None) -> 
     name = result.territory.name
     title = f"Accès aux services — {name}"
     nav = ('<nav aria-label="Sommaire"><h2 id="sommaire">Sommaire</h2><ol>'
-           + "".join(f'<li><a href="#{anchor}">{esc(label)}</a></li>' for anchor, label in NAV)
+           + "".join(f'<li><a href="#{anchor}">{esc(label)}</a></li>'
+                     for anchor, label in nav_items)
            + "</ol></nav>")
     parts = [
         "<!DOCTYPE html>",
@@ -755,6 +769,7 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None) -> 
         maps_html,
         _epci(result, mapped, thresholds),
         _slowest(result, basket_data),
+        *extra,
         _commune_table(result, mapped),
         _missing(result, categories),
         _warnings(result),
@@ -771,8 +786,9 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None) -> 
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def write_report(result: DiagnosticResult, path: Path) -> Path:
+def write_report(result: DiagnosticResult, path: Path, *,
+                 analysis: object | None = None) -> Path:
     """Write ``report.html`` (self-contained, UTF-8) and return its path."""
     path = Path(path)
-    path.write_text(render_report(result), encoding="utf-8")
+    path.write_text(render_report(result, analysis=analysis), encoding="utf-8")
     return path

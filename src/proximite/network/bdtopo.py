@@ -536,6 +536,8 @@ def build_bdtopo_graph(
     to_wgs84 = Transformer.from_crs(frame.crs, "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(unique_keys[:, 0] / 100.0, unique_keys[:, 1] / 100.0)
     fwd, bwd = forward[usable], backward[usable]
+    # Road class for scenario speed changes: the troncon's nature.
+    road_class = nature.replace("", "(sans nature)").to_numpy(dtype=object)[usable]
     graph = RoadGraph.from_edges(
         np.arange(len(unique_keys), dtype=np.int64),
         np.asarray(lon),
@@ -545,6 +547,7 @@ def build_bdtopo_graph(
         np.concatenate([travel_time_min[fwd], travel_time_min[bwd]]),
         mode=mode,
         description=description or f"BD TOPO {TABLE} ({source}), {mode}",
+        edge_class=np.concatenate([road_class[fwd], road_class[bwd]]),
     )
     graph.warnings[:0] = warnings
     return graph

@@ -21,6 +21,8 @@ TO_NAMES = ("to", "to_id", "to_node", "target", "v", "to_insee")
 MINUTES_NAMES = ("travel_time_min", "minutes", "time_min", "duration_min")
 KM_NAMES = ("km", "length_km", "distance_km")
 METRES_NAMES = ("length_m", "distance_m", "metres")
+CLASS_NAMES = ("class", "road_class")
+DEFAULT_CLASS = "edge_table"  # road class of every edge when the table gives none
 
 
 def _find(columns: list[str], names: tuple[str, ...], prefix: str | None = None) -> str | None:
@@ -71,7 +73,9 @@ def read_edge_table(
     Columns: a from and a to node (``from,to`` or ``from_insee,to_insee``...), then either
     minutes (``travel_time_min``), or a length (``km``, ``km_*``, ``length_m``) with an
     optional ``speed_kmh`` column, else ``speed_kmh`` applies. Without a ``oneway`` column
-    every row is usable both ways unless ``directed``. ``node_coordinates`` (columns
+    every row is usable both ways unless ``directed``. An optional ``class`` or
+    ``road_class`` column gives each edge's road class (else ``edge_table``), for
+    scenario speed changes. ``node_coordinates`` (columns
     ``node_id, lon, lat``) or ``nodes_path`` give node positions.
     """
     path = Path(path)
@@ -131,6 +135,10 @@ def read_edge_table(
     from_index = np.concatenate([u, v[both]])
     to_index = np.concatenate([v, u[both]])
     travel_time_min = np.concatenate([minutes, minutes[both]])
+    class_col = _find(columns, CLASS_NAMES)
+    row_class = (frame[class_col].astype(str).str.strip().replace("", DEFAULT_CLASS)
+                 .to_numpy(dtype=object) if class_col
+                 else np.full(len(frame), DEFAULT_CLASS, dtype=object))
     stand_in = ("proxy" in path.name.lower()) if is_stand_in is None else is_stand_in
     return RoadGraph.from_edges(
         node_ids=node_ids.to_numpy(),
@@ -142,4 +150,5 @@ def read_edge_table(
         mode=mode,
         description=description or f"edge table {path.name}",
         is_stand_in=stand_in,
+        edge_class=np.concatenate([row_class, row_class[both]]),
     )

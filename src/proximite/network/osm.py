@@ -309,9 +309,11 @@ class _EdgeCollector:
         self.to_lat: list[float] = []
         self.forward_kmh: list[float] = []
         self.backward_kmh: list[float] = []  # 0 = not allowed backwards
+        self.highway: list[str] = []  # road class of each segment (scenario speed changes)
         self.missing_location_segments = 0
 
-    def add_way(self, way: osmium.osm.Way, forward_kmh: float, backward_kmh: float) -> None:
+    def add_way(self, way: osmium.osm.Way, forward_kmh: float, backward_kmh: float,
+                highway: str = "") -> None:
         previous: tuple[int, float, float] | None = None
         for node in way.nodes:
             location = node.location
@@ -330,6 +332,7 @@ class _EdgeCollector:
                 self.to_lat.append(current[2])
                 self.forward_kmh.append(forward_kmh)
                 self.backward_kmh.append(backward_kmh)
+                self.highway.append(highway)
             previous = current
 
 
@@ -380,10 +383,10 @@ def build_osm_graph(
                 continue
             forward_kmh, backward_kmh = car_speeds(tags, class_speeds)
             edges.add_way(obj, forward_kmh if directions[0] else 0.0,
-                          backward_kmh if directions[1] else 0.0)
+                          backward_kmh if directions[1] else 0.0, tags["highway"])
         else:
             if walkable(tags, routed):
-                edges.add_way(obj, walk_speed_kmh, walk_speed_kmh)
+                edges.add_way(obj, walk_speed_kmh, walk_speed_kmh, tags["highway"])
     if not edges.from_id:
         found = (f"{n_highway_ways} highway way(s), none usable by {mode}"
                  if n_highway_ways else "no way tagged highway=*")
@@ -408,6 +411,7 @@ def _graph_from_edges(edges: _EdgeCollector, *, mode: str, description: str,
     forward_kmh = np.asarray(edges.forward_kmh)
     backward_kmh = np.asarray(edges.backward_kmh)
     fwd, bwd = forward_kmh > 0, backward_kmh > 0
+    highway = np.asarray(edges.highway, dtype=object)
     graph = RoadGraph.from_edges(
         node_ids, lon, lat,
         np.concatenate([from_index[fwd], to_index[bwd]]),
@@ -415,6 +419,7 @@ def _graph_from_edges(edges: _EdgeCollector, *, mode: str, description: str,
         np.concatenate([length_m[fwd] / 1000.0 / forward_kmh[fwd] * 60.0,
                         length_m[bwd] / 1000.0 / backward_kmh[bwd] * 60.0]),
         mode=mode, description=description, keep_largest_component=keep_largest_component,
+        edge_class=np.concatenate([highway[fwd], highway[bwd]]),
     )
     if edges.missing_location_segments:
         graph.warnings.append(

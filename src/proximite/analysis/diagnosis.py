@@ -1,0 +1,141 @@
+"""The diagnosis layer run after the diagnostic: potential accessibility, profiles A–F,
+service poles and their catchments, deficit zones and one example scenario.
+
+:func:`run_analysis` reads a :class:`~proximite.pipeline.DiagnosticResult` and returns an
+:class:`AnalysisResult`; the outputs and the report read that. Every parameter has a
+documented default in :class:`AnalysisOptions`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from proximite.analysis.bounded import bounded_travel_times
+from proximite.analysis.deficit import deficit_zones, epci_deficit_summary
+from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
+from proximite.analysis.potential import DREES_APL_2012, StepDecay, potential_accessibility
+from proximite.analysis.scenario import ScenarioResult, make_example_closure, run_scenario
+from proximite.analysis.typology import commune_profiles
+from proximite.pipeline import DiagnosticResult
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Parameters of the diagnosis (all user-visible in the report's method section)."""
+
+    potential_cutoffs_min: tuple[float, ...] = (20.0, 30.0)
+    decay: StepDecay = DREES_APL_2012
+    deficit_threshold_min: float = 20.0
+    example_scenario: bool = True
+
+
+@dataclass
+class AnalysisResult:
+    """Tables of the diagnosis, one per question of the scheme."""
+
+    potential: pd.DataFrame  # per commune, columns 2sfca_<category>_<cutoff>min, e2sfca_*
+    profiles: pd.DataFrame
+    equipment: pd.DataFrame
+    poles: pd.DataFrame
+    pole_by_origin: pd.DataFrame
+    pole_summary: pd.DataFrame
+    deficits: pd.DataFrame
+    epci_deficits: pd.DataFrame
+    scenario: ScenarioResult | None
+    options: AnalysisOptions
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _categories_with_data(result: DiagnosticResult) -> list[str]:
+    access = result.access_times
+    cats = access[access["target_kind"] == "category"]
+    no_data = set(cats.loc[cats["status"] == "no_service", "category"])
+    return [c for c in result.categories if c not in no_data]
+
+
+def _potential(result: DiagnosticResult, categories: list[str],
+               options: AnalysisOptions) -> pd.DataFrame:
+    """2SFCA at each cutoff and E2SFCA, supply = one per site, per 1,000 inhabitants."""
+    horizon = max([*options.potential_cutoffs_min, options.decay.horizon_min])
+    costs = bounded_travel_times(result.graph, result.origins, result.services, horizon,
+                                 result.options.access)
+    demand = result.origins.set_index("origin_id")["population"]
+    frames = []
+    for code in categories:
+        members = result.catalogue.members(code)
+        sites = result.services.loc[result.services["category"].isin(members), "service_id"]
+        supply = pd.Series(1.0, index=pd.Index(sites.astype(str)))
+        costs_for = costs[costs["service_id"].astype(str).isin(supply.index)].rename(
+            columns={"service_id": "destination_id"})
+        costs_for = costs_for.assign(destination_id=costs_for["destination_id"].astype(str))
+        frame = potential_accessibility(costs_for, demand, {code: supply},
+                                        options.potential_cutoffs_min, options.decay)
+        frames.append(frame * 1000.0)  # sites per 1,000 inhabitants
+    if not frames:
+        return pd.DataFrame(index=demand.index)
+    out = pd.concat(frames, axis=1)
+    out.index.name = "origin_id"
+    return out
+
+
+def run_analysis(result: DiagnosticResult,
+                 options: AnalysisOptions | None = None) -> AnalysisResult:
+    """Run every diagnosis step on a diagnostic result."""
+    options = options or AnalysisOptions()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    communes = result.territory.communes
+
+    def timed(name: str, start: float) -> None:
+        timings[name] = time.perf_counter() - start
+
+    categories = _categories_with_data(result)
+    start = time.perf_counter()
+    potential = _potential(result, categories, options)
+    timed("accessibilité potentielle", start)
+
+    if len(communes):
+        start = time.perf_counter()
+        profiles = commune_profiles(result.access_times, categories, labels=result.catalogue)
+        timed("profils A–F", start)
+
+        start = time.perf_counter()
+        equipment = equipment_counts(result.services, result.catalogue, communes=communes)
+        poles = service_poles(equipment)
+        warnings.extend(sorted({w for w in poles["warning"].dropna() if w}))
+        catchments = pole_catchments(result.graph, result.origins, poles,
+                                     result.options.access, communes=communes)
+        warnings.extend(catchments.warnings)
+        by_origin, pole_summary = catchments.by_origin, catchments.by_pole
+        timed("pôles de services", start)
+
+        start = time.perf_counter()
+        proximity = by_origin[by_origin["level"] == "proximite"]
+        pole_times = (proximity.set_index("code_insee")["travel_time_min"]
+                      if len(proximity) else None)
+        deficits = deficit_zones(result.access_times, communes,
+                                 [*categories, *result.baskets],
+                                 options.deficit_threshold_min, pole_times=pole_times)
+        epci = epci_deficit_summary(deficits, communes)
+        timed("zones déficitaires", start)
+    else:
+        # Origins from a file without communes: commune typology, poles and deficit zones
+        # have no unit to describe; potential accessibility and scenarios still apply.
+        warnings.append("pas de communes : profils, pôles et zones déficitaires non calculés")
+        profiles = equipment = poles = by_origin = pole_summary = pd.DataFrame()
+        deficits = epci = pd.DataFrame()
+
+    scenario = None
+    if options.example_scenario and "bureau_de_poste" in set(result.services["category"]):
+        start = time.perf_counter()
+        scenario = run_scenario(result, make_example_closure(result))
+        timed("scénario exemple", start)
+    return AnalysisResult(
+        potential=potential, profiles=profiles, equipment=equipment, poles=poles,
+        pole_by_origin=by_origin, pole_summary=pole_summary, deficits=deficits,
+        epci_deficits=epci, scenario=scenario, options=options, warnings=warnings,
+        timings_s=timings)

@@ -1,0 +1,464 @@
+"""Potential accessibility: supply set against the demand that competes for it.
+
+Nearest-service times say how far the closest GP is, not whether that GP can take the
+patients around it. Floating-catchment measures answer the second question from a long
+cost table (``origin_id, destination_id`` or ``service_id``, ``travel_time_min``), such as
+the one :func:`proximite.analysis.bounded.bounded_travel_times` produces:
+
+* 2SFCA (Luo & Wang 2003): ``R_j = S_j / Σ_k P_k [t_kj <= d]``,
+  ``A_i = Σ_j R_j [t_ij <= d]``.
+* E2SFCA, in the form of the DREES APL (Barlet et al. 2012): the indicator ``[t <= d]``
+  is replaced by a stepwise decay ``f(t)`` in both steps.
+* gravity: Hansen potential ``Σ_j S_j f(t_ij)``, or its competition-adjusted form (the
+  gravity 2SFCA) when a demand is given, with a power or exponential ``f``.
+* cumulative opportunities: ``Σ_j S_j [t_ij <= d]``.
+
+Conventions (the same as PySAL ``access``, which the tests use as an oracle): a cutoff
+and a band's upper bound are *inclusive* (``t <= d``); cost rows with a missing or infinite
+time are unreachable and ignored; destinations of the cost table absent from a supply
+Series are not of that kind and are ignored. A destination whose weighted demand in reach
+is zero has an undefined ratio ``R_j``: it contributes 0 and its id is listed in the
+result's ``attrs["destinations_without_demand"]``. Results are indexed by every origin
+(the demand's index, or the cost table's origins when no demand is given), 0 where
+nothing is in reach.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from proximite.errors import ProximiteError
+
+DESTINATION_COLUMNS = ("destination_id", "service_id")
+LIST_LIMIT = 10
+
+WeightFunction = Callable[[np.ndarray], np.ndarray]
+
+
+# --------------------------------------------------------------------------- decay
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """Stepwise distance decay: ``(upper_min, weight)`` bands, 0 beyond the last one.
+
+    A time ``t`` takes the weight of the first band with ``t <= upper_min`` (as PySAL's
+    ``step_fn``). Bands may also be written ``(lower_min, upper_min, weight)``, the first
+    starting at 0 and each at the previous one's end. They are checked up front (sorted,
+    not overlapping, weights in [0, 1] and not increasing) because a mis-typed band
+    silently changes every indicator.
+    """
+
+    bands: tuple[tuple[float, float], ...]
+
+    def __init__(self, bands: Iterable[Sequence[float]]) -> None:
+        parsed: list[tuple[float, float]] = []
+        previous_upper = 0.0
+        for band in bands:
+            if len(band) == 3:
+                # (lower, upper, weight): the lower bound must close the previous band.
+                lower = float(band[0])
+                if lower < previous_upper:
+                    raise ProximiteError(f"overlapping bands: a band starts at {lower:g} min, "
+                                         f"before the previous one ends ({previous_upper:g})")
+                if lower > previous_upper:
+                    raise ProximiteError(f"gap between decay bands from {previous_upper:g} "
+                                         f"to {lower:g} min")
+                band = band[1:]
+            if len(band) != 2:
+                raise ProximiteError(
+                    f"decay band {tuple(band)!r} must be (upper bound in min, weight)")
+            upper, weight = float(band[0]), float(band[1])
+            if not (math.isfinite(upper) and upper > 0):
+                raise ProximiteError(f"decay band upper bound must be > 0 min, got {upper:g}")
+            if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
+                raise ProximiteError(f"decay band weight must be in [0, 1], got {weight:g}")
+            parsed.append((upper, weight))
+            previous_upper = upper
+        if not parsed:
+            raise ProximiteError("decay needs at least one band")
+        uppers = [upper for upper, _ in parsed]
+        for previous, current in pairwise(uppers):
+            if current == previous:
+                raise ProximiteError(
+                    f"overlapping bands: two decay bands end at {current:g} min")
+        if any(current < previous for previous, current in pairwise(uppers)):
+            raise ProximiteError("decay bands must be sorted by upper bound "
+                                 f"(got {', '.join(f'{u:g}' for u in uppers)} min)")
+        weights = [weight for _, weight in parsed]
+        if any(current > previous for previous, current in pairwise(weights)):
+            raise ProximiteError("decay weights must not increase with travel time "
+                                 f"(got {', '.join(f'{w:g}' for w in weights)})")
+        object.__setattr__(self, "bands", tuple(parsed))
+
+    @property
+    def horizon_min(self) -> float:
+        """The last band's upper bound: beyond it the weight is 0."""
+        return self.bands[-1][0]
+
+    def __call__(self, minutes: np.ndarray) -> np.ndarray:
+        minutes = np.asarray(minutes, dtype=float)
+        uppers = np.array([upper for upper, _ in self.bands])
+        weights = np.append([weight for _, weight in self.bands], 0.0)
+        # side="left": t == upper falls in that band (inclusive upper bound).
+        band = np.searchsorted(uppers, minutes, side="left")
+        band = np.where(np.isnan(minutes), len(uppers), band)
+        return weights[band]
+
+
+#: DREES APL 2012 bands: weight 1 up to 5 min, 0.3 up to 10, 0.1 up to 15, 0 beyond.
+#: The published bands are approximate (later APL versions use a 20 min horizon): treat
+#: them as parameters, not as a standard.
+DREES_APL_2012 = StepDecay([(5, 1.0), (10, 0.3), (15, 0.1)])
+
+
+def power_decay(beta: float, min_time_min: float = 1.0) -> WeightFunction:
+    """``max(t, t_min) ** -beta``: the floor avoids an infinite weight at 0 min."""
+    if not (math.isfinite(beta) and beta > 0):
+        raise ProximiteError(f"power decay exponent must be > 0, got {beta:g}")
+    if not (math.isfinite(min_time_min) and min_time_min > 0):
+        raise ProximiteError(f"power decay minimum time must be > 0 min, got {min_time_min:g}")
+    return lambda minutes: np.power(np.maximum(minutes, min_time_min), -beta)
+
+
+def exponential_decay(beta: float) -> WeightFunction:
+    """``exp(-beta t)``, with ``beta`` in 1/min."""
+    if not (math.isfinite(beta) and beta > 0):
+        raise ProximiteError(f"exponential decay rate must be > 0 per min, got {beta:g}")
+    return lambda minutes: np.exp(-beta * np.asarray(minutes, dtype=float))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_cutoff(cutoff_min: float) -> float:
+    cutoff = float(cutoff_min)
+    if not cutoff > 0:  # also rejects NaN
+        raise ProximiteError("cutoff must be > 0 min")
+    return cutoff
+
+
+def _listed(ids: Iterable[object]) -> str:
+    ids = list(ids)
+    shown = ", ".join(str(i) for i in ids[:LIST_LIMIT])
+    return shown + (f" ... ({len(ids)} in all)" if len(ids) > LIST_LIMIT else "")
+
+
+def _check_supply(supply: pd.Series) -> pd.Series:
+    """Supply must be > 0: a zero-supply destination is not a destination at all."""
+    if supply.index.has_duplicates:
+        raise ProximiteError("supply has duplicate destination ids: "
+                             + _listed(supply.index[supply.index.duplicated()].unique()))
+    values = pd.to_numeric(supply, errors="coerce").astype(float)
+    bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() > 0))
+    if bad.any():
+        raise ProximiteError("supply must be > 0; zero, negative or missing for destination(s) "
+                             + _listed(supply.index[bad]))
+    return values
+
+
+def _check_demand(demand: pd.Series) -> pd.Series:
+    if demand.index.has_duplicates:
+        raise ProximiteError("demand has duplicate origin ids: "
+                             + _listed(demand.index[demand.index.duplicated()].unique()))
+    values = pd.to_numeric(demand, errors="coerce").astype(float)
+    bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() >= 0))
+    if bad.any():
+        raise ProximiteError("demand must be >= 0; negative or missing for origin(s) "
+                             + _listed(demand.index[bad]))
+    return values
+
+
+@dataclass
+class CostTable:
+    """A cost table checked once and encoded as integer codes, reused across measures."""
+
+    origin_code: np.ndarray
+    destination_id: np.ndarray  # per row
+    minutes: np.ndarray
+    origins: pd.Index
+
+    @classmethod
+    def from_frame(cls, costs: pd.DataFrame, origins: pd.Index | None = None) -> CostTable:
+        """Check the columns and times; ``origins`` (demand's index) must cover the table."""
+        destination_column = next((c for c in DESTINATION_COLUMNS if c in costs.columns), None)
+        missing = [c for c in ("origin_id", "travel_time_min") if c not in costs.columns]
+        if destination_column is None:
+            missing.append(" or ".join(DESTINATION_COLUMNS))
+        if missing:
+            raise ProximiteError("cost table lacks column(s) " + ", ".join(missing))
+        minutes = pd.to_numeric(costs["travel_time_min"], errors="coerce").to_numpy(float)
+        if np.any(minutes < 0):
+            raise ProximiteError("cost table has negative travel times")
+        if costs.duplicated(["origin_id", destination_column]).any():
+            raise ProximiteError("cost table has duplicate origin/destination pairs")
+        reachable = np.isfinite(minutes)
+        origin_ids = costs["origin_id"].to_numpy()[reachable]
+        if origins is None:
+            origins = pd.Index(pd.unique(origin_ids), name="origin_id")
+        origin_code = origins.get_indexer(origin_ids)
+        if np.any(origin_code < 0):
+            raise ProximiteError("no demand given for origin(s) of the cost table: "
+                                 + _listed(pd.unique(origin_ids[origin_code < 0])))
+        return cls(
+            origin_code=origin_code,
+            destination_id=costs[destination_column].to_numpy()[reachable],
+            minutes=minutes[reachable],
+            origins=origins.rename("origin_id"),
+        )
+
+    def for_supply(self, supply: pd.Series) -> _SupplyRows:
+        """The rows whose destination offers this supply."""
+        destinations = supply.index
+        code = destinations.get_indexer(self.destination_id)
+        keep = code >= 0
+        return _SupplyRows(
+            origin_code=self.origin_code[keep],
+            destination_code=code[keep],
+            minutes=self.minutes[keep],
+            supply=supply.to_numpy(float),
+            destinations=destinations,
+        )
+
+
+@dataclass
+class _SupplyRows:
+    origin_code: np.ndarray
+    destination_code: np.ndarray
+    minutes: np.ndarray
+    supply: np.ndarray
+    destinations: pd.Index
+
+
+def _step_weights(minutes: np.ndarray, cutoff_min: float) -> np.ndarray:
+    return (minutes <= cutoff_min).astype(float)
+
+
+def _floating_catchment(
+    table: CostTable, rows: _SupplyRows, demand: np.ndarray, weights: np.ndarray
+) -> pd.Series:
+    """Both steps of a floating catchment with per-row weights ``f(t)``."""
+    n_destinations = len(rows.destinations)
+    demand_in_reach = np.bincount(rows.destination_code, weights=weights * demand[
+        rows.origin_code], minlength=n_destinations)
+    in_reach = np.bincount(rows.destination_code, weights=(weights > 0).astype(float),
+                           minlength=n_destinations) > 0
+    served = demand_in_reach > 0
+    ratio = np.divide(rows.supply, demand_in_reach, out=np.zeros(n_destinations),
+                      where=served)
+    access = np.bincount(rows.origin_code, weights=weights * ratio[rows.destination_code],
+                         minlength=len(table.origins))
+    result = pd.Series(access, index=table.origins, name="accessibility")
+    result.attrs["destinations_without_demand"] = list(rows.destinations[~served])
+    result.attrs["destinations_out_of_reach"] = list(rows.destinations[~in_reach])
+    return result
+
+
+def _as_table(costs: pd.DataFrame | CostTable, origins: pd.Index | None) -> CostTable:
+    if isinstance(costs, CostTable):
+        if origins is not None and not costs.origins.equals(origins):
+            raise ProximiteError("cost table was prepared for other origins than the demand's")
+        return costs
+    return CostTable.from_frame(costs, origins)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def supply_demand_ratios(
+    costs: pd.DataFrame | CostTable,
+    demand: pd.Series,
+    supply: pd.Series,
+    weight: WeightFunction,
+) -> pd.Series:
+    """First step alone, ``R_j = S_j / Σ_k P_k f(t_kj)`` (NaN where undefined).
+
+    Useful to map where supply is under pressure, independently of the origins.
+    """
+    demand = _check_demand(demand)
+    supply = _check_supply(supply)
+    table = _as_table(costs, demand.index)
+    rows = table.for_supply(supply)
+    weights = weight(rows.minutes)
+    demand_in_reach = np.bincount(rows.destination_code,
+                                  weights=weights * demand.to_numpy()[rows.origin_code],
+                                  minlength=len(rows.destinations))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand_in_reach > 0, rows.supply / demand_in_reach, np.nan)
+    return pd.Series(ratio, index=supply.index, name="supply_demand_ratio")
+
+
+def two_step_fca(
+    costs: pd.DataFrame | CostTable,
+    demand: pd.Series,
+    supply: pd.Series,
+    cutoff_min: float,
+) -> pd.Series:
+    """Classic 2SFCA: supply per head within the cutoff, summed over what is in reach."""
+    cutoff = _check_cutoff(cutoff_min)
+    demand = _check_demand(demand)
+    supply = _check_supply(supply)
+    table = _as_table(costs, demand.index)
+    rows = table.for_supply(supply)
+    return _floating_catchment(table, rows, demand.to_numpy(),
+                               _step_weights(rows.minutes, cutoff))
+
+
+def enhanced_two_step_fca(
+    costs: pd.DataFrame | CostTable,
+    demand: pd.Series,
+    supply: pd.Series,
+    decay: StepDecay = DREES_APL_2012,
+) -> pd.Series:
+    """E2SFCA in the DREES APL form: the decay weighs both the demand and the access."""
+    demand = _check_demand(demand)
+    supply = _check_supply(supply)
+    table = _as_table(costs, demand.index)
+    rows = table.for_supply(supply)
+    return _floating_catchment(table, rows, demand.to_numpy(), decay(rows.minutes))
+
+
+def gravity(
+    costs: pd.DataFrame | CostTable,
+    supply: pd.Series,
+    beta: float,
+    *,
+    kind: str = "power",
+    demand: pd.Series | None = None,
+    cutoff_min: float | None = None,
+    min_time_min: float = 1.0,
+) -> pd.Series:
+    """Gravity potential with a power (``max(t, t_min)^-beta``) or exponential decay.
+
+    Without ``demand``: Hansen's potential ``Σ_j S_j f(t_ij)``. With it: the
+    competition-adjusted gravity 2SFCA, ``Σ_j f(t_ij) S_j / Σ_k P_k f(t_kj)``, which is
+    what makes the value comparable to a ratio per head. ``cutoff_min`` optionally
+    truncates the decay (weights 0 beyond it).
+    """
+    if kind == "power":
+        weight = power_decay(beta, min_time_min)
+    elif kind == "exponential":
+        weight = exponential_decay(beta)
+    else:
+        raise ProximiteError(f"unknown gravity decay '{kind}' (expected power or exponential)")
+    cutoff = _check_cutoff(cutoff_min) if cutoff_min is not None else math.inf
+    supply = _check_supply(supply)
+    if demand is not None:
+        demand = _check_demand(demand)
+    table = _as_table(costs, demand.index if demand is not None else None)
+    rows = table.for_supply(supply)
+    weights = np.where(rows.minutes <= cutoff, weight(rows.minutes), 0.0)
+    if demand is not None:
+        return _floating_catchment(table, rows, demand.to_numpy(), weights)
+    potential = np.bincount(rows.origin_code, weights=weights * rows.supply[
+        rows.destination_code], minlength=len(table.origins))
+    return pd.Series(potential, index=table.origins, name="accessibility")
+
+
+def cumulative_opportunities(
+    costs: pd.DataFrame | CostTable,
+    supply: pd.Series | None,
+    cutoff_min: float,
+    *,
+    origins: pd.Index | None = None,
+) -> pd.Series:
+    """Supply reachable within the cutoff (a count of destinations if ``supply`` is None).
+
+    ``origins`` lists every origin to report (0 where nothing is in reach); by default,
+    those of the cost table.
+    """
+    cutoff = _check_cutoff(cutoff_min)
+    table = _as_table(costs, origins)
+    if supply is None:
+        supply = pd.Series(1.0, index=pd.Index(pd.unique(table.destination_id)))
+    supply = _check_supply(supply)
+    rows = table.for_supply(supply)
+    weights = _step_weights(rows.minutes, cutoff)
+    total = np.bincount(rows.origin_code, weights=weights * rows.supply[rows.destination_code],
+                        minlength=len(table.origins))
+    return pd.Series(total, index=table.origins, name="opportunities")
+
+
+def _cutoff_label(cutoff_min: float) -> str:
+    return f"{cutoff_min:g}".replace(".", "_")
+
+
+def potential_accessibility(
+    costs: pd.DataFrame,
+    demand: pd.Series,
+    supplies: Mapping[str, pd.Series],
+    cutoffs: Sequence[float],
+    decay: StepDecay | None = None,
+) -> pd.DataFrame:
+    """Several supplies and cutoffs from one pass over the cost table.
+
+    Columns ``2sfca_<supply>_<cutoff>min`` (a decimal cutoff such as 7.5 is written
+    ``7_5``) and, when ``decay`` is given, ``e2sfca_<supply>``; one row per origin of
+    the demand. ``attrs["destinations_without_demand"]`` maps each column to its
+    destinations with an undefined ratio.
+    """
+    checked_cutoffs = [_check_cutoff(c) for c in cutoffs]
+    if not checked_cutoffs and decay is None:
+        raise ProximiteError("potential accessibility needs at least one cutoff or a decay")
+    demand = _check_demand(demand)
+    table = CostTable.from_frame(costs, demand.index)
+    demand_values = demand.to_numpy()
+    columns: dict[str, pd.Series] = {}
+    without_demand: dict[str, list[object]] = {}
+    for name, supply in supplies.items():
+        rows = table.for_supply(_check_supply(supply))
+        results = {f"2sfca_{name}_{_cutoff_label(c)}min":
+                   _floating_catchment(table, rows, demand_values,
+                                       _step_weights(rows.minutes, c))
+                   for c in checked_cutoffs}
+        if decay is not None:
+            results[f"e2sfca_{name}"] = _floating_catchment(table, rows, demand_values,
+                                                            decay(rows.minutes))
+        for column, series in results.items():
+            columns[column] = series
+            without_demand[column] = series.attrs["destinations_without_demand"]
+    frame = pd.DataFrame(columns, index=table.origins)
+    frame.attrs["destinations_without_demand"] = without_demand
+    return frame
+
+
+# --------------------------------------------------------------------------- demand
+
+
+def standardised_demand(
+    population: pd.Series,
+    pct_65plus: pd.Series,
+    weights: tuple[float, float],
+    *,
+    keep_total: bool = True,
+) -> pd.Series:
+    """Population weighted by age-specific use of the service, in two groups.
+
+    ``weights = (under_65, aged_65_plus)`` are relative consumptions (e.g. GP visits per
+    head; the DREES uses finer age-sex groups from the health insurance's data, which
+    this two-group version only approximates). ``pct_65plus`` is a percentage (0-100).
+    With ``keep_total`` the result is rescaled to the total population, so that ratios
+    stay "per inhabitant" and only the spatial distribution of need changes.
+    """
+    under, older = (float(w) for w in weights)
+    if not (math.isfinite(under) and math.isfinite(older) and under >= 0 and older >= 0
+            and under + older > 0):
+        raise ProximiteError("age weights must be >= 0 and not both 0")
+    population = _check_demand(population)
+    share = pd.to_numeric(pct_65plus, errors="coerce").astype(float).reindex(population.index)
+    bad = ~((share >= 0) & (share <= 100)).to_numpy()
+    if bad.any():
+        raise ProximiteError("share of people aged 65+ must be a percentage in [0, 100]; "
+                             "invalid or missing for " + _listed(population.index[bad]))
+    share = share / 100.0
+    standardised = population * ((1.0 - share) * under + share * older)
+    total = standardised.sum()
+    if keep_total and total > 0:
+        standardised = standardised * (population.sum() / total)
+    return standardised.rename("standardised_demand")

@@ -1,0 +1,415 @@
+"""What-if scenarios on a finished diagnostic: close or open services, change road speeds.
+
+A scenario is answered from a :class:`~proximite.pipeline.DiagnosticResult` without
+re-running the job: the graph, the origins and a :class:`~proximite.network.snap.Snapper`
+are reused, and only what can change is recomputed. Closing or opening services changes
+only the categories those services count for (the service's category and its parents,
+e.g. a bureau de poste counts for ``bureau_de_poste`` and ``la_poste``) and the baskets
+holding them; a road speed change touches every category and basket.
+
+Conventions of the comparison: a time that is not ``ok`` (unreachable, no service left,
+incomplete basket) counts as infinite, i.e. beyond every threshold, as in the indicators.
+``delta_min`` is ``after - before`` where both are ``ok`` and missing otherwise (the
+statuses then say what changed). In ``threshold_changes``, ``net`` is
+``population_now_beyond - population_no_longer_beyond``: positive when the scenario
+leaves more people beyond the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from proximite.access import STATUS_NO_SERVICE, STATUS_OK, nearest_service_times
+from proximite.errors import InputError, ProximiteError, require_columns
+from proximite.indicators import basket_times, compute_indicators
+from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
+from proximite.network.graph import RoadGraph
+from proximite.network.snap import Snapper
+
+if TYPE_CHECKING:
+    from proximite.pipeline import DiagnosticResult
+
+NO_SERVICE_LEFT = "no service left within the territory and its margin"
+SCENARIO_SOURCE = "scénario"
+
+COMPARISON_COLUMNS = [
+    "origin_id", "code_insee", "category", "target_kind", "population",
+    "before_min", "after_min", "delta_min", "status_before", "status_after",
+    "nearest_before", "nearest_after", "status_detail_after",
+]
+THRESHOLD_COLUMNS = [
+    "category", "target_kind", "threshold", "population_now_beyond",
+    "population_no_longer_beyond", "net",
+]
+
+OpenedService = tuple[str, float, float, str]
+
+
+@dataclass
+class Scenario:
+    """Changes to apply to a diagnostic.
+
+    ``close_categories`` closes every service of the category and of its children
+    (closing ``la_poste`` closes every post office, relay and agency).
+    ``open_services`` is a table in the service schema (at least ``category, lon, lat``)
+    or a list of ``(category, lon, lat, name)``. ``speed_factor_by_class`` divides the
+    travel time of every edge of a road class (0.5 = half the speed).
+    """
+
+    close_service_ids: Sequence[str] = ()
+    close_categories: Sequence[str] = ()
+    close_communes: Sequence[str] = ()
+    open_services: pd.DataFrame | Sequence[OpenedService] | None = None
+    speed_factor_by_class: Mapping[str, float] = field(default_factory=dict)
+    name: str = ""
+
+    def is_empty(self) -> bool:
+        opened = self.open_services
+        return not (self.close_service_ids or self.close_categories or self.close_communes
+                    or self.speed_factor_by_class
+                    or (opened is not None and len(opened) > 0))
+
+
+@dataclass
+class ScenarioResult:
+    """Before/after figures of a scenario, for the recomputed categories and baskets only."""
+
+    scenario: Scenario
+    comparison: pd.DataFrame
+    threshold_changes: pd.DataFrame
+    indicators_before: pd.DataFrame
+    indicators_after: pd.DataFrame
+    affected_population: float
+    recomputed: list[str]
+    closed_service_ids: list[str]
+    opened_services: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def affected_by_category(self) -> pd.DataFrame:
+        """Population whose time or status changes, per category/basket."""
+        changed = _changed_mask(self.comparison)
+        frame = self.comparison.assign(changed=changed)
+        longer = changed & ~(frame["delta_min"] < 0)
+        shorter = changed & (frame["delta_min"] < 0)
+        out = frame.assign(
+            population_affected=np.where(changed, frame["population"], 0.0),
+            population_worse=np.where(longer, frame["population"], 0.0),
+            population_better=np.where(shorter, frame["population"], 0.0),
+        ).groupby(["category", "target_kind"], sort=False)[
+            ["population_affected", "population_worse", "population_better"]].sum()
+        return out.reset_index()
+
+
+# Snappers are reused across scenarios on the same graph (the KD-tree is the costly part).
+_SNAPPERS: dict[int, tuple[weakref.ref[RoadGraph], Snapper]] = {}
+
+
+def _snapper_for(graph: RoadGraph) -> Snapper:
+    cached = _SNAPPERS.get(id(graph))
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    snapper = Snapper(graph)
+    _SNAPPERS[id(graph)] = (weakref.ref(graph), snapper)
+    return snapper
+
+
+def make_example_closure(result: DiagnosticResult) -> Scenario:
+    """Close the post office that is the nearest one for the largest population.
+
+    The report's example: the closure that a comité de pilotage would ask about first.
+    """
+    rows = result.access_times[(result.access_times["category"] == "bureau_de_poste")
+                               & (result.access_times["target_kind"] == "category")
+                               & (result.access_times["nearest_service_id"] != "")]
+    if rows.empty:
+        raise ProximiteError("no bureau de poste reached in this diagnostic: no example "
+                             "closure scenario")
+    population = result.origins.set_index("origin_id")["population"]
+    served = rows.assign(population=population.reindex(rows["origin_id"]).to_numpy())
+    by_service = served.groupby("nearest_service_id")["population"].sum()
+    service_id = str(by_service.sort_values(ascending=False, kind="stable").index[0])
+    name = result.services.loc[result.services["service_id"] == service_id, "name"]
+    label = str(name.iloc[0]) if len(name) and name.iloc[0] else service_id
+    return Scenario(close_service_ids=[service_id],
+                    name=f"Fermeture du bureau de poste {label} "
+                    f"(le plus proche pour {by_service.max():,.0f} habitants)".replace(",", " "))
+
+
+def read_open_services(path: str | Path) -> pd.DataFrame:
+    """Services to open from a CSV: ``category, lon, lat`` (+ ``name`` or any schema column)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file", path=path, expected="category,lon,lat[,name]")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    require_columns(list(frame.columns), ["category", "lon", "lat"], path)
+    for col in ("lon", "lat"):
+        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
+                             line=row + 2, field=col, expected="WGS84 degrees")
+        frame[col] = values
+    frame["source_file"] = str(path)
+    frame["source_line"] = [str(i + 2) for i in range(len(frame))]
+    return frame
+
+
+def _opened_table(scenario: Scenario, result: DiagnosticResult) -> pd.DataFrame:
+    """The services to open, in the service schema, with fresh unique ids."""
+    opened = scenario.open_services
+    if opened is None or len(opened) == 0:
+        return normalise_services(pd.DataFrame(columns=SERVICE_COLUMNS))
+    if isinstance(opened, pd.DataFrame):
+        frame = opened.copy()
+        require_columns(list(frame.columns), ["category", "lon", "lat"], "services to open")
+    else:
+        frame = pd.DataFrame([tuple(row) for row in opened],
+                             columns=["category", "lon", "lat", "name"][:len(opened[0])])
+    frame = normalise_services(frame)
+    bad = frame["lon"].isna() | frame["lat"].isna() | (frame["lon"].abs() > 180) \
+        | (frame["lat"].abs() > 90)
+    if bad.any():
+        raise ProximiteError("services to open: invalid coordinates on row(s) "
+                             + ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())))
+    _check_categories(frame["category"].unique(), result)
+    existing = set(result.services["service_id"].astype(str))
+    ids = []
+    for i, sid in enumerate(frame["service_id"]):
+        candidate = sid or f"scenario:{i + 1}"
+        if candidate in existing or candidate in ids:
+            candidate = f"scenario:{i + 1}:{candidate}"
+        ids.append(candidate)
+    frame["service_id"] = ids
+    frame["source"] = frame["source"].replace("", SCENARIO_SOURCE)
+    return frame
+
+
+def _check_categories(codes: Sequence[str] | np.ndarray, result: DiagnosticResult) -> None:
+    unknown = sorted({str(c) for c in codes} - set(result.catalogue.categories))
+    if unknown:
+        raise ProximiteError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                             f"{', '.join(unknown)} (known categories: "
+                             f"{', '.join(result.catalogue.categories)})")
+
+
+def _closed_mask(scenario: Scenario, result: DiagnosticResult,
+                 warnings: list[str]) -> np.ndarray:
+    services = result.services
+    ids = services["service_id"].astype(str)
+    closed = np.zeros(len(services), dtype=bool)
+    wanted_ids = [str(s) for s in scenario.close_service_ids]
+    unknown = sorted(set(wanted_ids) - set(ids))
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" (+{len(unknown) - 10})" if len(unknown) > 10 else "")
+        raise ProximiteError(f"unknown service id(s) {shown}: not in the diagnostic's "
+                             "services (see services.csv)")
+    closed |= ids.isin(wanted_ids).to_numpy()
+    _check_categories(scenario.close_categories, result)
+    for code in scenario.close_categories:
+        in_cat = services["category"].isin(result.catalogue.members(code)).to_numpy()
+        if not in_cat.any():
+            warnings.append(f"no service of category {code} in the inventory: nothing to close")
+        closed |= in_cat
+    if scenario.close_communes:
+        codes = services["code_insee"].astype(str)
+        known = set(codes) | set(result.origins.get("code_insee", pd.Series(dtype=str)))
+        communes = getattr(result.territory, "communes", None)
+        if communes is not None and len(communes):
+            known |= set(communes["code_insee"].astype(str))
+        unknown = sorted({str(c) for c in scenario.close_communes} - known)
+        if unknown:
+            raise ProximiteError(f"unknown commune(s) {', '.join(unknown)}: not in the "
+                                 "territory nor in the services' code_insee")
+        for code in scenario.close_communes:
+            here = (codes == str(code)).to_numpy()
+            if not here.any():
+                warnings.append(f"no service located in commune {code}: nothing to close")
+            closed |= here
+    return closed
+
+
+def _effective(times: pd.Series, status: pd.Series) -> np.ndarray:
+    return np.where(status.to_numpy() == STATUS_OK, times.to_numpy(dtype=float), np.inf)
+
+
+def _changed_mask(comparison: pd.DataFrame) -> np.ndarray:
+    status_changed = comparison["status_before"] != comparison["status_after"]
+    delta = comparison["delta_min"].abs() > 1e-9
+    return (status_changed | delta).to_numpy()
+
+
+def run_scenario(result: DiagnosticResult, scenario: Scenario, *,
+                 snapper: Snapper | None = None) -> ScenarioResult:
+    """Apply ``scenario`` to ``result`` and compare, recomputing only what changes."""
+    import time
+
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    catalogue = result.catalogue
+    params = result.options.access
+    closed = _closed_mask(scenario, result, warnings)
+    opened = _opened_table(scenario, result)
+    speed_changed = bool(scenario.speed_factor_by_class)
+    graph = (result.graph.with_speed_factors(dict(scenario.speed_factor_by_class))
+             if speed_changed else result.graph)
+    snapper = snapper or _snapper_for(result.graph)  # same nodes whatever the speeds
+    timings["validation"] = time.perf_counter() - start
+
+    before_all = result.access_times
+    computed = list(dict.fromkeys(
+        before_all.loc[before_all["target_kind"] == "category", "category"]))
+    changed_cats = {str(c) for c in result.services.loc[closed, "category"]} \
+        | {str(c) for c in opened["category"]}
+    if speed_changed:
+        categories = list(computed)
+    else:
+        touched = {a for code in changed_cats for a in catalogue.ancestors(code)}
+        categories = [c for c in computed if c in touched] \
+            + sorted(touched - set(computed), key=list(catalogue.categories).index)
+    baskets = [b for b in result.baskets
+               if speed_changed or set(catalogue.baskets[b].categories) & set(categories)]
+    if scenario.is_empty():
+        warnings.append("empty scenario: nothing closed, opened or slowed down")
+
+    services_after = pd.concat([result.services.loc[~closed], opened], ignore_index=True) \
+        if len(opened) else result.services.loc[~closed].reset_index(drop=True)
+    members = {code: sorted(catalogue.members(code)) for code in categories}
+    step = time.perf_counter()
+    after = nearest_service_times(graph, result.origins, services_after, members, params,
+                                  snapper=snapper)
+    after["target_kind"] = "category"
+    timings["temps d'accès"] = time.perf_counter() - step
+    before = before_all[before_all["category"].isin(categories)
+                        & (before_all["target_kind"] == "category")]
+    new_cats = [c for c in categories if c not in computed]
+    if new_cats:  # a category never computed (opened with no service before)
+        extra = nearest_service_times(result.graph, result.origins, result.services,
+                                      {c: members[c] for c in new_cats}, params,
+                                      snapper=snapper)
+        extra["target_kind"] = "category"
+        before = pd.concat([before, extra], ignore_index=True)
+
+    # Categories with services before and none left after: say so plainly.
+    for code in categories:
+        had = result.services["category"].isin(members[code]).any()
+        left = services_after["category"].isin(members[code]).any()
+        if had and not left:
+            rows = (after["category"] == code) & (after["status"] == STATUS_NO_SERVICE)
+            after.loc[rows, "status_detail"] = NO_SERVICE_LEFT
+            label = catalogue.categories[code].label
+            warnings.append(f"{label} ({code}) : {NO_SERVICE_LEFT} after the closures")
+
+    if baskets:
+        step = time.perf_counter()
+        needed = {m for b in baskets for m in catalogue.baskets[b].categories}
+        cat_after = pd.concat(
+            [before_all[(before_all["target_kind"] == "category")
+                        & before_all["category"].isin(needed - set(categories))],
+             after[after["category"].isin(needed)]], ignore_index=True)
+        basket_after = basket_times(cat_after, catalogue, baskets)
+        basket_after["target_kind"] = "basket"
+        after = pd.concat([after, basket_after], ignore_index=True)
+        before = pd.concat([before, before_all[(before_all["target_kind"] == "basket")
+                                               & before_all["category"].isin(baskets)]],
+                           ignore_index=True)
+        timings["paniers"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    comparison = _compare(before, after, result.origins)
+    thresholds = result.options.indicators.thresholds_min
+    threshold_changes = _threshold_changes(comparison, thresholds)
+    indicators_before, indicators_after = _territory_indicators(result, before, after)
+    timings["comparaison"] = time.perf_counter() - step
+    affected = float(comparison.loc[_changed_mask(comparison)]
+                     .drop_duplicates("origin_id")["population"].sum()) \
+        if len(comparison) else 0.0
+    far = _far_opened(opened, snapper, params)
+    if far:
+        warnings.append("opened service(s) too far from the network, not used: "
+                        + ", ".join(far))
+    timings["total"] = time.perf_counter() - start
+    return ScenarioResult(
+        scenario=scenario, comparison=comparison, threshold_changes=threshold_changes,
+        indicators_before=indicators_before, indicators_after=indicators_after,
+        affected_population=affected, recomputed=categories + baskets,
+        closed_service_ids=result.services.loc[closed, "service_id"].astype(str).tolist(),
+        opened_services=opened, warnings=warnings, timings_s=timings)
+
+
+def _far_opened(opened: pd.DataFrame, snapper: Snapper, params: object) -> list[str]:
+    if not len(opened):
+        return []
+    _, distance = snapper.snap(opened["lon"], opened["lat"])
+    limit = getattr(params, "max_snap_m", math.inf)
+    return [f"{sid} ({d / 1000:.1f} km)" for sid, d in zip(opened["service_id"], distance,
+                                                            strict=True) if d > limit]
+
+
+def _compare(before: pd.DataFrame, after: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
+    keys = ["origin_id", "category", "target_kind"]
+    left = before[[*keys, "travel_time_min", "status", "nearest_service_id"]].rename(
+        columns={"travel_time_min": "before_min", "status": "status_before",
+                 "nearest_service_id": "nearest_before"})
+    right = after[[*keys, "travel_time_min", "status", "status_detail",
+                          "nearest_service_id"]].rename(
+        columns={"travel_time_min": "after_min", "status": "status_after",
+                 "status_detail": "status_detail_after", "nearest_service_id": "nearest_after"})
+    table = left.merge(right, on=keys, how="outer", validate="one_to_one")
+    table = table.merge(origins[["origin_id", "code_insee", "population"]], on="origin_id",
+                        how="left")
+    both_ok = (table["status_before"] == STATUS_OK) & (table["status_after"] == STATUS_OK)
+    table["delta_min"] = np.where(both_ok, table["after_min"] - table["before_min"], np.nan)
+    for col in ("nearest_before", "nearest_after", "status_detail_after"):
+        table[col] = table[col].fillna("").astype(str)
+    return table[COMPARISON_COLUMNS]
+
+
+def _threshold_changes(comparison: pd.DataFrame,
+                       thresholds: Sequence[float]) -> pd.DataFrame:
+    rows = []
+    for (code, kind), group in comparison.groupby(["category", "target_kind"], sort=False):
+        t_before = _effective(group["before_min"], group["status_before"])
+        t_after = _effective(group["after_min"], group["status_after"])
+        population = group["population"].to_numpy(dtype=float)
+        for threshold in thresholds:
+            now = float(population[(t_before <= threshold) & (t_after > threshold)].sum())
+            gone = float(population[(t_before > threshold) & (t_after <= threshold)].sum())
+            rows.append({"category": code, "target_kind": kind, "threshold": float(threshold),
+                         "population_now_beyond": now, "population_no_longer_beyond": gone,
+                         "net": now - gone})
+    return pd.DataFrame(rows, columns=THRESHOLD_COLUMNS)
+
+
+def _territory_indicators(result: DiagnosticResult, before: pd.DataFrame,
+                          after: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Territory-level indicators of the recomputed rows, before and after."""
+    params = result.options.indicators
+    if before.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    table_before = compute_indicators(before, result.origins, None, params)
+    table_after = compute_indicators(after, result.origins, None, params)
+    return table_before.reset_index(drop=True), table_after.reset_index(drop=True)
+
+
+__all__ = [
+    "NO_SERVICE_LEFT",
+    "Scenario",
+    "ScenarioResult",
+    "make_example_closure",
+    "read_open_services",
+    "run_scenario",
+]

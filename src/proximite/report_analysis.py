@@ -1,0 +1,270 @@
+"""Report sections of the diagnosis: profiles A–F, service poles, deficit zones,
+potential accessibility and the example scenario (read from an AnalysisResult)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+
+from proximite.analysis.diagnosis import AnalysisResult
+from proximite.analysis.typology import PROFILE_LABELS, PROFILES
+from proximite.indicators import weighted_quantile
+from proximite.maps import categorical_png, simplified
+from proximite.pipeline import DiagnosticResult
+from proximite.report import (
+    Column,
+    Markup,
+    bullet_list,
+    details,
+    esc,
+    fmt_minutes,
+    fmt_number,
+    fmt_percent,
+    para,
+    section,
+    table,
+)
+
+NAV_ANALYSIS = [("profils", "Profils d'accès A–F"), ("poles", "Pôles de services"),
+                ("deficits", "Zones déficitaires"),
+                ("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)"),
+                ("scenario", "Scénario exemple")]
+
+PROFILE_COLOURS = {"A": "#b2182b", "B": "#ef8a62", "C": "#fddbc7", "D": "#d1e5f0",
+                   "E": "#67a9cf", "F": "#2166ac"}
+POLE_COLOURS = {"superieure": "#253494", "intermediaire": "#2c7fb8",
+                "proximite": "#a1dab4", "aucun": "#ffffff"}
+POLE_NAMES = {"superieure": "pôle supérieur", "intermediaire": "pôle intermédiaire",
+              "proximite": "pôle de proximité", "aucun": "pas un pôle"}
+MAX_DEFICIT_ROWS = 30
+
+
+def _label(result: DiagnosticResult, code: str) -> str:
+    if code in result.catalogue.categories:
+        return result.catalogue.categories[code].label
+    if code in result.catalogue.baskets:
+        return "Panier : " + result.catalogue.baskets[code].label
+    return code
+
+
+def _figure(png: bytes, title: str, alt: str, table_anchor: str) -> Markup:
+    data = base64.b64encode(png).decode("ascii")
+    return Markup(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{esc(alt)}\">"
+                  f"<figcaption>{esc(title)} (<a href=\"#{table_anchor}\">tableau des "
+                  "valeurs</a>).</figcaption></figure>")
+
+
+def _names(result: DiagnosticResult) -> pd.Series:
+    communes = result.territory.communes
+    return communes.set_index("code_insee")["nom"] if len(communes) else pd.Series(dtype=str)
+
+
+def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+    profiles = analysis.profiles
+    attrs = profiles.attrs
+    counts = attrs.get("counts", {})
+    used = [_label(result, c) for c in attrs.get("categories_used", [])]
+    population = result.territory.communes.set_index("code_insee")["population"]
+    rows = []
+    for profile in PROFILES:
+        members = profiles[profiles["profile"] == profile]
+        n = counts.get("very_long" if profile == "A" else "long" if profile == "B"
+                       else "short", 0)
+        rows.append([profile, PROFILE_LABELS[profile].format(n=n), len(members),
+                     fmt_number(population.reindex(members["code_insee"]).sum())])
+    body = [
+        para("Règles paramétrées (observatoire de l'Allier) appliquées aux catégories "
+             "disponibles : " + ", ".join(used) + ". Un temps est « très long » au-delà du "
+             "9e décile des communes, « long » au-delà du 3e quartile, « supérieur à la "
+             "moyenne » au-delà de la médiane, « court » en deçà du 1er quartile ; les "
+             "seuils de nombre de services (6 et 4 sur 17) sont ramenés à la taille du "
+             f"panier : {counts.get('very_long', '?')} et {counts.get('long', '?')} sur "
+             f"{len(used)}."),
+        table("Profils d'accès des communes",
+              [Column("profil"), Column("définition"), Column("communes", True),
+               Column("population", True)], rows),
+    ]
+    if not attrs.get("sub_basket_used"):
+        body.append(para("Le panier santé-éducation-alimentation n'a pas de données dans "
+                         "l'inventaire : les profils C et D ne peuvent pas être distingués "
+                         "(les communes au-dessus de la moyenne sont classées C)."))
+    if len(result.territory.communes):
+        png = categorical_png(simplified(result.territory.communes),
+                              profiles.set_index("code_insee")["profile"],
+                              "Profils d'accès des communes (A à F)", PROFILE_COLOURS,
+                              legend_title="Profil", note=note)
+        alt = ("Carte des profils d'accès A à F des communes : " + " ; ".join(
+            f"{r[0]} : {r[2]} communes" for r in rows) + ".")
+        body.append(_figure(png, "Profils d'accès A à F", alt, "table-profils"))
+    names = _names(result)
+    detail_rows = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
+                    row.explanation] for row in profiles.itertuples()]
+    body.append(details("Profil et explication de chaque commune", table(
+        "Profil d'accès par commune", [Column("code INSEE"), Column("commune"),
+                                       Column("profil"), Column("explication")],
+        detail_rows, table_id="table-profils")))
+    return section("profils", "Profils d'accès A–F", *body)
+
+
+def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+    poles = analysis.poles
+    body = []
+    warnings = sorted({w for w in poles["warning"].dropna() if w})
+    if warnings:
+        body.append(Markup('<div class="notice" role="note"><p><strong>Pôles indicatifs'
+                           "</strong> : " + esc(" ".join(warnings)) + "</p></div>"))
+    counts = poles["pole_level"].value_counts()
+    body.append(para("Pôles de services : nombre de types d'équipements de chaque gamme "
+                     "INSEE (tables de passage BPE 2021) présents dans la commune, comparé "
+                     "aux seuils du Cerema (paramètres). " + ", ".join(
+                         f"{POLE_NAMES[level]} : {int(counts.get(level, 0))}"
+                         for level in POLE_COLOURS)))
+    if len(result.territory.communes):
+        png = categorical_png(simplified(result.territory.communes),
+                              poles.set_index("code_insee")["pole_level"],
+                              "Pôles de services", POLE_COLOURS,
+                              legend_title="Niveau", legend_labels=POLE_NAMES, note=note)
+        alt = ("Carte des pôles de services : " + ", ".join(
+            f"{POLE_NAMES[level]} : {int(counts.get(level, 0))} communes"
+            for level in POLE_COLOURS) + ".")
+        body.append(_figure(png, "Pôles de services", alt, "table-poles"))
+    summary = analysis.pole_summary
+    proximity = summary[summary["level"] == "proximite"].sort_values(
+        "population_served", ascending=False)
+    body.append(table(
+        "Population desservie en premier par chaque pôle (pôle de proximité ou plus le "
+        "plus proche)",
+        [Column("pôle"), Column("niveau"), Column("population desservie", True),
+         Column("communes desservies", True)],
+        [[r.pole_name, POLE_NAMES.get(r.pole_level, r.pole_level),
+          fmt_number(r.population_served), r.communes_served]
+         for r in proximity.itertuples()], table_id="table-poles"))
+    return section("poles", "Pôles de services", *body)
+
+
+def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+    deficits = analysis.deficits
+    threshold = analysis.options.deficit_threshold_min
+    body = [para(
+        f"Communes dont le temps d'accès dépasse {fmt_number(threshold)} minutes, classées "
+        "par un score de vulnérabilité : moyenne des rangs (0 à 1) du temps d'accès, de la "
+        "part des 65 ans et plus, du temps jusqu'au pôle de proximité le plus proche et de "
+        "la population (poids paramétrables). Rang 1 = commune la plus vulnérable.")]
+    skipped = deficits.attrs.get("targets_skipped", {})
+    if skipped:
+        body.append(para("Non évalués faute de données : " + ", ".join(
+            _label(result, t) for t in skipped) + "."))
+    by_target = deficits.groupby("target", sort=False).agg(
+        communes=("code_insee", "size"), population=("population", "sum"))
+    body.append(table(
+        f"Communes au-delà de {fmt_number(threshold)} minutes, par service ou panier",
+        [Column("service ou panier"), Column("communes", True), Column("population", True)],
+        [[_label(result, t), int(r.communes), fmt_number(r.population)]
+         for t, r in by_target.iterrows()]))
+    top = deficits.sort_values(["vulnerability_score"], ascending=False).head(MAX_DEFICIT_ROWS)
+    body.append(table(
+        f"Les {MAX_DEFICIT_ROWS} situations les plus vulnérables (toutes catégories)",
+        [Column("commune"), Column("service ou panier"), Column("EPCI"),
+         Column("population", True), Column("65 ans et plus", True),
+         Column("temps d'accès", True), Column("temps au pôle", True),
+         Column("score", True), Column("rang", True)],
+        [[r.nom, _label(result, r.target), r.epci_nom, fmt_number(r.population),
+          fmt_percent(r.pct_65plus), fmt_minutes(r.travel_time_min),
+          fmt_minutes(r.pole_time_min), fmt_number(r.vulnerability_score, 2), int(r.rank)]
+         for r in top.itertuples()], table_id="table-deficits"))
+    epci = analysis.epci_deficits
+    epci = epci[epci["n_communes_deficit"] > 0]
+    body.append(table(
+        "Synthèse par EPCI (EPCI ayant au moins une commune en déficit)",
+        [Column("EPCI"), Column("service ou panier"), Column("communes en déficit", True),
+         Column("population en déficit", True), Column("part de la population", True),
+         Column("65 ans et plus en déficit (estim.)", True)],
+        [[r.epci_nom, _label(result, r.target),
+          f"{int(r.n_communes_deficit)} / {int(r.n_communes)}",
+          fmt_number(r.population_deficit), fmt_percent(r.share_population_deficit),
+          fmt_number(r.population_65plus_deficit)] for r in epci.itertuples()]))
+    return section("deficits", "Zones déficitaires", *body)
+
+
+def _potential(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+    potential = analysis.potential
+    population = result.origins.set_index("origin_id")["population"].reindex(potential.index)
+    bands = ", ".join(f"{fmt_number(w, 1)} jusqu'à {fmt_number(u)} min"
+                      for u, w in getattr(analysis.options.decay, "bands", []))
+    body = [para(
+        "Accessibilité potentielle localisée (2SFCA) : nombre de sites accessibles pour "
+        "1 000 habitants, en tenant compte de la population qui se partage chaque site "
+        "dans le même rayon de temps. E2SFCA : même calcul avec une décroissance par "
+        f"paliers (forme DREES APL, paramètres : {bands}). Offre = 1 par site (pas d'ETP "
+        "dans les données ouvertes de la démo).")]
+    rows = []
+    for column in potential.columns:
+        values = potential[column].to_numpy(dtype=float)
+        weights = population.to_numpy(dtype=float)
+        rows.append([column, fmt_number(weighted_quantile(values, weights, 0.1), 2),
+                     fmt_number(weighted_quantile(values, weights, 0.5), 2),
+                     fmt_number(weighted_quantile(values, weights, 0.9), 2),
+                     fmt_number(float(population[values == 0].sum()))])
+    body.append(table(
+        "Accessibilité potentielle (sites pour 1 000 habitants), répartition pondérée par "
+        "la population", [Column("mesure"), Column("D1", True), Column("médiane", True),
+                          Column("D9", True), Column("population sans site accessible", True)],
+        rows))
+    return section("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)",
+                   *body)
+
+
+def _scenario(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+    scenario = analysis.scenario
+    if scenario is None:
+        return section("scenario", "Scénario exemple",
+                       para("Pas de scénario exemple : aucun bureau de poste dans "
+                            "l'inventaire."))
+    affected = scenario.affected_by_category
+    affected = affected[affected["population_affected"] > 0]
+    changes = scenario.threshold_changes
+    changes = changes[(changes["population_now_beyond"] > 0)
+                      | (changes["population_no_longer_beyond"] > 0)]
+    before = scenario.indicators_before.set_index("category")
+    after = scenario.indicators_after.set_index("category")
+    body = [
+        para(f"{scenario.scenario.name}. Seuls les services et paniers concernés sont "
+             "recalculés : " + ", ".join(_label(result, c) for c in scenario.recomputed)
+             + f". Population dont le temps change : "
+               f"{fmt_number(scenario.affected_population)} habitants."),
+        table("Population touchée par la fermeture",
+              [Column("service ou panier"), Column("population touchée", True),
+               Column("temps allongé", True), Column("médiane avant", True),
+               Column("médiane après", True)],
+              [[_label(result, r.category), fmt_number(r.population_affected),
+                fmt_number(r.population_worse),
+                fmt_minutes(before["median_min"].get(r.category, np.nan)),
+                fmt_minutes(after["median_min"].get(r.category, np.nan))]
+               for r in affected.itertuples()]),
+        table("Population qui passe au-delà d'un seuil",
+              [Column("service ou panier"), Column("seuil", True),
+               Column("nouvellement au-delà", True), Column("plus au-delà", True)],
+              [[_label(result, r.category), f"{fmt_number(r.threshold)} min",
+                fmt_number(r.population_now_beyond), fmt_number(r.population_no_longer_beyond)]
+               for r in changes.itertuples()]),
+    ]
+    if scenario.warnings:
+        body.append(bullet_list(scenario.warnings))
+    return section("scenario", "Scénario exemple", *body)
+
+
+def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
+                      map_note: str) -> list[Markup]:
+    """The report sections of the diagnosis, in reading order."""
+    if analysis.profiles.empty:
+        unavailable = para("Non calculé : le territoire n'a pas de communes (origines lues "
+                           "dans un fichier).")
+        return [section("profils", "Profils d'accès A–F", unavailable),
+                section("poles", "Pôles de services", unavailable),
+                section("deficits", "Zones déficitaires", unavailable),
+                _potential(result, analysis), _scenario(result, analysis)]
+    return [_profiles(result, analysis, map_note), _poles(result, analysis, map_note),
+            _deficits(result, analysis), _potential(result, analysis),
+            _scenario(result, analysis)]

@@ -1,0 +1,64 @@
+"""The diagnosis on the Lozère demo: report sections and GeoPackage layers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from proximite.analysis.diagnosis import AnalysisResult, run_analysis
+from proximite.outputs import write_outputs
+from proximite.pipeline import DiagnosticResult, run_diagnostic
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[DiagnosticResult, AnalysisResult]:
+    result = run_diagnostic()
+    return result, run_analysis(result)
+
+
+def test_analysis_covers_every_commune(demo: tuple[DiagnosticResult, AnalysisResult]) -> None:
+    result, analysis = demo
+    assert len(analysis.profiles) == 152
+    assert set(analysis.profiles["profile"]) <= set("ABCDEF")
+    assert (analysis.profiles["explanation"] != "").all()
+    assert len(analysis.poles) == 152
+    assert analysis.poles["threshold_scaled"].all()  # the demo covers few BPE types
+    assert len(analysis.potential) == 152
+    # every territory resident is served first by exactly one proximity pole
+    summary = analysis.pole_summary
+    served = summary.loc[summary["level"] == "proximite", "population_served"].sum()
+    assert served == pytest.approx(result.territory.population)
+    scenario = analysis.scenario
+    assert scenario is not None
+    assert "bureau de poste" in scenario.scenario.name
+    assert scenario.affected_population > 0
+    assert set(scenario.recomputed) >= {"la_poste", "bureau_de_poste"}
+    assert "france_services" not in scenario.recomputed
+
+
+def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
+                           tmp_path: Path) -> None:
+    result, analysis = demo
+    written = write_outputs(result, tmp_path, analysis=analysis)
+    html = written["report"].read_text(encoding="utf-8")
+    for anchor in ("profils", "poles", "deficits", "accessibilite-potentielle", "scenario"):
+        assert f'id="{anchor}"' in html
+        assert f'href="#{anchor}"' in html
+    assert "Pôles indicatifs" in html
+    # the example closure's affected population, formatted as in the page
+    affected = f"{analysis.scenario.affected_population:,.0f}".replace(",", "\u202f")
+    assert affected in html
+    # each map has a text alternative and the table it refers to exists
+    for alt in re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]*)"', html):
+        assert alt
+    assert 'id="table-profils"' in html and 'id="table-poles"' in html
+    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "diagnostic.gpkg")}
+    assert {"profiles", "poles", "deficits", "potential_accessibility",
+            "scenario_comparison"} <= layers
+    communes = pyogrio.read_dataframe(tmp_path / "diagnostic.gpkg", layer="communes")
+    assert communes["profile"].notna().all()
+    assert set(communes["pole_level"]) <= {"aucun", "proximite", "intermediaire",
+                                           "superieure"}
