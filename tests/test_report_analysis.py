@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pyogrio
@@ -62,3 +63,32 @@ def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
     assert communes["profile"].notna().all()
     assert set(communes["pole_level"]) <= {"aucun", "proximite", "intermediaire",
                                            "superieure"}
+
+
+def test_difference_and_potential_classes() -> None:
+    from proximite.report_analysis import delta_class, potential_class
+
+    assert delta_class(5.0, 5.0) == "inchangé"
+    assert delta_class(5.0, 9.0) == "+0 à 5 min"
+    assert delta_class(5.0, 15.0) == "+5 à 10 min"
+    assert delta_class(5.0, 40.0) == "plus de +20 min"
+    assert delta_class(5.0, float("inf")) == "plus d'accès"
+    assert delta_class(9.0, 5.0) == "plus court"
+    assert potential_class(0.0) == "aucun site accessible"
+    assert potential_class(0.3) == "moins de 0,5"
+    assert potential_class(1.0) == "1 à 2"
+    assert potential_class(7.0) == "5 et plus"
+
+
+def test_report_has_difference_and_potential_maps(
+        demo: tuple[DiagnosticResult, AnalysisResult]) -> None:
+    from proximite.report import render_report
+
+    result, analysis = demo
+    html = unescape(render_report(result, analysis=analysis))
+    assert "Carte de la variation du temps d'accès" in html
+    assert "Carte de l'accessibilité potentielle 2sfca_france_services_20min" in html
+    assert 'id="table-scenario-communes"' in html
+    assert 'id="table-potentiel-communes"' in html
+    # the closed post office's commune gets longer times
+    assert "+0 à 5 min" in html or "+5 à 10 min" in html or "+10 à 20 min" in html

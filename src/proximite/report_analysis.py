@@ -188,7 +188,22 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
     return section("deficits", "Zones déficitaires", *body)
 
 
-def _potential(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+POTENTIAL_COLOURS = {"aucun site accessible": "#f7f7f7", "moins de 0,5": "#edf8fb",
+                     "0,5 à 1": "#b2e2e2", "1 à 2": "#66c2a4", "2 à 5": "#2ca25f",
+                     "5 et plus": "#006d2c"}
+
+
+def potential_class(value: float) -> str:
+    """Class of a potential accessibility value (sites per 1,000 inhabitants)."""
+    if not value > 0:
+        return "aucun site accessible"
+    for upper, label in ((0.5, "moins de 0,5"), (1, "0,5 à 1"), (2, "1 à 2"), (5, "2 à 5")):
+        if value < upper:
+            return label
+    return "5 et plus"
+
+
+def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
     potential = analysis.potential
     population = result.origins.set_index("origin_id")["population"].reindex(potential.index)
     bands = ", ".join(f"{fmt_number(w, 1)} jusqu'à {fmt_number(u)} min"
@@ -211,12 +226,35 @@ def _potential(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
         "Accessibilité potentielle (sites pour 1 000 habitants), répartition pondérée par "
         "la population", [Column("mesure"), Column("D1", True), Column("médiane", True),
                           Column("D9", True), Column("population sans site accessible", True)],
-        rows))
+        rows, table_id="table-potentiel"))
+    mapped = next((c for c in potential.columns if c.startswith("2sfca_france_services_")),
+                  potential.columns[0] if len(potential.columns) else None)
+    if mapped is not None and len(result.territory.communes):
+        origins = result.origins.set_index("origin_id")
+        values = potential[mapped]
+        classes = pd.Series([potential_class(v) for v in values],
+                            index=origins["code_insee"].reindex(values.index).to_numpy())
+        classes = classes[~classes.index.duplicated()]
+        png = categorical_png(simplified(result.territory.communes), classes,
+                              f"Accessibilité potentielle : {mapped} (sites pour 1 000 hab.)",
+                              POTENTIAL_COLOURS, legend_title="Sites / 1 000 hab.", note=note)
+        counts = classes.value_counts()
+        alt = (f"Carte de l'accessibilité potentielle {mapped} par commune : " + " ; ".join(
+            f"{k} : {int(v)} communes" for k, v in counts.items()) + ".")
+        body.append(_figure(png, f"Accessibilité potentielle ({mapped})", alt,
+                            "table-potentiel-communes"))
+        names = _names(result)
+        body.append(details(f"Valeur par commune ({mapped})", table(
+            f"Accessibilité potentielle par commune ({mapped}, sites pour 1 000 hab.)",
+            [Column("code INSEE"), Column("commune"), Column("valeur", True)],
+            [[code, names.get(code, ""), fmt_number(v, 2)]
+             for code, v in zip(classes.index, values.to_numpy(), strict=False)],
+            table_id="table-potentiel-communes")))
     return section("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)",
                    *body)
 
 
-def _scenario(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
     scenario = analysis.scenario
     if scenario is None:
         return section("scenario", "Scénario exemple",
@@ -242,7 +280,7 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
                 fmt_number(r.population_worse),
                 fmt_minutes(before["median_min"].get(r.category, np.nan)),
                 fmt_minutes(after["median_min"].get(r.category, np.nan))]
-               for r in affected.itertuples()]),
+               for r in affected.itertuples()], table_id="table-scenario"),
         table("Population qui passe au-delà d'un seuil",
               [Column("service ou panier"), Column("seuil", True),
                Column("nouvellement au-delà", True), Column("plus au-delà", True)],
@@ -250,9 +288,64 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
                 fmt_number(r.population_now_beyond), fmt_number(r.population_no_longer_beyond)]
                for r in changes.itertuples()]),
     ]
+    if len(result.territory.communes):
+        body.append(_difference_map(result, scenario, note))
     if scenario.warnings:
         body.append(bullet_list(scenario.warnings))
     return section("scenario", "Scénario exemple", *body)
+
+
+DELTA_CLASSES = {"inchangé": "#f7f7f7", "+0 à 5 min": "#fee5d9", "+5 à 10 min": "#fcae91",
+                 "+10 à 20 min": "#fb6a4a", "plus de +20 min": "#cb181d",
+                 "plus d'accès": "#67000d", "plus court": "#4393c3"}
+
+
+def delta_class(before: float, after: float) -> str:
+    """Class of a commune's change of time (minutes) for the difference map."""
+    if np.isfinite(before) and not np.isfinite(after):
+        return "plus d'accès"
+    delta = after - before
+    if not np.isfinite(delta) or abs(delta) < 1e-9:
+        return "inchangé"
+    if delta < 0:
+        return "plus court"
+    for upper, label in ((5, "+0 à 5 min"), (10, "+5 à 10 min"), (20, "+10 à 20 min")):
+        if delta <= upper:
+            return label
+    return "plus de +20 min"
+
+
+def _difference_map(result: DiagnosticResult, scenario: object, note: str) -> Markup:
+    """Map of the change of time for the first recomputed category (the closed one)."""
+    comparison = scenario.comparison  # type: ignore[attr-defined]
+    category = scenario.recomputed[-1] if scenario.recomputed else ""  # type: ignore[attr-defined]
+    closed = result.services.set_index("service_id")["category"].reindex(
+        scenario.closed_service_ids).dropna()  # type: ignore[attr-defined]
+    if len(closed):
+        category = str(closed.iloc[0])
+    rows = comparison[comparison["category"] == category]
+    before = rows["before_min"].where(rows["status_before"] == "ok", np.inf).to_numpy(float)
+    after = rows["after_min"].where(rows["status_after"] == "ok", np.inf).to_numpy(float)
+    classes = pd.Series([delta_class(b, a) for b, a in zip(before, after, strict=True)],
+                        index=rows["code_insee"].to_numpy())
+    classes = classes[~classes.index.duplicated()]
+    counts = classes.value_counts()
+    png = categorical_png(simplified(result.territory.communes), classes,
+                          f"Scénario : variation du temps d'accès ({_label(result, category)})",
+                          DELTA_CLASSES, legend_title="Variation", note=note)
+    alt = (f"Carte de la variation du temps d'accès ({_label(result, category)}) après le "
+           "scénario : " + " ; ".join(f"{k} : {int(v)} communes" for k, v in counts.items())
+           + ".")
+    names = _names(result)
+    changed = [[code, names.get(code, ""), fmt_minutes(b), fmt_minutes(a), label]
+               for code, b, a, label in zip(rows["code_insee"], before, after, classes.reindex(
+                   rows["code_insee"]).to_numpy(), strict=True) if label != "inchangé"]
+    return Markup(_figure(png, "Variation du temps d'accès", alt, "table-scenario-communes")
+                  + details("Communes dont le temps change", table(
+                      f"Temps avant et après le scénario ({_label(result, category)})",
+                      [Column("code INSEE"), Column("commune"), Column("avant", True),
+                       Column("après", True), Column("variation")], changed,
+                      table_id="table-scenario-communes")))
 
 
 def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
@@ -264,7 +357,7 @@ def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
         return [section("profils", "Profils d'accès A–F", unavailable),
                 section("poles", "Pôles de services", unavailable),
                 section("deficits", "Zones déficitaires", unavailable),
-                _potential(result, analysis), _scenario(result, analysis)]
+                _potential(result, analysis, map_note), _scenario(result, analysis, map_note)]
     return [_profiles(result, analysis, map_note), _poles(result, analysis, map_note),
-            _deficits(result, analysis), _potential(result, analysis),
-            _scenario(result, analysis)]
+            _deficits(result, analysis), _potential(result, analysis, map_note),
+            _scenario(result, analysis, map_note)]
