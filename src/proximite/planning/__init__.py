@@ -1,0 +1,1 @@
+"""Planning: where to open sites (LSCP, MCLP, p-median) and itinerant tours."""
