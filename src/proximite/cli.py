@@ -350,5 +350,54 @@ def _print_scenario(result, outcome) -> None:  # type: ignore[no-untyped-def]
         console.print(f"[yellow]Attention :[/] {warning}", soft_wrap=True)
 
 
+@app.command()
+def plan(
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("plan"),
+    category: Annotated[str, typer.Option(help="Category to plan")] = "france_services",
+    cutoff_min: Annotated[float, typer.Option(help="Coverage time (min)")] = 30.0,
+    k_new: Annotated[int, typer.Option(help="New sites for MCLP")] = 2,
+    depot: Annotated[str | None, typer.Option(
+        help="INSEE code of the bus depot commune [default: most populated]")] = None,
+    days_per_week: Annotated[int, typer.Option(help="Bus working days per week")] = 5,
+    day_hours: Annotated[float, typer.Option(help="Working day length (h)")] = 8.0,
+    stop_min: Annotated[float, typer.Option(help="Time spent at each stop (min)")] = 120.0,
+    tour_seconds: Annotated[float, typer.Option(help="Tour solver time limit (s)")] = 5.0,
+) -> None:
+    """Where to open sites (LSCP, MCLP) and an itinerant tour, on the demo; plans compared.
+
+    Writes plan_report.html, plan_comparison.csv, siting_*.csv, tour_timetable.csv, tour.ics.
+    """
+    from proximite.pipeline import run_diagnostic
+    from proximite.planning.run import PlanningOptions, run_planning
+    from proximite.report_planning import write_planning_outputs
+
+    try:
+        with console.status("diagnostic, localisation, tournées…"):
+            result = run_diagnostic()
+            planning = run_planning(result, PlanningOptions(
+                category=category, cutoff_min=cutoff_min, k_new=k_new, depot_insee=depot,
+                days_per_week=days_per_week, day_length_min=day_hours * 60.0,
+                service_time_min=stop_min, tour_runtime_s=tour_seconds))
+            written = write_planning_outputs(result, planning, out)
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"Plans pour {category} — {result.territory.name}")
+    for column in ("plan", "ouverts", "médiane (min)", "pop. > 20 min", "pop. > 30 min"):
+        table.add_column(column)
+    for row in planning.comparison.to_dict("records"):
+        table.add_row(str(row["plan"]), str(row["sites_or_stops_opened"]),
+                      _format_min(row["median_min"]),
+                      f"{row.get('pop_over_20', float('nan')):,.0f}".replace(",", " "),
+                      f"{row.get('pop_over_30', float('nan')):,.0f}".replace(",", " "))
+    out_console.print(f"LSCP : {len(planning.lscp.selected)} sites pour tous à moins de "
+                      f"{cutoff_min:g} min ({planning.lscp.status}, "
+                      f"{planning.lscp.solve_time_s:.2f} s) ; MCLP : "
+                      f"{', '.join(planning.mclp.selected_new)}")
+    out_console.print(table)
+    out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
+                      + ", ".join(p.name for p in written.values()))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

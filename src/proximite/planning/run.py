@@ -1,0 +1,109 @@
+"""The planning job: LSCP, MCLP, p-median and an itinerant tour for one category, and
+the comparison of the resulting plans with today's situation."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from proximite.analysis.scenario import ScenarioResult
+from proximite.pipeline import DiagnosticResult
+from proximite.planning.compare import compare_plans, plan_scenario
+from proximite.planning.siting import (
+    Candidates,
+    SitingResult,
+    coverage_matrix,
+    solve_lscp,
+    solve_mclp,
+)
+from proximite.planning.tours import TourPlan, ToursResult, depot_at_commune, plan_tours
+
+
+@dataclass(frozen=True)
+class PlanningOptions:
+    """What to plan (defaults: the France Services promise of a site within 30 min)."""
+
+    category: str = "france_services"
+    cutoff_min: float = 30.0
+    k_new: int = 2
+    depot_insee: str | None = None  # default: the most populated commune
+    n_vehicles: int = 1
+    days_per_week: int = 5
+    day_length_min: float = 480.0
+    service_time_min: float = 120.0
+    coverage_min: float = 15.0
+    tour_runtime_s: float = 5.0
+    time_limit_s: float = 60.0
+
+
+@dataclass
+class PlanningResult:
+    lscp: SitingResult
+    mclp: SitingResult
+    tours: ToursResult | None
+    comparison: pd.DataFrame
+    scenarios: dict[str, ScenarioResult]
+    candidates: Candidates
+    options: PlanningOptions
+    existing_in_territory: int
+    timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sites(candidates: Candidates, ids: list[str]) -> pd.DataFrame:
+    table = candidates.table.set_index("candidate_id")
+    return table.loc[ids, ["lon", "lat", "name"]].reset_index()
+
+
+def run_planning(result: DiagnosticResult,
+                 options: PlanningOptions | None = None) -> PlanningResult:
+    """Solve the siting models and the tour, then compare the plans."""
+    options = options or PlanningOptions()
+    result.catalogue.category(options.category)
+    timings: dict[str, float] = {}
+    existing = Candidates.from_services(result.services, sorted(
+        result.catalogue.members(options.category)))
+    candidates = Candidates.from_town_halls(result).combined(existing)
+    start = time.perf_counter()
+    matrix = coverage_matrix(result, candidates, options.cutoff_min)
+    timings["matrice de couverture"] = time.perf_counter() - start
+    # LSCP from scratch (how many sites would the promise need?), existing sites allowed
+    # as candidates but not imposed; MCLP keeps the existing sites open (flag in the table).
+    lscp = solve_lscp(matrix, existing=[], time_limit_s=options.time_limit_s)
+    mclp = solve_mclp(matrix, options.k_new, time_limit_s=options.time_limit_s)
+    communes = result.territory.communes
+    depot_code = options.depot_insee or str(
+        communes.sort_values("population", ascending=False)["code_insee"].iloc[0])
+    start = time.perf_counter()
+    tours = plan_tours(result, TourPlan(
+        depots=[depot_at_commune(result, depot_code)], n_vehicles=options.n_vehicles,
+        days_per_week=options.days_per_week, day_length_min=options.day_length_min,
+        service_time_min=options.service_time_min, coverage_min=options.coverage_min,
+        category=options.category), runtime_s=options.tour_runtime_s)
+    timings["tournées"] = time.perf_counter() - start
+    visited = tours.stops[tours.stops["visited"]] if "visited" in tours.stops else tours.stops
+    plans = {
+        f"MCLP : {options.k_new} nouveaux sites": plan_scenario(
+            "MCLP", options.category, new_sites=_sites(candidates, mclp.selected_new)),
+        "Bus itinérant (1 jour par semaine par arrêt)": plan_scenario(
+            "bus", options.category, tour_stops=visited),
+        "MCLP + bus": plan_scenario(
+            "MCLP + bus", options.category, new_sites=_sites(candidates, mclp.selected_new),
+            tour_stops=visited),
+    }
+    start = time.perf_counter()
+    comparison, scenarios = compare_plans(result, plans, options.category)
+    timings["comparaison des plans"] = time.perf_counter() - start
+    inside = existing.table
+    in_territory = 0
+    if len(communes):
+        import shapely
+
+        territory = result.territory.geometry()
+        in_territory = int(shapely.contains_xy(territory, inside["lon"], inside["lat"]).sum())
+    return PlanningResult(lscp=lscp, mclp=mclp, tours=tours, comparison=comparison,
+                          scenarios=scenarios, candidates=candidates, options=options,
+                          existing_in_territory=in_territory, timings_s=timings,
+                          warnings=[*lscp.warnings, *mclp.warnings, *tours.warnings])
