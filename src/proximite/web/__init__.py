@@ -1,0 +1,1 @@
+"""The public géoportail: a FastAPI application over the diagnostic outputs."""
