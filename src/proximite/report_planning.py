@@ -36,7 +36,8 @@ def _gap(model: SitingResult) -> str:
 def _siting(result: DiagnosticResult, planning: PlanningResult) -> Markup:
     options = planning.options
     label = result.catalogue.categories[options.category].label
-    names = planning.candidates.table.set_index("candidate_id")["name"]
+    candidate_table = planning.candidates.table
+    names = candidate_table.set_index("candidate_id")["name"]
     lscp, mclp = planning.lscp, planning.mclp
     rows = [
         ["LSCP : nombre minimal de sites pour tous à moins de "
@@ -48,8 +49,10 @@ def _siting(result: DiagnosticResult, planning: PlanningResult) -> Markup:
          f"{fmt_number(mclp.solve_time_s, 2)} s"],
     ]
     body = [
-        para(f"{label} : candidats = les mairies des communes et les "
-             f"{len(planning.candidates.table) - len(result.territory.communes)} sites "
+        para(f"{label} : {int((~candidate_table['existing']).sum())} nouveaux sites "
+             "candidats (" + ("fichier fourni" if options.candidates_csv else
+                              "les mairies des communes") + f") et "
+             f"{int(candidate_table['existing'].sum())} sites "
              f"existants de l'inventaire (dont {planning.existing_in_territory} dans le "
              "territoire) ; temps sur le réseau, de chaque mairie vers le site. Résolution "
              "exacte (programme linéaire en nombres entiers, solveur CBC)."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ class PlanningOptions:
     cutoff_min: float = 30.0
     k_new: int = 2
     depot_insee: str | None = None  # default: the most populated commune
+    candidates_csv: str | Path | None = None  # default: the communes' town halls
     n_vehicles: int = 1
     days_per_week: int = 5
     day_length_min: float = 480.0
@@ -65,7 +67,9 @@ def run_planning(result: DiagnosticResult,
     timings: dict[str, float] = {}
     existing = Candidates.from_services(result.services, sorted(
         result.catalogue.members(options.category)))
-    candidates = Candidates.from_town_halls(result).combined(existing)
+    new_candidates = (Candidates.from_csv(options.candidates_csv) if options.candidates_csv
+                      else Candidates.from_town_halls(result))
+    candidates = new_candidates.combined(existing)
     start = time.perf_counter()
     matrix = coverage_matrix(result, candidates, options.cutoff_min)
     timings["matrice de couverture"] = time.perf_counter() - start

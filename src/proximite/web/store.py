@@ -1,0 +1,249 @@
+"""In-memory data of the géoportail, built once at start-up from a diagnostic result.
+
+Why in memory and not a database: the diagnostic of a département is a few thousand
+services and communes, and keeping plain Python/pandas structures means no query text is
+ever assembled, so nothing a visitor types can be injected anywhere.
+
+"Near a commune" is a lookup: every commune origin -> service road time within
+:data:`DEFAULT_CUTOFF_MIN` is computed once with
+:func:`proximite.analysis.bounded.bounded_travel_times` (same legs and graph as the
+diagnostic, so the first time equals the diagnostic's nearest-service time).
+
+"Near a point": the point itself is the origin of one bounded search (snapped to the
+graph by the shared :class:`~proximite.network.snap.Snapper`, with the same off-network
+leg at the access speed as the diagnostic's origins); only the services of the asked
+category are searched, so one request costs one small batch of Dijkstra runs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from proximite.access import AccessParams
+from proximite.analysis.bounded import bounded_travel_times
+from proximite.catalogue import Catalogue
+from proximite.network.graph import RoadGraph
+from proximite.network.snap import Snapper
+
+DEFAULT_CUTOFF_MIN = 90.0
+
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def fold_name(text: str) -> str:
+    """Search key: lowercase, no accents, 'st'/'ste' spelled out, punctuation as spaces.
+
+    So that 'Saint-Chély-d'Apcher', 'saint chely d apcher' and 'st chely' meet.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = plain.replace("œ", "oe").replace("æ", "ae")
+    words = re.split(r"[^a-z0-9]+", plain)
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in words if word)
+
+
+@dataclass(frozen=True)
+class CommuneEntry:
+    """One commune as the portal shows it (origin_id: the origin its times start from)."""
+
+    code_insee: str
+    name: str
+    folded: str
+    population: float | None
+    epci_code: str
+    epci_name: str
+    origin_id: str | None
+
+
+def _clean(value: Any) -> Any:
+    """NaN / NA -> None, numpy scalars -> Python (for JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class PortalData:
+    """Everything the API serves, indexed for lookups (see the module docstring)."""
+
+    services: pd.DataFrame  # sorted by service_id, index = service_id
+    communes: dict[str, CommuneEntry]
+    epcis: dict[str, str]
+    catalogue: Catalogue
+    categories_with_data: list[str]
+    commune_times: pd.DataFrame  # origin_id, service_id, travel_time_min (bounded)
+    access_times: pd.DataFrame  # the diagnostic's nearest times (category + basket rows)
+    indicators: pd.DataFrame  # commune-level indicators
+    profiles: dict[str, dict[str, Any]]
+    graph: RoadGraph
+    snapper: Snapper
+    access_params: AccessParams
+    cutoff_min: float
+    network_note: str
+    territory_name: str
+    service_ids: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_result(cls, result: Any, *, profiles: pd.DataFrame | None = None,
+                    cutoff_min: float = DEFAULT_CUTOFF_MIN) -> PortalData:
+        """Index a :class:`~proximite.pipeline.DiagnosticResult` for the API.
+
+        ``profiles``: the diagnosis' profile table; computed here (it is quick) if None.
+        """
+        services = result.services.copy()
+        services["service_id"] = services["service_id"].astype(str)
+        services = services.sort_values("service_id", kind="stable")
+        services = services.set_index("service_id", drop=False)
+        origins = result.origins.copy()
+        origins["origin_id"] = origins["origin_id"].astype(str)
+        params = result.options.access or AccessParams()
+        snapper = Snapper(result.graph)
+
+        communes_frame = result.territory.communes
+        origin_of: dict[str, str] = {}
+        if "code_insee" in origins:
+            ranked = origins.sort_values("population", ascending=False, kind="stable")
+            for code, origin_id in zip(ranked["code_insee"], ranked["origin_id"], strict=True):
+                origin_of.setdefault(str(code), origin_id)
+        communes: dict[str, CommuneEntry] = {}
+        epcis: dict[str, str] = {}
+        for row in communes_frame.drop(columns="geometry", errors="ignore").itertuples():
+            code = str(row.code_insee)
+            epci_code = str(getattr(row, "epci_code", "") or "")
+            epci_name = str(getattr(row, "epci_nom", "") or "")
+            if epci_code:
+                epcis[epci_code] = epci_name
+            communes[code] = CommuneEntry(
+                code_insee=code, name=str(row.nom), folded=fold_name(str(row.nom)),
+                population=_clean(getattr(row, "population", None)),
+                epci_code=epci_code, epci_name=epci_name, origin_id=origin_of.get(code))
+
+        commune_times = bounded_travel_times(
+            result.graph, origins, services.reset_index(drop=True), cutoff_min, params,
+            snapper=snapper)
+        commune_times["origin_id"] = commune_times["origin_id"].astype(str)
+
+        access = result.access_times.copy()
+        access["origin_id"] = access["origin_id"].astype(str)
+        indicators = result.indicators[result.indicators["level"] == "commune"].copy()
+
+        if profiles is None:
+            from proximite.analysis.diagnosis import _categories_with_data
+            from proximite.analysis.typology import commune_profiles
+
+            profiles = commune_profiles(result.access_times, _categories_with_data(result),
+                                        labels=result.catalogue)
+        profile_map = {
+            str(rec["code_insee"]): {k: _clean(v) for k, v in rec.items()}
+            for rec in profiles.to_dict("records")
+        } if len(profiles) else {}
+
+        with_data = sorted({c for code in services["category"].unique()
+                            for c in result.catalogue.ancestors(code)},
+                           key=list(result.catalogue.categories).index)
+        data = cls(
+            services=services, communes=communes, epcis=epcis, catalogue=result.catalogue,
+            categories_with_data=with_data, commune_times=commune_times, access_times=access,
+            indicators=indicators, profiles=profile_map, graph=result.graph, snapper=snapper,
+            access_params=params, cutoff_min=float(cutoff_min),
+            network_note=result.network_note, territory_name=result.territory.name)
+        data.service_ids = services["service_id"].tolist()
+        return data
+
+    @classmethod
+    def demo(cls) -> PortalData:
+        """The embedded Lozère demo (what ``proximite serve`` shows by default)."""
+        from proximite.pipeline import run_diagnostic
+
+        return cls.from_result(run_diagnostic())
+
+    # ------------------------------------------------------------------ lookups
+    def service(self, service_id: str) -> dict[str, Any] | None:
+        """One service as a plain dict, or None if unknown."""
+        if service_id not in self.services.index:
+            return None
+        return {k: _clean(v) for k, v in self.services.loc[service_id].to_dict().items()}
+
+    def members(self, category: str) -> set[str]:
+        """The category and its sub-categories (asking for La Poste includes bureaux)."""
+        return self.catalogue.members(category)
+
+    def search_communes(self, query: str, limit: int) -> list[tuple[CommuneEntry, int]]:
+        """Communes whose folded name matches, best first.
+
+        Ranking: exact name (0), name starts with the query (1), a word starts with it
+        (2), contains it (3); then larger population first, then name.
+        """
+        key = fold_name(query)
+        if not key:
+            return []
+        hits: list[tuple[int, float, str, CommuneEntry]] = []
+        for entry in self.communes.values():
+            name = entry.folded
+            if name == key:
+                rank = 0
+            elif name.startswith(key):
+                rank = 1
+            elif f" {key}" in f" {name}":
+                rank = 2
+            elif key in name or key.replace(" ", "") in name.replace(" ", ""):
+                rank = 3
+            else:
+                continue
+            hits.append((rank, -(entry.population or 0.0), entry.name, entry))
+        hits.sort(key=lambda hit: hit[:3])
+        return [(hit[3], hit[0]) for hit in hits[:limit]]
+
+    def near_commune(self, code_insee: str, category: str) -> list[tuple[str, float]]:
+        """(service_id, road minutes) of the category from the commune, nearest first."""
+        origin_id = self.communes[code_insee].origin_id
+        if origin_id is None:
+            return []
+        rows = self.commune_times[self.commune_times["origin_id"] == origin_id]
+        return self._of_category(rows, category)
+
+    def near_point(self, lon: float, lat: float,
+                   category: str) -> tuple[list[tuple[str, float]], float]:
+        """(service_id, road minutes) from a point, nearest first, and its snap distance (m).
+
+        Empty list when the point is farther than ``max_snap_m`` from the network.
+        """
+        members = self.members(category)
+        candidates = self.services[self.services["category"].isin(members)]
+        _, snap_m = self.snapper.snap(np.array([lon]), np.array([lat]))
+        if candidates.empty:
+            return [], float(snap_m[0])
+        origin = pd.DataFrame({"origin_id": ["point"], "lon": [lon], "lat": [lat]})
+        rows = bounded_travel_times(self.graph, origin, candidates.reset_index(drop=True),
+                                    self.cutoff_min, self.access_params, snapper=self.snapper)
+        return self._of_category(rows, category), float(snap_m[0])
+
+    def _of_category(self, rows: pd.DataFrame, category: str) -> list[tuple[str, float]]:
+        members = self.members(category)
+        ids = rows["service_id"].astype(str).to_numpy()
+        cats = self.services["category"].reindex(ids).to_numpy()
+        keep = np.isin(cats, list(members))
+        picked = rows.loc[keep, ["service_id", "travel_time_min"]]
+        picked = picked.sort_values(["travel_time_min", "service_id"], kind="stable")
+        return [(str(s), float(t)) for s, t in zip(picked["service_id"],
+                                                    picked["travel_time_min"], strict=True)]
+
+    def commune_access(self, code_insee: str) -> pd.DataFrame:
+        """The diagnostic's nearest-service rows of the commune's origin."""
+        origin_id = self.communes[code_insee].origin_id
+        return self.access_times[self.access_times["origin_id"] == origin_id]
+
+    def commune_indicators(self, code_insee: str) -> pd.DataFrame:
+        """Commune-level indicator rows (one per category and basket)."""
+        return self.indicators[self.indicators["zone_code"].astype(str) == code_insee]
