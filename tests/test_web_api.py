@@ -227,3 +227,18 @@ def test_categories(client: TestClient) -> None:
     categories = {c["code"]: c for c in client.get("/api/categories").json()}
     assert categories["la_poste"]["n_services"] > categories["bureau_de_poste"]["n_services"]
     assert categories["pharmacie"]["has_data"] is False
+
+
+def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`proximite serve` builds the demo data and serves on 127.0.0.1 unless told."""
+    from typer.testing import CliRunner
+
+    import proximite.web.app as web_app
+    from proximite.cli import app as cli_app
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(web_app, "serve",
+                        lambda data, host, port: calls.append((host, port)))
+    result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls == [("127.0.0.1", 8123)]

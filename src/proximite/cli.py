@@ -413,5 +413,25 @@ def plan(
                       + ", ".join(p.name for p in written.values()))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (local only by default)")] =
+    "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Serve the géoportail JSON API over the demo diagnostic (OpenAPI docs at /docs)."""
+    from proximite.web.app import serve as serve_api
+    from proximite.web.store import PortalData
+
+    try:
+        with console.status("diagnostic de la démo…"):
+            data = PortalData.demo()
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    console.print(f"API : http://{host}:{port}/api — documentation : http://{host}:{port}/docs")
+    serve_api(data, host=host, port=port)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
