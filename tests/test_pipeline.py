@@ -181,3 +181,21 @@ def test_cli_on_real_osm_network_matches_networkx(tmp_path: Path) -> None:
     for origin_id, node, distance in zip(origins.origin_id, o_node, o_dist, strict=True):
         expected = distance / speed_m_per_min + lengths[int(node)]
         assert pharmacies.loc[origin_id, "travel_time_min"] == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("origin_id,lon,lat,population\na,3.5,44.5,-4\n",
+     r"origins.csv:2: field 'population': invalid value '-4' \(expected a number >= 0\)"),
+    ("origin_id,lon,lat,population\na,3.5,95,10\n",
+     r"origins.csv:2: field 'lat': invalid value '95' \(expected WGS84 degrees"),
+    ("origin_id,lon,lat,pop\na,3.5,44.5,10\n", r"missing column\(s\) 'population'"),
+    ("origin_id,lon,lat,population\na,3.5,44.5,1\na,3.6,44.5,2\n", "duplicate origin_id 'a'"),
+])
+def test_bad_origins_files(tmp_path: Path, text: str, message: str) -> None:
+    from proximite.errors import InputError
+    from proximite.pipeline import read_origins
+
+    path = tmp_path / "origins.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_origins(path, None)

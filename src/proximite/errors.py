@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 
 class ProximiteError(Exception):
     """An error whose message is meant for the user, shown without a traceback."""
@@ -91,3 +94,32 @@ def require_columns(
         line=1,
         expected="columns " + ", ".join(required),
     )
+
+
+def numeric_column(frame: pd.DataFrame, column: str, path: str | Path, *,
+                   minimum: float | None = None, max_abs: float | None = None,
+                   allow_empty: bool = False) -> np.ndarray:
+    """Parse a text column of a CSV table as floats, or raise at the first bad cell.
+
+    Accepts a decimal comma. ``minimum`` / ``max_abs`` bound the values (coordinates use
+    ``max_abs`` 180 / 90). Empty cells become NaN when ``allow_empty``. The line number
+    counts the header as line 1, like a spreadsheet.
+    """
+    raw = frame[column].astype(str).str.replace(",", ".", regex=False).str.strip()
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna()
+    if allow_empty:
+        bad &= raw != ""
+    if minimum is not None:
+        bad |= values < minimum
+    if max_abs is not None:
+        bad |= values.abs() > max_abs
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        expected = (f"WGS84 degrees within [-{max_abs:g}, {max_abs:g}]" if max_abs is not None
+                    else f"a number >= {minimum:g}" if minimum is not None else "a number")
+        if allow_empty:
+            expected += " or empty"
+        raise InputError(f"invalid value '{frame[column].iloc[row]}'", path=path,
+                         line=row + 2, field=column, expected=expected)
+    return values.to_numpy(dtype=float)

@@ -22,7 +22,7 @@ import yaml
 
 from proximite.access import AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue, load_catalogue
-from proximite.errors import InputError, ProximiteError, Rejection
+from proximite.errors import InputError, ProximiteError, Rejection, numeric_column
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
 from proximite.inventory.schema import ImportResult
 from proximite.network.graph import RoadGraph
@@ -148,17 +148,9 @@ def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
     if frame.empty:
         raise InputError("no origin in file", path=path)
     out = pd.DataFrame({"origin_id": frame["origin_id"].astype(str)})
-    for col in ("lon", "lat", "population"):
-        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
-        limit = {"lon": 180.0, "lat": 90.0}.get(col)
-        bad = values.isna() | (values < 0 if col == "population" else values.abs() > limit)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
-                             line=row + 2, field=col,
-                             expected="a number >= 0" if col == "population"
-                             else f"WGS84 degrees within [-{limit:g}, {limit:g}]")
-        out[col] = values.to_numpy(dtype=float)
+    out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
+    out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
+    out["population"] = numeric_column(frame, "population", path, minimum=0.0)
     if out["origin_id"].duplicated().any():
         dup = out.loc[out["origin_id"].duplicated(), "origin_id"].iloc[0]
         raise InputError(f"duplicate origin_id '{dup}'", path=path, field="origin_id")

@@ -52,7 +52,7 @@ import scipy.sparse as sp
 
 from proximite.access import AccessParams
 from proximite.analysis.bounded import bounded_travel_times
-from proximite.errors import InputError, ProximiteError, require_columns
+from proximite.errors import InputError, ProximiteError, numeric_column, require_columns
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
@@ -131,22 +131,11 @@ class Candidates:
         if frame.empty:
             raise InputError("aucun site candidat dans le fichier", path=path)
         out = pd.DataFrame({"candidate_id": frame["candidate_id"], "name": frame["name"]})
-        columns = ["lon", "lat"] + (["capacity"] if "capacity" in frame else [])
-        for column in columns:
-            raw = frame[column].str.replace(",", ".", regex=False).str.strip()
-            values = pd.to_numeric(raw, errors="coerce")
-            limit = {"lon": 180.0, "lat": 90.0}.get(column)
-            if column == "capacity":
-                bad = (raw != "") & (values.isna() | (values < 0))
-            else:
-                bad = values.isna() | (values.abs() > limit)
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"valeur invalide '{frame[column].iloc[row]}'", path=path,
-                                 line=row + 2, field=column,
-                                 expected="un nombre >= 0 ou vide" if column == "capacity"
-                                 else f"degrés WGS84 dans [-{limit:g}, {limit:g}]")
-            out[column] = values.to_numpy(dtype=float)
+        out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
+        out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
+        if "capacity" in frame:
+            out["capacity"] = numeric_column(frame, "capacity", path, minimum=0.0,
+                                             allow_empty=True)
         return cls(out)
 
     @classmethod
