@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from proximite.web.export_routes import router as export_router
 from proximite.web.hours import hours_status, paris_time
 from proximite.web.store import PortalData
 
@@ -407,6 +408,7 @@ def create_app(data: PortalData | None = None) -> FastAPI:
             raise HTTPException(404, f"Service inconnu : « {service_id} ».")
         return service_out(record, paris_time(at))
 
+    app.include_router(export_router)
     return app
 
 
