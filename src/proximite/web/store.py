@@ -133,6 +133,9 @@ class PortalData:
             result.graph, origins, services.reset_index(drop=True), cutoff_min, params,
             snapper=snapper)
         commune_times["origin_id"] = commune_times["origin_id"].astype(str)
+        # attrs (ids left out of the search) are deep-copied by every pandas operation:
+        # keep them out of the per-request path.
+        commune_times.attrs = {}
 
         access = result.access_times.copy()
         access["origin_id"] = access["origin_id"].astype(str)
@@ -159,6 +162,11 @@ class PortalData:
             access_params=params, cutoff_min=float(cutoff_min),
             network_note=result.network_note, territory_name=result.territory.name)
         data.service_ids = services["service_id"].tolist()
+        # Per-request work must stay well under a millisecond: answers are memoised
+        # (the data never changes while the server runs).
+        data.near_cache = {}
+        data.record_cache = {}
+        data.times_by_origin = {str(k): v for k, v in commune_times.groupby("origin_id")}
         return data
 
     @classmethod
@@ -171,9 +179,15 @@ class PortalData:
     # ------------------------------------------------------------------ lookups
     def service(self, service_id: str) -> dict[str, Any] | None:
         """One service as a plain dict, or None if unknown."""
+        cache = getattr(self, "record_cache", None)
+        if cache is not None and service_id in cache:
+            return dict(cache[service_id])
         if service_id not in self.services.index:
             return None
-        return {k: _clean(v) for k, v in self.services.loc[service_id].to_dict().items()}
+        record = {k: _clean(v) for k, v in self.services.loc[service_id].to_dict().items()}
+        if cache is not None:
+            cache[service_id] = record
+        return dict(record)
 
     def members(self, category: str) -> set[str]:
         """The category and its sub-categories (asking for La Poste includes bureaux)."""
@@ -210,8 +224,17 @@ class PortalData:
         origin_id = self.communes[code_insee].origin_id
         if origin_id is None:
             return []
-        rows = self.commune_times[self.commune_times["origin_id"] == origin_id]
-        return self._of_category(rows, category)
+        cache = getattr(self, "near_cache", None)
+        key = (origin_id, category)
+        if cache is not None and key in cache:
+            return cache[key]
+        by_origin = getattr(self, "times_by_origin", None)
+        rows = (by_origin.get(origin_id, self.commune_times.iloc[:0]) if by_origin is not None
+                else self.commune_times[self.commune_times["origin_id"] == origin_id])
+        result = self._of_category(rows, category)
+        if cache is not None:
+            cache[key] = result
+        return result
 
     def near_point(self, lon: float, lat: float,
                    category: str) -> tuple[list[tuple[str, float]], float]:
