@@ -86,3 +86,18 @@ def test_missing_file_and_no_coordinates(tmp_path: Path) -> None:
     path = _write(tmp_path, "from,to,km\na,b,1\n")
     with pytest.raises(InputError, match="no coordinates for the network nodes"):
         read_edge_table(path)
+
+
+def test_node_table_west_of_greenwich_and_bad_latitude(tmp_path: Path) -> None:
+    edges = _write(tmp_path, "from,to,km\na,b,6\n")
+    nodes = _write(tmp_path, "node_id,lon,lat\na,-4.48,48.39\nb,-4.40,48.39\n", "nodes.csv")
+    graph = read_edge_table(edges, nodes_path=nodes)  # Brest: negative longitudes
+    assert list(graph.lon) == [-4.48, -4.40]
+    assert graph.matrix.toarray()[0, 1] == pytest.approx(6.0)
+    _write(tmp_path, "node_id,lon,lat\na,-4.48,48.39\nb,-4.40,98\n", "nodes.csv")
+    with pytest.raises(InputError, match=r"nodes.csv:3: field 'lat': invalid value '98'"):
+        read_edge_table(edges, nodes_path=nodes)
+    _write(tmp_path, "from,to,km,speed_kmh\na,b,6,0\n")
+    with pytest.raises(InputError, match=r"field 'speed_kmh': invalid value '0' "
+                                         r"\(expected a number > 0\)"):
+        read_edge_table(edges, nodes_path=tmp_path / "nodes.csv")

@@ -98,12 +98,12 @@ def require_columns(
 
 def numeric_column(frame: pd.DataFrame, column: str, path: str | Path, *,
                    minimum: float | None = None, max_abs: float | None = None,
-                   allow_empty: bool = False) -> np.ndarray:
+                   positive: bool = False, allow_empty: bool = False) -> np.ndarray:
     """Parse a text column of a CSV table as floats, or raise at the first bad cell.
 
     Accepts a decimal comma. ``minimum`` / ``max_abs`` bound the values (coordinates use
-    ``max_abs`` 180 / 90). Empty cells become NaN when ``allow_empty``. The line number
-    counts the header as line 1, like a spreadsheet.
+    ``max_abs`` 180 / 90); ``positive`` requires > 0 (speeds). Empty cells become NaN
+    when ``allow_empty``. The line number counts the header as line 1, like a spreadsheet.
     """
     raw = frame[column].astype(str).str.replace(",", ".", regex=False).str.strip()
     values = pd.to_numeric(raw, errors="coerce")
@@ -114,9 +114,12 @@ def numeric_column(frame: pd.DataFrame, column: str, path: str | Path, *,
         bad |= values < minimum
     if max_abs is not None:
         bad |= values.abs() > max_abs
+    if positive:
+        bad |= values <= 0
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         expected = (f"WGS84 degrees within [-{max_abs:g}, {max_abs:g}]" if max_abs is not None
+                    else "a number > 0" if positive
                     else f"a number >= {minimum:g}" if minimum is not None else "a number")
         if allow_empty:
             expected += " or empty"

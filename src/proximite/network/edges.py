@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from proximite.errors import InputError
+from proximite.errors import InputError, numeric_column
 from proximite.network.graph import RoadGraph
 
 FROM_NAMES = ("from", "from_id", "from_node", "source", "u", "from_insee")
@@ -45,16 +45,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
-
-
-def _numbers(frame: pd.DataFrame, column: str, path: Path, *, positive: bool) -> np.ndarray:
-    values = pd.to_numeric(frame[column].str.replace(",", ".", regex=False), errors="coerce")
-    bad = values.isna() | (values <= 0 if positive else values < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"invalid value '{frame[column].iloc[row]}'", path=path, line=row + 2,
-                         field=column, expected="a number > 0" if positive else "a number >= 0")
-    return values.to_numpy(dtype=float)
 
 
 def read_edge_table(
@@ -91,11 +81,11 @@ def read_edge_table(
     km_col = _find(columns, KM_NAMES, prefix="km_")
     metres_col = _find(columns, METRES_NAMES)
     if minutes_col:
-        minutes = _numbers(frame, minutes_col, path, positive=False)
+        minutes = numeric_column(frame, minutes_col, path, minimum=0.0)
     elif km_col or metres_col:
-        km = (_numbers(frame, km_col, path, positive=False) if km_col
-              else _numbers(frame, metres_col, path, positive=False) / 1000.0)  # type: ignore[arg-type]
-        speed = (_numbers(frame, "speed_kmh", path, positive=True) if "speed_kmh" in columns
+        km = (numeric_column(frame, km_col, path, minimum=0.0) if km_col
+              else numeric_column(frame, metres_col, path, minimum=0.0) / 1000.0)  # type: ignore[arg-type]
+        speed = (numeric_column(frame, "speed_kmh", path, positive=True) if "speed_kmh" in columns
                  else np.full(len(frame), float(speed_kmh)))
         minutes = km / speed * 60.0
     else:
@@ -109,8 +99,8 @@ def read_edge_table(
                              line=1)
         node_coordinates = pd.DataFrame({
             "node_id": node_table[id_col].astype(str),
-            "lon": _numbers(node_table, "lon", Path(nodes_path), positive=False),
-            "lat": pd.to_numeric(node_table["lat"], errors="coerce"),
+            "lon": numeric_column(node_table, "lon", nodes_path, max_abs=180.0),
+            "lat": numeric_column(node_table, "lat", nodes_path, max_abs=90.0),
         })
     if node_coordinates is None:
         raise InputError("no coordinates for the network nodes", path=path,
