@@ -124,7 +124,7 @@ def nearest_service_times(
     with the columns :data:`ACCESS_COLUMNS`; no row is ever dropped.
     """
     params = params or AccessParams()
-    snapper = snapper or Snapper(graph)
+    snapper = snapper or Snapper.for_graph(graph)
     o_snap = snap_points(snapper, origins["lon"].to_numpy(), origins["lat"].to_numpy(), params)
     s_snap = snap_points(snapper, services["lon"].to_numpy(), services["lat"].to_numpy(), params)
     o_leg = params.leg_minutes(o_snap.distance_m)

@@ -278,7 +278,7 @@ def run_diagnostic(
                         f"{graph.n_edges} arcs, mode {graph.mode}.")
         if graph.is_stand_in:
             warnings.insert(0, network_note)
-        snapper = Snapper(graph)
+        snapper = Snapper.for_graph(graph)
         _, origin_snap_m = snapper.snap(origin_table["lon"], origin_table["lat"])
         if not (origin_snap_m <= options.access.max_snap_m).any():
             raise InputError(

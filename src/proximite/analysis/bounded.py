@@ -57,7 +57,7 @@ def bounded_travel_times(
         if missing:
             raise ProximiteError(f"{name} lack column(s) " + ", ".join(missing))
     params = params or AccessParams()
-    snapper = snapper or Snapper(graph)
+    snapper = snapper or Snapper.for_graph(graph)
 
     o_snap = snap_points(snapper, origins["lon"].to_numpy(), origins["lat"].to_numpy(), params)
     s_snap = snap_points(snapper, services["lon"].to_numpy(), services["lat"].to_numpy(),

@@ -148,7 +148,7 @@ def reachable_area(
     if not time_min > 0:
         raise ProximiteError(f"time must be > 0 minutes (got {time_min})")
     params = params or AccessParams()
-    snapper = snapper or Snapper(graph)
+    snapper = snapper or Snapper.for_graph(graph)
     metres_per_min = params.access_speed_kmh * 1000.0 / 60.0
     node_arr, dist_arr = snapper.snap(np.array([service_lon]), np.array([service_lat]))
     node, snap_m = int(node_arr[0]), float(dist_arr[0])
@@ -222,9 +222,7 @@ def population_within(result: DiagnosticResult, service_id: str, time_min: float
         raise ProximiteError(f"unknown service id {service_id}: not in the diagnostic's "
                              "services (see services.csv)")
     params = result.options.access or AccessParams()
-    from proximite.analysis.scenario import _snapper_for
-
-    snapper = _snapper_for(result.graph)
+    snapper = Snapper.for_graph(result.graph)
     s_node, s_dist = snapper.snap(row["lon"].to_numpy(), row["lat"].to_numpy())
     if s_dist[0] > params.max_snap_m:
         return 0.0

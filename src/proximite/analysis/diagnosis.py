@@ -50,7 +50,8 @@ class AnalysisResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def _categories_with_data(result: DiagnosticResult) -> list[str]:
+def categories_with_data(result: DiagnosticResult) -> list[str]:
+    """Computed categories with at least one usable service (status never no_service)."""
     access = result.access_times
     cats = access[access["target_kind"] == "category"]
     no_data = set(cats.loc[cats["status"] == "no_service", "category"])
@@ -93,7 +94,7 @@ def run_analysis(result: DiagnosticResult,
     def timed(name: str, start: float) -> None:
         timings[name] = time.perf_counter() - start
 
-    categories = _categories_with_data(result)
+    categories = categories_with_data(result)
     start = time.perf_counter()
     potential = _potential(result, categories, options)
     timed("accessibilité potentielle", start)

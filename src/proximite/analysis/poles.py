@@ -329,7 +329,7 @@ def pole_catchments(graph: RoadGraph, origins: pd.DataFrame, poles: pd.DataFrame
     level it is; per level, it sums to the population that reaches a pole.
     """
     params = params or AccessParams()
-    snapper = snapper or Snapper(graph)
+    snapper = snapper or Snapper.for_graph(graph)
     origin_node, origin_m = snapper.snap(origins["lon"].to_numpy(dtype=float),
                                          origins["lat"].to_numpy(dtype=float))
     origin_on = origin_m <= params.max_snap_m

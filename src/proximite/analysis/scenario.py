@@ -18,7 +18,6 @@ leaves more people beyond the threshold.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,6 @@ from proximite.access import STATUS_NO_SERVICE, STATUS_OK, nearest_service_times
 from proximite.errors import InputError, ProximiteError, require_columns
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
-from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
 if TYPE_CHECKING:
@@ -108,19 +106,6 @@ class ScenarioResult:
         ).groupby(["category", "target_kind"], sort=False)[
             ["population_affected", "population_worse", "population_better"]].sum()
         return out.reset_index()
-
-
-# Snappers are reused across scenarios on the same graph (the KD-tree is the costly part).
-_SNAPPERS: dict[int, tuple[weakref.ref[RoadGraph], Snapper]] = {}
-
-
-def _snapper_for(graph: RoadGraph) -> Snapper:
-    cached = _SNAPPERS.get(id(graph))
-    if cached is not None and cached[0]() is graph:
-        return cached[1]
-    snapper = Snapper(graph)
-    _SNAPPERS[id(graph)] = (weakref.ref(graph), snapper)
-    return snapper
 
 
 def make_example_closure(result: DiagnosticResult) -> Scenario:
@@ -266,7 +251,7 @@ def run_scenario(result: DiagnosticResult, scenario: Scenario, *,
     speed_changed = bool(scenario.speed_factor_by_class)
     graph = (result.graph.with_speed_factors(dict(scenario.speed_factor_by_class))
              if speed_changed else result.graph)
-    snapper = snapper or _snapper_for(result.graph)  # same nodes whatever the speeds
+    snapper = snapper or Snapper.for_graph(result.graph)  # same nodes whatever the speeds
     timings["validation"] = time.perf_counter() - start
 
     before_all = result.access_times

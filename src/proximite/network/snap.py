@@ -44,13 +44,27 @@ def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.
 
 
 class Snapper:
-    """Nearest-node lookup on one graph (KD-tree built once, queried many times)."""
+    """Nearest-node lookup on one graph (KD-tree built once, queried many times).
+
+    Use :meth:`for_graph`: every step (diagnostic, analysis, scenarios, planning, API)
+    then shares one KD-tree per graph instead of projecting all nodes again.
+    """
 
     def __init__(self, graph: RoadGraph) -> None:
         self.graph = graph
         self.crs = metric_crs_for(graph.lon, graph.lat)
         x, y = project(graph.lon, graph.lat, self.crs)
         self._tree = cKDTree(np.column_stack([x, y]))
+
+    @classmethod
+    def for_graph(cls, graph: RoadGraph) -> Snapper:
+        """The graph's snapper, built on first use and kept on the graph itself (so it
+        lives and dies with the graph; a graph is never modified in place)."""
+        snapper = graph.__dict__.get("_snapper")
+        if snapper is None:
+            snapper = cls(graph)
+            graph.__dict__["_snapper"] = snapper
+        return snapper
 
     def snap(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (node index, snap distance in metres) for each point."""
@@ -61,3 +75,4 @@ class Snapper:
         x, y = project(lon, lat, self.crs)
         distance_m, node = self._tree.query(np.column_stack([x, y]))
         return np.asarray(node, dtype=np.int64), np.asarray(distance_m, dtype=float)
+

@@ -230,7 +230,7 @@ def coverage_matrix_on_graph(graph: RoadGraph, demand: pd.DataFrame, candidates:
     params = params or AccessParams()
     if len(candidates) == 0:
         raise SitingError("aucun site candidat")
-    snapper = Snapper(graph)
+    snapper = Snapper.for_graph(graph)
     _, snap_m = snapper.snap(candidates.table["lon"], candidates.table["lat"])
     far = snap_m > params.max_snap_m
     is_existing = candidates.table["existing"].to_numpy(dtype=bool)

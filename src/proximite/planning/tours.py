@@ -401,7 +401,7 @@ def _travel_and_coverage(result: Any, lon: np.ndarray, lat: np.ndarray, n_stops:
     """
     graph = result.graph
     params: AccessParams = getattr(result.options, "access", None) or AccessParams()
-    snapper = Snapper(graph)
+    snapper = Snapper.for_graph(graph)
     node, snap_m = snapper.snap(lon, lat)
     leg = params.leg_minutes(snap_m)
     n_places = len(lon)

@@ -108,7 +108,7 @@ class PortalData:
         origins = result.origins.copy()
         origins["origin_id"] = origins["origin_id"].astype(str)
         params = result.options.access or AccessParams()
-        snapper = Snapper(result.graph)
+        snapper = Snapper.for_graph(result.graph)
 
         communes_frame = result.territory.communes
         origin_of: dict[str, str] = {}
@@ -142,10 +142,10 @@ class PortalData:
         indicators = result.indicators[result.indicators["level"] == "commune"].copy()
 
         if profiles is None:
-            from proximite.analysis.diagnosis import _categories_with_data
+            from proximite.analysis.diagnosis import categories_with_data
             from proximite.analysis.typology import commune_profiles
 
-            profiles = commune_profiles(result.access_times, _categories_with_data(result),
+            profiles = commune_profiles(result.access_times, categories_with_data(result),
                                         labels=result.catalogue)
         profile_map = {
             str(rec["code_insee"]): {k: _clean(v) for k, v in rec.items()}
