@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= diagnostic-lozere
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 $(BIN)/proximite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +12,36 @@ $(BIN)/proximite: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(BIN)/proximite
 
-install: $(BIN)/proximite
+# Front-end libraries from the npm registry (package-lock.json), copied next to the
+# géoportail's own static files so that the page is served with no CDN.
+VENDOR := src/proximite/web/static/vendor
+MAPLIBRE_FILES := maplibre-gl.mjs maplibre-gl-worker.mjs maplibre-gl-shared.mjs maplibre-gl.css
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/maplibre-gl/maplibre-gl.mjs: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/maplibre-gl
+	cd node_modules/maplibre-gl && cp $(addprefix dist/,$(MAPLIBRE_FILES)) LICENSE.txt \
+		$(CURDIR)/$(VENDOR)/maplibre-gl/
+
+install: $(BIN)/proximite $(VENDOR)/maplibre-gl/maplibre-gl.mjs
+
+# Headless Chromium for the géoportail's page tests (Debian packages; root or sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+browser: $(CHROMIUM)
 
 demo: install
 	$(BIN)/proximite diagnostic --out $(OUT)
 
-test: install
+test: install browser
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
@@ -25,4 +49,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
 
 clean:
-	rm -rf $(VENV) $(OUT)
+	rm -rf $(VENV) $(OUT) node_modules $(VENDOR)

@@ -24,6 +24,9 @@ from pydantic import BaseModel, Field
 
 from proximite.web.export_routes import router as export_router
 from proximite.web.hours import hours_status, paris_time
+from proximite.web.map_layers import router as map_router
+from proximite.web.pages import router as page_router
+from proximite.web.pages import static_files
 from proximite.web.store import PortalData
 
 DEFAULT_HOST = "127.0.0.1"
@@ -38,6 +41,7 @@ TAGS = [
     {"name": "communes", "description": "Recherche de communes et fiche commune."},
     {"name": "services", "description": "Services proches (temps de trajet routier) et "
                                         "annuaire filtrable."},
+    {"name": "carte", "description": "Couches GeoJSON de la carte du géoportail."},
 ]
 
 
@@ -409,6 +413,9 @@ def create_app(data: PortalData | None = None) -> FastAPI:
         return service_out(record, paris_time(at))
 
     app.include_router(export_router)
+    app.include_router(map_router)
+    app.include_router(page_router)
+    app.mount("/static", static_files(), name="static")
     return app
 
 

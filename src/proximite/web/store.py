@@ -30,6 +30,7 @@ from proximite.analysis.bounded import bounded_travel_times
 from proximite.catalogue import Catalogue
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
+from proximite.web.map_layers import commune_shapes
 
 DEFAULT_CUTOFF_MIN = 90.0
 
@@ -92,6 +93,8 @@ class PortalData:
     network_note: str
     territory_name: str
     service_ids: list[str] = field(default_factory=list)
+    commune_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    layer_cache: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -162,6 +165,7 @@ class PortalData:
             access_params=params, cutoff_min=float(cutoff_min),
             network_note=result.network_note, territory_name=result.territory.name)
         data.service_ids = services["service_id"].tolist()
+        data.commune_geometries = commune_shapes(communes_frame)
         # Per-request work must stay well under a millisecond: answers are memoised
         # (the data never changes while the server runs).
         data.near_cache = {}

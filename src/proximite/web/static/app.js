@@ -1,0 +1,387 @@
+// Géoportail Proximité : recherche de commune, services les plus proches, fiche, carte.
+// Everything shown on the map is also in the list and the fiche (RGAA text alternative).
+// No framework: the DOM is built with createElement/textContent, so no data is ever
+// interpreted as HTML.
+
+const MODES = {
+  on_site: "sur place",
+  itinerant: "itinérant",
+  phone: "par téléphone",
+  video: "en visio",
+  online: "en ligne",
+};
+const CLASSES = [
+  { max: 10, colour: "#d9efe4" },
+  { max: 20, colour: "#8fcfb0" },
+  { max: 30, colour: "#3f9b7f" },
+  { max: Infinity, colour: "#145046" },
+];
+const NO_TIME = "#bdbdbd";
+
+const state = { commune: null, category: "la_poste", categories: [], map: null,
+                mapReady: null };
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(body.detail || `Erreur ${response.status}`);
+  }
+  return body;
+}
+
+function announce(text) {
+  $("annonce").textContent = text;
+}
+
+function minutes(value) {
+  if (value === null || value === undefined) return "temps non calculé";
+  const rounded = Math.round(value);
+  if (rounded < 1) return "moins d'une minute";
+  if (rounded < 60) return `${rounded} min`;
+  const h = Math.floor(rounded / 60);
+  const m = rounded % 60;
+  return m ? `${h} h ${String(m).padStart(2, "0")}` : `${h} h`;
+}
+
+const DAY = new Intl.DateTimeFormat("fr-FR", { weekday: "long", timeZone: "Europe/Paris" });
+const HOUR = new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit",
+                                                timeZone: "Europe/Paris" });
+
+function when(iso, evaluated) {
+  const date = new Date(iso);
+  const ref = new Date(evaluated);
+  const sameDay = date.toDateString() === ref.toDateString();
+  const hour = HOUR.format(date).replace(":", " h ");
+  return sameDay ? `à ${hour}` : `${DAY.format(date)} à ${hour}`;
+}
+
+function hoursText(service, evaluated) {
+  if (service.hours_state === "open") {
+    return service.next_change ? `Ouvert maintenant, ferme ${when(service.next_change, evaluated)}`
+                               : "Ouvert maintenant";
+  }
+  if (service.hours_state === "closed") {
+    return service.next_change ? `Fermé, ouvre ${when(service.next_change, evaluated)}`
+                               : "Fermé";
+  }
+  return service.opening_hours_raw ? `Horaires : ${service.opening_hours_raw}`
+                                   : "Horaires non renseignés";
+}
+
+function modesText(modes) {
+  if (!modes || !modes.length) return null;
+  return "Accès : " + modes.map((m) => MODES[m] || m).join(", ");
+}
+
+// ------------------------------------------------------------------ categories
+async function loadCategories() {
+  const categories = await api("/api/categories");
+  state.categories = categories.filter((c) => c.has_data);
+  const select = $("categorie");
+  select.replaceChildren(...state.categories.map((c) =>
+    el("option", { value: c.code }, `${c.label} (${c.n_services})`)));
+  select.value = state.categories.some((c) => c.code === state.category)
+    ? state.category : state.categories[0]?.code;
+  state.category = select.value;
+}
+
+function categoryLabel(code) {
+  return state.categories.find((c) => c.code === code)?.label || code;
+}
+
+// ------------------------------------------------------------------ search
+async function search(event) {
+  event.preventDefault();
+  const text = $("commune").value.trim();
+  state.category = $("categorie").value;
+  if (!text) {
+    announce("Saisissez le nom d'une commune.");
+    $("commune").focus();
+    return;
+  }
+  let found;
+  try {
+    found = await api(`/api/communes?q=${encodeURIComponent(text)}&limit=8`);
+  } catch (error) {
+    announce(`La recherche a échoué : ${error.message}`);
+    return;
+  }
+  const box = $("communes-trouvees");
+  box.replaceChildren();
+  if (!found.results.length) {
+    clearResults(`Aucune commune ne correspond à « ${text} ».`);
+    announce(`Aucune commune ne correspond à « ${text} ».`);
+    $("resultats-titre").focus();
+    return;
+  }
+  const [first, ...others] = found.results;
+  if (others.length) {
+    box.append(
+      el("p", { id: "autres-titre" }, "Autres communes correspondant à votre recherche :"),
+      el("ul", { class: "autres", "aria-labelledby": "autres-titre" },
+        others.map((c) => el("li", {}, el("button", {
+          type: "button", class: "lien",
+          onclick: () => showCommune(c, true),
+        }, `${c.name} (${c.code_insee})`)))));
+  }
+  await showCommune(first, true);
+}
+
+function clearResults(message) {
+  $("resultats").replaceChildren();
+  $("resultats-vide").textContent = message;
+  $("resultats-vide").hidden = false;
+  $("fiche").hidden = true;
+}
+
+async function showCommune(commune, moveFocus) {
+  state.commune = commune;
+  history.replaceState(null, "", `#commune=${commune.code_insee}&categorie=${state.category}`);
+  let near;
+  try {
+    near = await api(`/api/services/near?commune=${encodeURIComponent(commune.code_insee)}`
+                     + `&category=${encodeURIComponent(state.category)}&limit=10`);
+  } catch (error) {
+    clearResults(error.message);
+    announce(error.message);
+    return;
+  }
+  const label = categoryLabel(state.category);
+  $("resultats-titre").textContent = `${label} les plus proches de ${commune.name}`;
+  const list = $("resultats");
+  list.replaceChildren(...near.services.map((s) => serviceItem(s, near.evaluated_at)));
+  if (near.services.length) {
+    $("resultats-vide").hidden = true;
+  } else {
+    $("resultats-vide").hidden = false;
+    $("resultats-vide").textContent =
+      `Aucun lieu « ${label} » à moins de ${Math.round(near.max_minutes)} minutes.`;
+  }
+  $("resultats-vide").after(ficheButton(commune));
+  $("fiche").hidden = true;
+  announce(`${near.services.length} résultat${near.services.length > 1 ? "s" : ""} : `
+           + `${label} les plus proches de ${commune.name}.`);
+  if (moveFocus) $("resultats-titre").focus();
+  updateMap();
+}
+
+function ficheButton(commune) {
+  document.querySelectorAll(".ouvrir-fiche").forEach((b) => b.remove());
+  return el("p", { class: "ouvrir-fiche" }, el("button", {
+    type: "button", onclick: () => showFiche(commune.code_insee),
+  }, `Voir la fiche de ${commune.name}`));
+}
+
+function serviceItem(service, evaluated) {
+  const modes = modesText(service.access_modes);
+  return el("li", { class: "service", "data-service-id": service.service_id },
+    el("h3", {}, service.name || service.category_label),
+    el("p", { class: "temps" },
+      el("strong", {}, minutes(service.travel_time_min)), " en voiture"),
+    el("p", {}, service.category_label
+      + (service.operator && service.operator !== service.name ? ` · ${service.operator}` : "")),
+    service.address ? el("p", {}, service.address) : null,
+    el("p", { class: `horaires ${service.hours_state}` }, hoursText(service, evaluated)),
+    modes ? el("p", {}, modes) : null,
+    state.map ? el("button", { type: "button", class: "lien",
+      onclick: () => focusOnMap(service),
+    }, `Montrer ${service.name || "ce lieu"} sur la carte`) : null);
+}
+
+// ------------------------------------------------------------------ fiche
+async function showFiche(code) {
+  let fiche;
+  try {
+    fiche = await api(`/api/communes/${encodeURIComponent(code)}`);
+  } catch (error) {
+    announce(error.message);
+    return;
+  }
+  const section = $("fiche");
+  $("fiche-titre").textContent = `Fiche de ${fiche.name}`;
+  const facts = el("ul", { class: "faits" },
+    el("li", {}, `Code INSEE : ${fiche.code_insee}`),
+    fiche.population !== null
+      ? el("li", {}, `Population : ${Math.round(fiche.population).toLocaleString("fr-FR")} habitants`)
+      : null,
+    fiche.epci_name ? el("li", {}, `Intercommunalité : ${fiche.epci_name}`) : null);
+  const profile = fiche.profile
+    ? el("p", { class: "profil" }, el("strong", {}, `Profil d'accès ${fiche.profile.profile}`),
+         ` : ${fiche.profile.explanation}`)
+    : null;
+  const known = new Set(state.categories.map((c) => c.code));
+  const rows = fiche.access.filter((row) => row.target_kind === "basket" || known.has(row.category));
+  const table = el("table", {},
+    el("caption", {}, `Temps d'accès depuis ${fiche.name}, en voiture`),
+    el("thead", {}, el("tr", {},
+      el("th", { scope: "col" }, "Service"),
+      el("th", { scope: "col" }, "Temps d'accès"),
+      el("th", { scope: "col" }, "Médiane de la commune"),
+      el("th", { scope: "col" }, "Lieu le plus proche"))),
+    el("tbody", {}, rows.map((row) => el("tr", {},
+      el("th", { scope: "row" }, row.target_kind === "basket" ? `Panier : ${row.label}` : row.label),
+      el("td", {}, row.status === "ok" ? minutes(row.travel_time_min) : "non calculé"),
+      el("td", {}, row.median_min === null ? "—" : minutes(row.median_min)),
+      el("td", {}, row.nearest_service ? row.nearest_service.name : "—")))));
+  section.querySelector("#fiche-contenu").replaceChildren(facts, profile,
+    el("div", { class: "tableau" }, table),
+    el("p", { class: "aide" }, fiche.network_note));
+  section.hidden = false;
+  $("fiche-titre").focus();
+  announce(`Fiche de ${fiche.name} affichée.`);
+}
+
+// ------------------------------------------------------------------ map
+function colourExpression() {
+  return ["case", ["==", ["get", "travel_time_min"], null], NO_TIME,
+    ["step", ["get", "travel_time_min"], CLASSES[0].colour,
+      10, CLASSES[1].colour, 20, CLASSES[2].colour, 30, CLASSES[3].colour]];
+}
+
+async function initMap() {
+  const container = $("carte");
+  if (document.body.dataset.maplibre !== "1") {
+    container.append(el("p", { class: "carte-absente" },
+      "La carte n'est pas installée sur ce serveur (bibliothèque MapLibre absente) ; "
+      + "la liste des résultats donne toutes les informations."));
+    return;
+  }
+  try {
+    document.head.append(el("link", { rel: "stylesheet",
+      href: "/static/vendor/maplibre-gl/maplibre-gl.css" }));
+    const maplibregl = await import("/static/vendor/maplibre-gl/maplibre-gl.mjs");
+    const map = new maplibregl.Map({
+      container,
+      style: {
+        version: 8,
+        sources: {},
+        layers: [{ id: "fond", type: "background", paint: { "background-color": "#f4f1ea" } }],
+      },
+      center: [3.5, 44.5],
+      zoom: 7.5,
+      attributionControl: false,
+      locale: { "Map.Title": "Carte des temps d'accès (mêmes informations que la liste)" },
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    map.addControl(new maplibregl.AttributionControl({
+      compact: false, customAttribution: "Communes : IGN, INSEE · Services : ANCT, La Poste, SNCF",
+    }));
+    state.map = map;
+    state.maplibregl = maplibregl;
+    state.mapReady = new Promise((resolve) => map.on("load", resolve));
+    await state.mapReady;
+    map.addSource("communes", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addSource("services", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: "communes-remplissage", type: "fill", source: "communes",
+      paint: { "fill-color": colourExpression(), "fill-opacity": 0.85 } });
+    map.addLayer({ id: "communes-contour", type: "line", source: "communes",
+      paint: { "line-color": "#ffffff", "line-width": 0.6 } });
+    map.addLayer({ id: "commune-choisie", type: "line", source: "communes",
+      filter: ["==", ["get", "code_insee"], ""],
+      paint: { "line-color": "#1a1a1a", "line-width": 3 } });
+    map.addLayer({ id: "services-points", type: "circle", source: "services",
+      paint: { "circle-radius": 5, "circle-color": "#c2410c",
+               "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } });
+    // Mouse shortcut only: the same choice is made with the search form.
+    map.on("click", "communes-remplissage", (event) => {
+      const props = event.features?.[0]?.properties;
+      if (!props) return;
+      $("commune").value = props.nom;
+      showCommune({ code_insee: props.code_insee, name: props.nom }, false);
+    });
+    container.dataset.ready = "1";
+    await updateMap();
+  } catch (error) {
+    state.map = null;
+    container.replaceChildren(el("p", { class: "carte-absente" },
+      "La carte ne peut pas s'afficher sur cet appareil ; la liste des résultats donne "
+      + "toutes les informations."));
+    console.warn("carte indisponible", error);
+  }
+}
+
+async function updateMap() {
+  if (!state.map || !state.mapReady) return;
+  await state.mapReady;
+  const map = state.map;
+  const [communes, services] = await Promise.all([
+    api(`/api/carte/communes?category=${encodeURIComponent(state.category)}`),
+    api(`/api/carte/services?category=${encodeURIComponent(state.category)}`),
+  ]);
+  map.getSource("communes")?.setData(communes);
+  map.getSource("services")?.setData(services);
+  const code = state.commune?.code_insee || "";
+  map.setFilter("commune-choisie", ["==", ["get", "code_insee"], code]);
+  const feature = communes.features.find((f) => f.properties.code_insee === code);
+  const bounds = new state.maplibregl.LngLatBounds();
+  const extend = (coords) => (typeof coords[0] === "number" ? bounds.extend(coords)
+                                                             : coords.forEach(extend));
+  (feature ? [feature] : communes.features).forEach((f) => extend(f.geometry.coordinates));
+  if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 40, maxZoom: 9, duration: 0 });
+  map.once("idle", () => { $("carte").dataset.rendered = state.category; });
+}
+
+function focusOnMap(service) {
+  if (!state.map) return;
+  state.map.jumpTo({ center: [service.lon, service.lat], zoom: 12 });
+  new state.maplibregl.Popup({ closeButton: true })
+    .setLngLat([service.lon, service.lat])
+    .setText(`${service.name} — ${minutes(service.travel_time_min)} en voiture`)
+    .addTo(state.map);
+  announce(`${service.name} centré sur la carte.`);
+}
+
+// ------------------------------------------------------------------ start
+async function fromHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const code = params.get("commune");
+  if (params.get("categorie")) {
+    state.category = params.get("categorie");
+    $("categorie").value = state.category;
+  }
+  if (!code) return;
+  try {
+    const fiche = await api(`/api/communes/${encodeURIComponent(code)}`);
+    $("commune").value = fiche.name;
+    await showCommune(fiche, false);
+  } catch (error) {
+    announce(error.message);
+  }
+}
+
+async function start() {
+  $("recherche").addEventListener("submit", search);
+  $("categorie").addEventListener("change", () => {
+    state.category = $("categorie").value;
+    if (state.commune) showCommune(state.commune, false);
+    else updateMap();
+  });
+  try {
+    await loadCategories();
+  } catch (error) {
+    announce(`Les catégories n'ont pas pu être chargées : ${error.message}`);
+  }
+  initMap();
+  await fromHash();
+  document.body.dataset.ready = "1";
+}
+
+start();

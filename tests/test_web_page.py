@@ -1,0 +1,274 @@
+"""The géoportail page in real headless Chromium (Debian package, driven by Playwright).
+
+The page is served by the real app (uvicorn on 127.0.0.1, in a thread) over the Lozère
+demo. Chromium is installed by ``make test`` (``make browser``); a missing browser is a
+failure, not a skip, unless PROXIMITE_SKIP_BROWSER_TESTS=1 is set on purpose.
+Screenshots are written to ``build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proximite.web.a11y_check import (
+    AXE_PATH,
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    check_pages,
+    describe_violations,
+)
+
+if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
+    pytest.skip("browser tests disabled by PROXIMITE_SKIP_BROWSER_TESTS=1",
+                allow_module_level=True)
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+uvicorn = pytest.importorskip("uvicorn")
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+SAINT_CHELY = "48140"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def portal():
+    from proximite.web.store import PortalData
+
+    return PortalData.demo()
+
+
+@pytest.fixture(scope="module")
+def base_url(portal) -> Iterator[str]:
+    from proximite.web.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(portal), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the géoportail server did not start on 127.0.0.1")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM_PATH).is_file():
+        pytest.fail(f"{CHROMIUM_PATH} absent: `make browser` installs Debian's chromium "
+                    "(or set PROXIMITE_SKIP_BROWSER_TESTS=1 to skip these tests)")
+    with playwright_sync.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM_PATH,
+                                          args=list(CHROMIUM_ARGS))
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR",
+                                  timezone_id="Europe/Paris")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.requested = requested
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def _open(page, base_url: str) -> None:
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("body[data-ready='1']")
+
+
+def _minutes_text(value: float) -> str:
+    rounded = round(value)
+    return "moins d'une minute" if rounded < 1 else f"{rounded} min"
+
+
+def _active(page) -> str:
+    """A short description of the focused element: id, or tag + text."""
+    return page.evaluate("""() => {
+        const a = document.activeElement;
+        return a.id ? '#' + a.id : a.tagName.toLowerCase() + ':' + a.textContent.trim();
+    }""")
+
+
+def test_search_st_chely_lists_nearest_la_poste_with_road_times(page, base_url,
+                                                                  portal) -> None:
+    _open(page, base_url)
+    page.fill("#commune", "st chely")
+    page.select_option("#categorie", "la_poste")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats li")
+    heading = page.inner_text("#resultats-titre")
+    assert "Saint-Chély-d'Apcher" in heading and "La Poste" in heading
+
+    expected = portal.near_commune(SAINT_CHELY, "la_poste")[:10]
+    items = page.query_selector_all("#resultats li.service")
+    assert len(items) == len(expected) == 10
+    for item, (service_id, minutes) in zip(items, expected, strict=True):
+        assert item.get_attribute("data-service-id") == service_id
+        assert item.query_selector("h3").inner_text() == portal.service(service_id)["name"]
+        assert item.query_selector(".temps").inner_text() == \
+            f"{_minutes_text(minutes)} en voiture"
+    shown = [float(m) if m != "moins d'une minute" else 0.0 for m in re.findall(
+        r"^(\d+|moins d'une minute)", "\n".join(i.query_selector(".temps").inner_text()
+                                                 for i in items), re.M)]
+    assert shown == sorted(shown)
+    assert "10 résultats" in page.inner_text("#annonce")
+
+    if page.get_attribute("body", "data-maplibre") == "1":
+        page.wait_for_selector("#carte[data-rendered='la_poste']")
+        assert page.query_selector("#carte canvas") is not None
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "geoportail-st-chely.png"), full_page=True)
+    assert (SCREENSHOTS / "geoportail-st-chely.png").stat().st_size > 10_000
+    assert page.errors == []
+
+
+def test_every_request_stays_on_the_local_server(page, base_url) -> None:
+    """No CDN: MapLibre, styles and data all come from 127.0.0.1."""
+    _open(page, base_url)
+    page.fill("#commune", "Mende")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats li")
+    if page.get_attribute("body", "data-maplibre") == "1":
+        page.wait_for_selector("#carte[data-rendered]")
+    remote = [url for url in page.requested
+              if not url.startswith((base_url, "data:", "blob:"))]
+    assert remote == []
+    assert any("/static/vendor/maplibre-gl/maplibre-gl.mjs" in u for u in page.requested)
+
+
+def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
+    _open(page, base_url)
+    page.fill("#commune", "Saint-Chély-d'Apcher")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats li")
+    page.click(".ouvrir-fiche button")
+    page.wait_for_selector("#fiche:not([hidden]) table")
+    assert page.inner_text("#fiche-titre") == "Fiche de Saint-Chély-d'Apcher"
+    assert _active(page) == "#fiche-titre"
+    rows = {row.query_selector("th").inner_text(): row.query_selector("td").inner_text()
+            for row in page.query_selector_all("#fiche tbody tr")}
+    access = portal.commune_access(SAINT_CHELY).set_index("category")
+    france_services = portal.catalogue.categories["france_services"].label
+    assert rows[france_services] == _minutes_text(
+        access.loc["france_services", "travel_time_min"])
+    text = page.inner_text("#fiche")
+    assert "Profil d'accès" in text and "Intercommunalité" in text
+
+
+def test_keyboard_only_search_results_and_fiche(page, base_url) -> None:
+    _open(page, base_url)
+    order = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        order.append(_active(page))
+    assert order == ["a:Aller au contenu", "a:Aller aux résultats", "a:Trouver un service",
+                     "a:Accessibilité", "a:API", "#commune", "#categorie",
+                     "button:Rechercher"]
+    # Visible focus (RGAA 10.7): the focused button has an outline.
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert _active(page) == "#commune"
+    page.keyboard.type("st chely")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#resultats li")
+    page.wait_for_function("document.activeElement.id === 'resultats-titre'")
+    page.keyboard.press("Tab")
+    assert _active(page).startswith("button:Mas-Saint-Chély")
+    page.keyboard.press("Tab")
+    assert _active(page) == "button:Voir la fiche de Saint-Chély-d'Apcher"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'fiche-titre'")
+    assert page.is_visible("#fiche table")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "geoportail-fiche-clavier.png"), full_page=True)
+
+
+def test_skip_link_moves_focus_to_main_content(page, base_url) -> None:
+    _open(page, base_url)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert _active(page) == "#contenu"
+
+
+def test_unknown_commune_is_said_in_the_page(page, base_url) -> None:
+    _open(page, base_url)
+    page.fill("#commune", "Paris")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats-vide:not([hidden])")
+    assert "Aucune commune ne correspond à « Paris »" in page.inner_text("#annonce")
+    assert page.query_selector_all("#resultats li") == []
+
+
+def test_without_the_map_library_the_list_still_works(page, base_url) -> None:
+    """If MapLibre cannot load (or WebGL is missing), the page says so and still works."""
+    page.route("**/maplibre-gl.mjs", lambda route: route.abort())
+    _open(page, base_url)
+    page.wait_for_selector("#carte .carte-absente")
+    page.fill("#commune", "Mende")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats li")
+    assert "la liste des résultats donne toutes les informations" in \
+        page.inner_text("#carte")
+    assert page.query_selector_all("#resultats li") != []
+    assert not any("sur la carte" in button.inner_text()
+                   for button in page.query_selector_all("#resultats button"))
+
+
+def test_link_to_a_commune_opens_its_results(page, base_url) -> None:
+    page.goto(f"{base_url}/#commune={SAINT_CHELY}&categorie=france_services")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#resultats li")
+    assert page.inner_text("#resultats-titre").endswith("Saint-Chély-d'Apcher")
+    assert page.input_value("#categorie") == "france_services"
+
+
+def test_axe_finds_no_level_a_or_aa_violation(page, base_url) -> None:
+    assert AXE_PATH.is_file(), "axe-core absent: `make install` runs npm ci"
+    checked = check_pages(page, base_url)
+    assert len(checked) == 5
+    failures = {name: describe_violations(results) for name, results in checked
+                if results["violations"]}
+    assert failures == {}
+    # The rules really ran (an empty result would also have "no violation").
+    assert all(len(results["passes"]) >= 10 for _, results in checked)
+
+
+def test_shipped_check_results_are_current() -> None:
+    """The statement page shows the results of the axe version the tests use."""
+    from proximite.web.pages import load_check_results
+
+    shipped = load_check_results()
+    assert shipped is not None
+    installed = json.loads((AXE_PATH.parent / "package.json").read_text())["version"]
+    assert shipped["axe_version"] == installed
+    assert [p["violations"] for p in shipped["pages"]] == [0] * 5
