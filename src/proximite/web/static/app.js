@@ -225,7 +225,7 @@ async function showFiche(code) {
     fiche.epci_name ? el("li", {}, `Intercommunalité : ${fiche.epci_name}`) : null);
   const profile = fiche.profile
     ? el("p", { class: "profil" }, el("strong", {}, `Profil d'accès ${fiche.profile.profile}`),
-         ` : ${fiche.profile.explanation}`)
+         ` : ${fiche.profile.explanation.replace(/^[A-F] : /, "")}`)
     : null;
   const known = new Set(state.categories.map((c) => c.code));
   const rows = fiche.access.filter((row) => row.target_kind === "basket" || known.has(row.category));
