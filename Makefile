@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= diagnostic-lozere
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test lint bench bench-api clean
 
 $(BIN)/proximite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ test: install browser
 
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py
+
+# The géoportail load benchmark drives the server with Debian's wrk (a C load generator).
+/usr/bin/wrk:
+	$(SUDO) apt-get install -y --no-install-recommends wrk \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends wrk)
+
+bench-api: install /usr/bin/wrk
+	$(BIN)/python benchmarks/bench_api.py
 
 clean:
 	rm -rf $(VENV) $(OUT) node_modules $(VENDOR)

@@ -233,12 +233,31 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # typ
     """`proximite serve` builds the demo data and serves on 127.0.0.1 unless told."""
     from typer.testing import CliRunner
 
-    import proximite.web.app as web_app
+    import proximite.web.server as web_server
     from proximite.cli import app as cli_app
 
-    calls: list[tuple[str, int]] = []
-    monkeypatch.setattr(web_app, "serve",
-                        lambda data, host, port: calls.append((host, port)))
+    calls: list[tuple[str, int, int, bool]] = []
+    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data:
+                        calls.append((host, port, workers, data is not None)))
+    monkeypatch.setattr(web_server, "default_workers", lambda: 2)
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert calls == [("127.0.0.1", 8123)]
+    # several workers: each process builds the demo itself
+    assert calls == [("127.0.0.1", 8123, 2, False)]
+    result = CliRunner().invoke(cli_app, ["serve", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert calls[-1] == ("127.0.0.1", 8000, 1, True)
+    assert "http://127.0.0.1:8000/ " in result.output
+
+
+def test_warm_fills_the_memo_with_the_same_answers(result) -> None:
+    warmed = PortalData.from_result(result)
+    cold = PortalData.from_result(result)
+    built = warmed.warm()
+    assert built == len(warmed.communes) * len(warmed.categories_with_data) > 1000
+    assert len(warmed.near_cache) == len({c.origin_id for c in warmed.communes.values()}) \
+        * len(warmed.categories_with_data)
+    assert len(warmed.record_cache) == len(warmed.service_ids)
+    for code in (SAINT_CHELY, MENDE):
+        for category in warmed.categories_with_data:
+            assert warmed.near_commune(code, category) == cold.near_commune(code, category)

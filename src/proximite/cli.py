@@ -418,19 +418,27 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (local only by default)")] =
     "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes, each building the demo (default: one per core)")] = None,
 ) -> None:
-    """Serve the géoportail JSON API over the demo diagnostic (OpenAPI docs at /docs)."""
-    from proximite.web.app import serve as serve_api
+    """Serve the géoportail over the demo diagnostic: the page at /, the JSON API at /api
+    (OpenAPI docs at /docs)."""
+    from proximite.web.server import default_workers
+    from proximite.web.server import serve as serve_portal
     from proximite.web.store import PortalData
 
-    try:
-        with console.status("diagnostic de la démo…"):
-            data = PortalData.demo()
-    except ProximiteError as exc:
-        _fail(exc)
-        return
-    console.print(f"API : http://{host}:{port}/api — documentation : http://{host}:{port}/docs")
-    serve_api(data, host=host, port=port)
+    n = workers or default_workers()
+    data = None
+    if n == 1:
+        try:
+            with console.status("diagnostic de la démo…"):
+                data = PortalData.demo()
+        except ProximiteError as exc:
+            _fail(exc)
+            return
+    console.print(f"Géoportail : http://{host}:{port}/ — API : http://{host}:{port}/api — "
+                  f"documentation : http://{host}:{port}/docs ({n} processus)")
+    serve_portal(host=host, port=port, workers=n, data=data)
 
 
 def main() -> None:  # pragma: no cover - console entry point

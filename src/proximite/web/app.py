@@ -21,6 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from proximite.web.export_routes import router as export_router
 from proximite.web.hours import hours_status, paris_time
@@ -28,9 +29,6 @@ from proximite.web.map_layers import router as map_router
 from proximite.web.pages import router as page_router
 from proximite.web.pages import static_files
 from proximite.web.store import PortalData
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 
 AtQuery = Annotated[datetime | None, Query(
     description="Instant d'évaluation de « ouvert maintenant » (défaut : maintenant ; "
@@ -236,17 +234,21 @@ def create_app(data: PortalData | None = None) -> FastAPI:
                 "epci_name": entry.epci_name}
 
     # ------------------------------------------------------------------ routes
+    # Handlers that answer from memory in microseconds are ``async``: run on the event
+    # loop, they skip the hand-off to a worker thread. Anything that may take
+    # milliseconds (a search from a point, pandas filtering) stays sync, in the pool.
+    counts = portal.services["category"].value_counts()
+    categories_out = []
+    for code, cat in catalogue.categories.items():
+        n = int(sum(counts.get(m, 0) for m in catalogue.members(code)))
+        categories_out.append({"code": code, "label": cat.label, "family": cat.family,
+                               "parent": cat.parent, "n_services": n, "has_data": n > 0})
+
     @app.get("/api/categories", response_model=list[CategoryOut], tags=["catalogue"],
              summary="Catégories de services")
-    def list_categories() -> list[dict[str, Any]]:
+    async def list_categories() -> list[dict[str, Any]]:
         """Every category of the catalogue, with how many services the inventory holds."""
-        counts = portal.services["category"].value_counts()
-        out = []
-        for code, cat in catalogue.categories.items():
-            n = int(sum(counts.get(m, 0) for m in catalogue.members(code)))
-            out.append({"code": code, "label": cat.label, "family": cat.family,
-                        "parent": cat.parent, "n_services": n, "has_data": n > 0})
-        return out
+        return categories_out
 
     @app.get("/api/communes", response_model=CommuneSearchOut, tags=["communes"],
              summary="Rechercher une commune par son nom")
@@ -303,7 +305,7 @@ def create_app(data: PortalData | None = None) -> FastAPI:
 
     @app.get("/api/services/near", response_model=NearOut, tags=["services"],
              summary="Services proches d'une commune ou d'un point", responses=ERRORS)
-    def services_near(
+    async def services_near(
         category: str = Query(..., max_length=60, description="Code de catégorie"),
         commune: str | None = Query(None, max_length=10, description="Code INSEE d'origine"),
         lon: float | None = Query(None, ge=-180, le=180, description="Longitude WGS84"),
@@ -326,7 +328,8 @@ def create_app(data: PortalData | None = None) -> FastAPI:
             origin: dict[str, Any] = {"kind": "commune", **summary(commune)}
             note = "Temps depuis l'origine de la commune (mairie ou centroïde)."
         elif lon is not None and lat is not None:
-            pairs, snap_m = portal.near_point(lon, lat, category)
+            # one bounded graph search (milliseconds): off the event loop
+            pairs, snap_m = await run_in_threadpool(portal.near_point, lon, lat, category)
             origin = {"kind": "point", "lon": lon, "lat": lat, "snap_distance_m": snap_m}
             note = ("Le point est rattaché au nœud du réseau le plus proche ; trajet "
                     "d'approche à vol d'oiseau compté à la vitesse d'accès.")
@@ -402,7 +405,7 @@ def create_app(data: PortalData | None = None) -> FastAPI:
 
     @app.get("/api/services/{service_id}", response_model=ServiceOut, tags=["services"],
              summary="Un service", responses=ERRORS)
-    def get_service(
+    async def get_service(
         service_id: str = Path(..., max_length=200),
         at: AtQuery = None,
     ) -> dict[str, Any]:
@@ -417,11 +420,3 @@ def create_app(data: PortalData | None = None) -> FastAPI:
     app.include_router(page_router)
     app.mount("/static", static_files(), name="static")
     return app
-
-
-def serve(data: PortalData | None = None, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT) -> None:
-    """Run the API with uvicorn; binds to 127.0.0.1 unless told otherwise."""
-    import uvicorn
-
-    uvicorn.run(create_app(data), host=host, port=port)
