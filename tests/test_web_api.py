@@ -236,18 +236,55 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # typ
     import proximite.web.server as web_server
     from proximite.cli import app as cli_app
 
-    calls: list[tuple[str, int, int, bool]] = []
+    calls: list[tuple[str, int, int, str]] = []
     monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data:
-                        calls.append((host, port, workers, data is not None)))
+                        calls.append((host, port, workers, data.territory_name)))
     monkeypatch.setattr(web_server, "default_workers", lambda: 2)
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    # several workers: each process builds the demo itself
-    assert calls == [("127.0.0.1", 8123, 2, False)]
+    # the diagnostic is built once, in the command, and handed to the workers
+    assert calls == [("127.0.0.1", 8123, 2, "Lozère (48)")]
     result = CliRunner().invoke(cli_app, ["serve", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert calls[-1] == ("127.0.0.1", 8000, 1, True)
+    assert calls[-1] == ("127.0.0.1", 8000, 1, "Lozère (48)")
     assert "http://127.0.0.1:8000/ " in result.output
+
+
+def test_serve_command_reports_bad_input_without_starting(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    import proximite.web.server as web_server
+    from proximite.cli import app as cli_app
+
+    monkeypatch.setattr(web_server, "serve", lambda **_: pytest.fail("server started"))
+    empty = tmp_path / "communes.geojson"
+    empty.write_text("")
+    result = CliRunner().invoke(cli_app, ["serve", "--communes", str(empty)])
+    assert result.exit_code == 2
+    assert "communes.geojson" in result.output and "Traceback" not in result.output
+
+
+def test_workers_load_the_data_shared_by_the_parent(result, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """serve(data=..., workers>1) pickles the data once; each worker's app reads them."""
+    import os
+    import stat
+
+    from proximite.web.server import PORTAL_FILE_ENV, portal_app, share_portal
+
+    data = PortalData.from_result(result)
+    data.territory_name = "Territoire partagé"  # so that a rebuilt demo would show
+    shared = share_portal(data)
+    try:
+        assert stat.S_IMODE(os.stat(shared).st_mode) == 0o600
+        monkeypatch.setenv(PORTAL_FILE_ENV, str(shared))
+        worker = TestClient(portal_app())
+    finally:
+        shared.unlink()
+    assert "Territoire partagé" in worker.get("/").text
+    near = worker.get("/api/services/near", params={"commune": SAINT_CHELY,
+                                                     "category": "la_poste"}).json()
+    expected = data.near_commune(SAINT_CHELY, "la_poste")[:10]
+    assert [(s["service_id"], s["travel_time_min"]) for s in near["services"]] == expected
 
 
 def test_warm_fills_the_memo_with_the_same_answers(result) -> None:

@@ -419,25 +419,47 @@ def serve(
     "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Worker processes, each building the demo (default: one per core)")] = None,
+        min=1, help="Worker processes (default: one per core)")] = None,
+    network: NetworkOption = None,
+    network_nodes: NetworkNodesOption = None,
+    services: ServicesOption = None,
+    communes: CommunesOption = None,
+    departement: DepartementOption = None,
+    origins: OriginsOption = None,
+    mode: ModeOption = "car",
+    access_speed_kmh: AccessSpeedOption = None,
+    max_snap_m: MaxSnapOption = None,
+    margin_km: MarginOption = 20.0,
+    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    catalogue: CatalogueOption = None,
 ) -> None:
-    """Serve the géoportail over the demo diagnostic: the page at /, the JSON API at /api
-    (OpenAPI docs at /docs)."""
+    """Serve the géoportail: the page at /, the JSON API at /api (OpenAPI docs at /docs).
+
+    Runs the diagnostic once (default: the Lozère demo; same inputs as `diagnostic`),
+    then shares it with every worker process.
+    """
+    from proximite.pipeline import run_diagnostic
     from proximite.web.server import default_workers
     from proximite.web.server import serve as serve_portal
     from proximite.web.store import PortalData
 
     n = workers or default_workers()
-    data = None
-    if n == 1:
-        try:
-            with console.status("diagnostic de la démo…"):
-                data = PortalData.demo()
-        except ProximiteError as exc:
-            _fail(exc)
-            return
-    console.print(f"Géoportail : http://{host}:{port}/ — API : http://{host}:{port}/api — "
-                  f"documentation : http://{host}:{port}/docs ({n} processus)")
+    try:
+        options = _diagnostic_options(mode, "10,20,30", access_speed_kmh, max_snap_m,
+                                      margin_km, edge_speed_kmh)
+        with console.status("diagnostic…"):
+            result = run_diagnostic(
+                communes=communes, departement=departement, services=services or (),
+                network=network, network_nodes=network_nodes, origins=origins,
+                catalogue_dir=catalogue, options=options)
+        with console.status("index du géoportail (temps commune → services)…"):
+            data = PortalData.from_result(result)
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    console.print(f"Géoportail {data.territory_name} : http://{host}:{port}/ — API : "
+                  f"http://{host}:{port}/api — documentation : http://{host}:{port}/docs "
+                  f"({n} processus)", highlight=False)
     serve_portal(host=host, port=port, workers=n, data=data)
 
 

@@ -8,10 +8,14 @@ per request is a write per request on a server whose answers cost tens of micros
 Each worker freezes its heap once the demo is built (:func:`freeze_heap`), so that the
 garbage collector's full passes stop walking the demo's objects.
 
-Uvicorn starts its workers with ``spawn``: each one imports :func:`demo_app` by its
-import string and builds its own :class:`~proximite.web.store.PortalData` (nothing is
-shared between processes, so every worker holds the demo in memory and memoises its own
-answers). The server binds to 127.0.0.1 unless told otherwise.
+Uvicorn starts its workers with ``spawn``: each one imports :func:`portal_app` by its
+import string. When the caller built the data (``proximite serve`` always does, for the
+demo or for the user's territory, so that input errors are reported once, cleanly), the
+data are pickled once into a private temporary file (mode 0600, removed on exit) whose path
+reaches the workers through :data:`PORTAL_FILE_ENV`; each worker loads it (well under a
+second, against a full diagnostic per worker). Without data, each worker builds the demo.
+Every worker holds the data in memory and memoises its own answers. The server binds to
+127.0.0.1 unless told otherwise.
 
 Run: ``python -m proximite.web.server [--port 8000] [--workers N]``.
 """
@@ -21,6 +25,9 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import pickle
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +38,9 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: Import string of the worker factory (uvicorn workers need a string, not an object).
-APP_FACTORY = "proximite.web.server:demo_app"
+APP_FACTORY = "proximite.web.server:portal_app"
+#: Environment variable naming the pickled PortalData the workers load.
+PORTAL_FILE_ENV = "PROXIMITE_PORTAL_FILE"
 
 
 def default_workers() -> int:
@@ -54,12 +63,30 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def demo_app() -> FastAPI:
-    """The API over the embedded Lozère demo, built in the calling (worker) process."""
+def share_portal(data: PortalData, directory: Path | None = None) -> Path:
+    """Pickle ``data`` into a new private file (0600) for the worker processes."""
+    handle, name = tempfile.mkstemp(prefix="proximite-portal-", suffix=".pickle",
+                                    dir=directory)
+    with os.fdopen(handle, "wb") as stream:
+        pickle.dump(data, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    return Path(name)
+
+
+def portal_app() -> FastAPI:
+    """The app of one worker: the shared data if the parent built them, else the demo.
+
+    Only a file named by our own parent process through :data:`PORTAL_FILE_ENV` is read
+    (pickle runs code, so never point it at a file from elsewhere).
+    """
     from proximite.web.app import create_app
     from proximite.web.store import PortalData
 
-    data = PortalData.demo()
+    shared = os.environ.get(PORTAL_FILE_ENV)
+    if shared:
+        with open(shared, "rb") as stream:
+            data = pickle.load(stream)  # our own file: see the docstring
+    else:
+        data = PortalData.demo()
     data.warm()
     app = create_app(data)
     freeze_heap()
@@ -70,8 +97,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
           *, data: PortalData | None = None, log_level: str = "info") -> None:
     """Serve the géoportail until interrupted; ``workers`` defaults to one per core.
 
-    ``data`` (an already built diagnostic) can only be used with a single worker: other
-    workers are separate processes that build the demo themselves.
+    ``data``: an already built :class:`PortalData` (default: each worker builds the demo);
+    with several workers it is shared through a private pickle file (module docstring).
     """
     import uvicorn
 
@@ -91,10 +118,15 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
         freeze_heap()
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
-    if data is not None:
-        raise ValueError("data can only be passed with workers=1: each worker process "
-                         "builds the demo itself")
-    uvicorn.run(APP_FACTORY, factory=True, workers=n, **options)  # type: ignore[arg-type]
+    shared = share_portal(data) if data is not None else None
+    if shared is not None:
+        os.environ[PORTAL_FILE_ENV] = str(shared)
+    try:
+        uvicorn.run(APP_FACTORY, factory=True, workers=n, **options)  # type: ignore[arg-type]
+    finally:
+        if shared is not None:
+            os.environ.pop(PORTAL_FILE_ENV, None)
+            shared.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> None:
