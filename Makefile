@@ -33,8 +33,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 
 $(CHROMIUM):
-	$(SUDO) apt-get install -y --no-install-recommends chromium \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+	$(SUDO) apt-get install -y chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
 browser: $(CHROMIUM)
 
@@ -50,8 +50,8 @@ bench: install
 
 # The géoportail load benchmark drives the server with Debian's wrk (a C load generator).
 /usr/bin/wrk:
-	$(SUDO) apt-get install -y --no-install-recommends wrk \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends wrk)
+	$(SUDO) apt-get install -y wrk \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk)
 
 bench-api: install /usr/bin/wrk
 	$(BIN)/python benchmarks/bench_api.py
