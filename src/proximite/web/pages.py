@@ -65,16 +65,32 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def _common(request: Request) -> dict[str, str]:
+NAVIGATION = (("/", "Trouver un service"), ("/accessibilite", "Accessibilité"), ("/docs", "API"))
+
+
+def _header(territory: str, current: str) -> str:
+    """The banner shared by every page, the current page marked for screen readers."""
+    marked = ' aria-current="page"'
+    links = "".join(
+        f'<li><a href="{href}"{marked if href == current else ""}>{label}</a></li>'
+        for href, label in NAVIGATION)
+    return ('<header class="bandeau"><div class="largeur">'
+            f'<p class="marque">Proximité <span>· {html.escape(territory)}</span></p>'
+            f'<nav aria-label="Navigation principale"><ul>{links}</ul></nav>'
+            "</div></header>")
+
+
+def _common(request: Request, current: str) -> dict[str, str]:
     portal = request.app.state.portal
     return {"territoire": html.escape(portal.territory_name),
-            "network_note": html.escape(portal.network_note)}
+            "network_note": html.escape(portal.network_note),
+            "entete": _header(portal.territory_name, current)}
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     """The search page: commune, type of service, nearest services, fiche, map."""
-    values = _common(request)
+    values = _common(request, "/")
     values["maplibre"] = "1" if maplibre_installed() else "0"
     return HTMLResponse(_fill(_template("index.html"), values))
 
@@ -107,6 +123,6 @@ def _check_section(results: dict[str, Any] | None) -> str:
 @router.get("/accessibilite", response_class=HTMLResponse)
 def accessibility_statement(request: Request) -> HTMLResponse:
     """Déclaration d'accessibilité, with the results of the automated check."""
-    values = _common(request)
+    values = _common(request, "/accessibilite")
     values["check_results"] = _check_section(load_check_results())
     return HTMLResponse(_fill(_template("accessibilite.html"), values))
