@@ -170,6 +170,14 @@ def test_export_endpoints(client: TestClient, url: str, first_columns: str) -> N
     header = response.content.decode("utf-8").split("\n", 1)[0]
     assert header.startswith(first_columns)
     assert any(name.startswith("proximite_") for name in header.split(","))
+    # built once, then served from memory: same bytes, no rebuild
+    cached = client.app.state.portal.export_cache
+    assert cached[url.rsplit("/", 1)[1].replace("mediation-numerique",
+                                                "lieux-mediation-numerique")] \
+        == response.content
+    again = client.get(url)
+    assert again.content == response.content
+    assert 'filename="' in again.headers["content-disposition"]
 
 
 def test_mediation_endpoint_round_trips(client: TestClient,

@@ -8,6 +8,9 @@ CSVs carry the standard fields plus ``proximite_`` extra columns (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -24,40 +27,52 @@ def _portal(request: Request) -> PortalData:
     return request.app.state.portal
 
 
-def _csv(text: str, filename: str) -> Response:
-    return Response(content=text.encode("utf-8"), media_type=CSV_MEDIA_TYPE,
+def _csv(request: Request, filename: str, build: Callable[[PortalData], str]) -> Response:
+    """The export as a CSV download, built once per server (the data never change)."""
+    portal = _portal(request)
+    body = portal.export_cache.get(filename)
+    if body is None:
+        body = build(portal).encode("utf-8")
+        portal.export_cache[filename] = body
+    return Response(content=body, media_type=CSV_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def _structures(portal: PortalData) -> str:
+    return to_csv_text(to_data_inclusion(portal.services, portal.communes)[0])
+
+
+def _services(portal: PortalData) -> str:
+    return to_csv_text(to_data_inclusion(portal.services, portal.communes)[1])
+
+
+def _mediation(portal: PortalData) -> str:
+    members = (portal.members(MEDIATION_CATEGORY)
+               if MEDIATION_CATEGORY in portal.catalogue.categories else {MEDIATION_CATEGORY})
+    places = portal.services[portal.services["category"].isin(members)]
+    return to_csv_text(to_mediation_numerique(places, portal.communes))
+
+
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
+
+
 @router.get("/data-inclusion/structures.csv", summary="Structures au format data·inclusion",
-            response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            response_class=Response, responses=CSV_RESPONSES)
 def data_inclusion_structures(request: Request) -> Response:
     """Every service as a data·inclusion v1 structure (one structure per place)."""
-    portal = _portal(request)
-    structures, _ = to_data_inclusion(portal.services, portal.communes)
-    return _csv(to_csv_text(structures), "structures.csv")
+    return _csv(request, "structures.csv", _structures)
 
 
 @router.get("/data-inclusion/services.csv", summary="Services au format data·inclusion",
-            response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            response_class=Response, responses=CSV_RESPONSES)
 def data_inclusion_services(request: Request) -> Response:
     """Every service as a data·inclusion v1 service (structure_id = its place)."""
-    portal = _portal(request)
-    _, services = to_data_inclusion(portal.services, portal.communes)
-    return _csv(to_csv_text(services), "services.csv")
+    return _csv(request, "services.csv", _services)
 
 
 @router.get("/mediation-numerique.csv",
             summary="Lieux de médiation numérique (standard LaMednum)",
-            response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            response_class=Response, responses=CSV_RESPONSES)
 def mediation_numerique(request: Request) -> Response:
     """The médiation numérique places (category and sub-categories) as LaMednum rows."""
-    portal = _portal(request)
-    members = (portal.members(MEDIATION_CATEGORY)
-               if MEDIATION_CATEGORY in portal.catalogue.categories else {MEDIATION_CATEGORY})
-    places = portal.services[portal.services["category"].isin(members)]
-    return _csv(to_csv_text(to_mediation_numerique(places, portal.communes)),
-                "lieux-mediation-numerique.csv")
+    return _csv(request, "lieux-mediation-numerique.csv", _mediation)

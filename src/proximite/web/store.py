@@ -95,6 +95,7 @@ class PortalData:
     service_ids: list[str] = field(default_factory=list)
     commune_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
     layer_cache: dict[str, Any] = field(default_factory=dict)
+    export_cache: dict[str, bytes] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
