@@ -22,7 +22,7 @@ from proximite.errors import InputError
 from proximite.inventory.osm_pois import import_osm_pois
 from proximite.network.graph import RoadGraph
 from proximite.network.load import load_network
-from proximite.network.osm import build_osm_graph, parse_maxspeed
+from proximite.network.osm import CAR_SPEEDS_KMH, build_osm_graph, car_speeds, parse_maxspeed
 from proximite.network.snap import Snapper
 
 OSM_DATA = Path(__file__).parent / "data" / "osm"
@@ -136,12 +136,15 @@ def test_edge_times_are_haversine_length_at_class_speed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("tags", "forward_kmh", "backward_kmh"), [
+    # primary: class average 80 km/h, capped by a lower tagged limit
     ({"maxspeed": "FR:urban"}, 50.0, 50.0),
     ({"maxspeed": "FR:rural"}, 80.0, 80.0),
     ({"maxspeed": "30 mph"}, 30 * 1.609344, 30 * 1.609344),
     ({"maxspeed": "70;50"}, 50.0, 50.0),
-    ({"maxspeed": "signals"}, 80.0, 80.0),  # primary class default
-    ({"maxspeed": "90", "maxspeed:backward": "70"}, 90.0, 70.0),
+    ({"maxspeed": "signals"}, 80.0, 80.0),  # no number: the class average
+    ({"maxspeed": "90", "maxspeed:backward": "70"}, 80.0, 70.0),  # a limit above the
+    ({"maxspeed": "110"}, 80.0, 80.0),                            # average is no faster
+    ({"maxspeed": "50", "maxspeed:forward": "70"}, 70.0, 50.0),
     ({"maxspeed:type": "FR:zone30"}, 30.0, 30.0),
 ])
 def test_maxspeed_sets_edge_speed(tmp_path: Path, tags: dict[str, str], forward_kmh: float,
@@ -451,3 +454,12 @@ def test_helsinki_times_match_networkx(helsinki_car: RoadGraph) -> None:
                           + leg_min(service_m[chosen]))
             assert via_chosen == pytest.approx(row["travel_time_min"], abs=1e-6)
             assert row["service_snap_distance_m"] == pytest.approx(service_m[chosen], abs=1e-6)
+
+
+@given(limit=st.integers(min_value=5, max_value=150),
+       highway=st.sampled_from(sorted(CAR_SPEEDS_KMH)))
+def test_a_tagged_limit_never_makes_a_road_faster(limit: int, highway: str) -> None:
+    """Speed = min(class average, limit): never above either, equal to one of them."""
+    forward, backward = car_speeds({"highway": highway, "maxspeed": str(limit)},
+                                   CAR_SPEEDS_KMH)
+    assert forward == backward == min(CAR_SPEEDS_KMH[highway], float(limit))

@@ -3,8 +3,12 @@
 Reading uses pyosmium only. Every way tagged ``highway`` is kept or left out for the mode
 (car or walk) from its class, access and oneway tags; each pair of consecutive way nodes
 becomes one edge whose time is its great-circle length at the way's speed. The speed of a
-car edge is its ``maxspeed`` (a legal limit, parsed below) or else the class default of
-:data:`CAR_SPEEDS_KMH`, chosen as realistic average speeds on French rural roads.
+car edge is the class default of :data:`CAR_SPEEDS_KMH` (realistic *average* speeds on
+French rural roads), capped by the way's ``maxspeed`` when it is tagged lower. Why a cap
+and not the tagged value: ``maxspeed`` is a legal *limit*; driving a 90 road at 90 km/h
+end to end would make tagged roads faster than untagged ones of the same class, and
+overstate every time. The tag still matters where it is lower than the class average
+(villages, zones 30, dangerous sections) — as OSRM's ``take_minimum_of_speeds``.
 
 Extracts are clipped: a way may refer to nodes outside the file. Edges touching such a
 node are dropped and counted in the graph's warnings rather than given a made-up place.
@@ -266,16 +270,18 @@ def car_directions(tags: Mapping[str, str]) -> tuple[bool, bool] | None:
 
 
 def car_speeds(tags: Mapping[str, str], class_speeds: Mapping[str, float]) -> tuple[float, float]:
-    """(forward, backward) speed in km/h: directional maxspeed, maxspeed, zone, class."""
-    default = class_speeds[tags["highway"]]
+    """(forward, backward) speed in km/h: the class average, capped by the tagged limit
+    of each direction (directional maxspeed, else maxspeed, else the zone tags)."""
+    average = class_speeds[tags["highway"]]
     general = parse_maxspeed(tags.get("maxspeed"))
     if general is None:
         general = parse_maxspeed(tags.get("maxspeed:type") or tags.get("source:maxspeed"))
     forward = parse_maxspeed(tags.get("maxspeed:forward"))
     backward = parse_maxspeed(tags.get("maxspeed:backward"))
-    base = general if general is not None else default
-    return (forward if forward is not None else base,
-            backward if backward is not None else base)
+    forward_limit = forward if forward is not None else general
+    backward_limit = backward if backward is not None else general
+    return (average if forward_limit is None else min(average, forward_limit),
+            average if backward_limit is None else min(average, backward_limit))
 
 
 def walkable(tags: Mapping[str, str], highways: Collection[str]) -> bool:
@@ -347,8 +353,8 @@ def build_osm_graph(
 ) -> RoadGraph:
     """Build the car or walk graph of an OSM extract.
 
-    ``speeds`` overrides some of :data:`CAR_SPEEDS_KMH` (class -> km/h, used where a way
-    has no usable ``maxspeed``: a tagged limit always wins); ``highways``
+    ``speeds`` overrides some of :data:`CAR_SPEEDS_KMH` (class -> average km/h, capped by a
+    lower tagged ``maxspeed``, see the module docstring); ``highways``
     replaces the routed classes (:data:`CAR_HIGHWAYS` / :data:`WALK_HIGHWAYS`), e.g. to add
     ``track``. Walk edges are two-way at ``walk_speed_kmh``. Node ids are OSM node ids.
     """
