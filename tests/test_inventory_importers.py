@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import pickle
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -21,8 +23,9 @@ from proximite.inventory.fuel import read_fuel_stations
 from proximite.inventory.gtfs import read_gtfs_stations
 from proximite.inventory.laposte import read_laposte
 from proximite.inventory.partner import read_partner_services
-from proximite.inventory.schema import SERVICE_COLUMNS
+from proximite.inventory.schema import SERVICE_COLUMNS, GroupedRejection
 from proximite.inventory.sources import detect_layout, load_services
+from proximite.outputs import rejected_table
 
 DATA = Path(__file__).parent / "data" / "inventory"
 FS = DATA / "anct_liste-fs-20240801_sample.csv"
@@ -290,10 +293,88 @@ def test_bpe_sample_categories_unknown_codes_and_not_geolocated(catalogue: Catal
     assert [w for w in result.warnings if "TYPEQU" in w] == [
         f"{BPE}: 3 row(s) with TYPEQU codes not in the catalogue, not imported: "
         "Z998 (1), Z999 (2)"]
-    typequ = [(r.line, r.value) for r in result.rejected if r.field == "TYPEQU"]
-    assert typequ == [(39, "Z999"), (40, "Z999"), (41, "Z998")]
-    geo = [r for r in result.rejected if r.field != "TYPEQU"]
-    assert [(r.line, r.reason) for r in geo] == [(42, "not geolocated")]
+    # one rejection per unknown code (rows 39, 40: Z999; row 41: Z998), located at its
+    # first line; the not-geolocated row stays a rejection of its own
+    assert [(r.line, r.field, r.value, r.reason) for r in result.rejected] == [
+        (39, "TYPEQU", "Z999", "TYPEQU code not in the catalogue (bpe_index): 2 rows "
+                               "(lines 39, 40)"),
+        (41, "TYPEQU", "Z998", "TYPEQU code not in the catalogue (bpe_index): 1 row (line 41)"),
+        (42, "LAMBERT_X", "", "not geolocated"),
+    ]
+    z999, z998 = result.rejected[:2]
+    assert isinstance(z999, GroupedRejection) and isinstance(z998, GroupedRejection)
+    assert (z999.rows, z999.example_lines) == (2, (39, 40))
+    assert (z998.rows, z998.example_lines) == (1, (41,))
+    assert not isinstance(result.rejected[2], GroupedRejection)
+
+
+def test_bpe_unknown_codes_of_a_large_file_give_one_rejection_per_code(
+        tmp_path: Path, catalogue: Catalogue) -> None:
+    bpe = tmp_path / "bpe_national.csv"
+    rows = ["DEPCOM;TYPEQU;LAMBERT_X;LAMBERT_Y"]
+    rows += ["48095;Z999;740119.21;6379922.62"] * 10_000  # lines 2-10001
+    rows += ["48095;D307;740094.70;6379803.20",  # line 10002: imported
+             "48095;D307;abc;6379803.20",  # line 10003: a row problem, stays per row
+             "48095;Z999;;"]  # line 10004: unknown code and no coordinates: one problem
+    bpe.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = read_bpe(bpe, catalogue)
+    assert list(result.services["source_line"]) == ["10002"]
+    assert len(result.rejected) == 2
+    grouped, bad_x = result.rejected
+    assert isinstance(grouped, GroupedRejection)
+    assert (grouped.path, grouped.line, grouped.field, grouped.value) == (
+        str(bpe), 2, "TYPEQU", "Z999")
+    assert (grouped.rows, grouped.example_lines) == (10_001, (2, 3, 4, 5, 6))
+    assert grouped.reason == ("TYPEQU code not in the catalogue (bpe_index): 10001 rows "
+                              "(first lines 2, 3, 4, 5, 6)")
+    assert grouped.message() == (
+        f"{bpe}:2: field 'TYPEQU': TYPEQU code not in the catalogue (bpe_index): 10001 rows "
+        "(first lines 2, 3, 4, 5, 6) [Z999]")
+    assert (bad_x.line, bad_x.field, bad_x.value, bad_x.reason) == (
+        10003, "LAMBERT_X", "abc", "coordinate is not a number")
+    assert result.warnings == [f"{bpe}: 10001 row(s) with TYPEQU codes not in the catalogue, "
+                               "not imported: Z999 (10001)"]
+
+
+def test_bpe_grouped_rejections_write_like_any_rejection(catalogue: Catalogue) -> None:
+    """rejected_services.csv and the diagnostic pickle take the grouped form unchanged."""
+    result = read_bpe(BPE, catalogue)
+    table = rejected_table(SimpleNamespace(rejected=result.rejected))
+    assert table.to_dict("records")[:2] == [
+        {"file": str(BPE), "line": 39, "field": "TYPEQU", "value": "Z999",
+         "reason": "TYPEQU code not in the catalogue (bpe_index): 2 rows (lines 39, 40)",
+         "rows": 2},
+        {"file": str(BPE), "line": 41, "field": "TYPEQU", "value": "Z998",
+         "reason": "TYPEQU code not in the catalogue (bpe_index): 1 row (line 41)",
+         "rows": 1},
+    ]
+    assert pickle.loads(pickle.dumps(result.rejected)) == result.rejected
+
+
+def test_report_counts_the_rows_behind_grouped_rejections(tmp_path: Path,
+                                                          catalogue: Catalogue) -> None:
+    from proximite.inventory.schema import rejected_rows
+    from proximite.report import _rejected
+
+    bpe = tmp_path / "bpe.csv"
+    rows = "".join("48095;Z999;3.5;44.5\n" for _ in range(500))
+    bpe.write_text("DEPCOM;TYPEQU;LONGITUDE;LATITUDE\n" + rows + "48095;D307;abc;44.5\n",
+                   encoding="utf-8")
+    result = read_bpe(bpe, catalogue)
+    assert len(result.rejected) == 2 and rejected_rows(result.rejected) == 501
+    html = str(_rejected(SimpleNamespace(rejected=result.rejected)))
+    assert "501 lignes des fichiers de services" in html
+
+
+def test_bpe_empty_typequ_codes_are_grouped_too(tmp_path: Path, catalogue: Catalogue) -> None:
+    bpe = tmp_path / "bpe.csv"
+    bpe.write_text("DEPCOM;TYPEQU;LONGITUDE;LATITUDE\n48095;;3.5;44.5\n48095;d307;3.5;44.5\n"
+                   "48095; ;3.5;44.5\n", encoding="utf-8")
+    result = read_bpe(bpe, catalogue)
+    assert list(result.services["category"]) == ["pharmacie"]
+    assert [(r.line, r.value, r.rows) for r in result.rejected] == [(2, "", 2)]
+    assert result.warnings == [f"{bpe}: 2 row(s) with TYPEQU codes not in the catalogue, "
+                               "not imported: (empty) (2)"]
 
 
 def test_bpe_reprojection_matches_independent_lambert_formula(catalogue: Catalogue) -> None:
@@ -405,8 +486,9 @@ def test_load_services_detects_every_layout_and_filters_the_box(catalogue: Catal
     assert counts["gare"] == 29 + 1  # TER stations + the BPE E107 row in Mende
     assert counts["france_services"] == 20
     assert services["service_id"].is_unique
-    # row problems of every file are kept even when the row's place is unknown
-    assert len(result.rejected) == 3 + 1 + 2 + 4
+    # row problems of every file are kept even when the row's place is unknown (the BPE's
+    # 3 unknown-code rows as one rejection per code, Z999 and Z998)
+    assert len(result.rejected) == 3 + 1 + 2 + 2 + 1
 
 
 def test_unknown_layout_lists_supported_layouts(tmp_path: Path, catalogue: Catalogue) -> None:

@@ -23,8 +23,8 @@ GPKG_NAME = "diagnostic.gpkg"
 def rejected_table(result: DiagnosticResult) -> pd.DataFrame:
     return pd.DataFrame(
         [{"file": r.path, "line": r.line, "field": r.field, "value": r.value,
-          "reason": r.reason} for r in result.rejected],
-        columns=["file", "line", "field", "value", "reason"])
+          "reason": r.reason, "rows": getattr(r, "rows", 1)} for r in result.rejected],
+        columns=["file", "line", "field", "value", "reason", "rows"])
 
 
 def communes_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:

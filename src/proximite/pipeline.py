@@ -24,7 +24,7 @@ from proximite.access import AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import InputError, ProximiteError, Rejection, numeric_column
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
-from proximite.inventory.schema import ImportResult
+from proximite.inventory.schema import ImportResult, rejected_rows
 from proximite.network.graph import RoadGraph
 from proximite.network.load import load_network
 from proximite.network.snap import Snapper
@@ -250,7 +250,8 @@ def run_diagnostic(
                                                 distance_m=options.dedup_distance_m)
         if len(service_table) == 0:
             raise ProximiteError("no usable service within the territory and its margin "
-                                 f"({len(rejected)} rejected rows: see rejected_services)")
+                                 f"({rejected_rows(rejected)} rejected rows: see "
+                                 "rejected_services)")
 
     with _timed(timings, "réseau", step):
         if demo is not None:
@@ -328,8 +329,9 @@ def run_diagnostic(
     for rejection in rejected[:20]:
         warnings.append("service écarté : " + rejection.message())
     if len(rejected) > 20:
-        warnings.append(f"... et {len(rejected) - 20} autres services écartés "
-                        "(voir rejected_services.csv)")
+        rest = rejected[20:]
+        warnings.append(f"... et {len(rest)} autres rejets ({rejected_rows(rest)} lignes de "
+                        "services écartées, voir rejected_services.csv)")
     return DiagnosticResult(
         territory=territory, services=service_table, rejected=rejected,
         duplicates=duplicates, origins=origin_table, graph=graph, access_times=access_all,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from proximite import __version__
 from proximite.access import AccessParams
-from proximite.inventory.schema import PROVENANCE_SEP
+from proximite.inventory.schema import PROVENANCE_SEP, rejected_rows
 from proximite.maps import CLASS_BREAKS_MIN, choropleth_png, class_counts, simplified
 
 if TYPE_CHECKING:
@@ -337,7 +337,7 @@ def _key_figures(result: DiagnosticResult) -> Markup:
         ("Points d'origine des trajets", fmt_number(len(result.origins))),
         ("Services retenus", fmt_number(len(result.services))),
         ("Doublons fusionnés", fmt_number(len(result.duplicates))),
-        ("Services écartés", fmt_number(len(result.rejected))),
+        ("Lignes de services écartées", fmt_number(rejected_rows(result.rejected))),
         ("Réseau", network),
     ]
     figures = table("Chiffres clés du territoire", [Column("Indicateur"), Column("Valeur")],
@@ -590,10 +590,13 @@ def _rejected(result: DiagnosticResult) -> Markup:
     if not result.rejected:
         return section("services-ecartes", "Services écartés",
                        para("Aucune ligne de service n'a été écartée."))
-    by_reason = Counter(r.reason for r in result.rejected)
+    by_reason: Counter[str] = Counter()
+    for rejection in result.rejected:
+        by_reason[rejection.reason] += getattr(rejection, "rows", 1)
     body = [
-        para(f"{fmt_number(len(result.rejected))} lignes des fichiers de services n'ont pas "
-             "été utilisées (liste complète : rejected_services.csv)."),
+        para(f"{fmt_number(rejected_rows(result.rejected))} lignes des fichiers de services "
+             "n'ont pas été utilisées (liste complète : rejected_services.csv ; les lignes "
+             "d'un même code d'équipement inconnu y sont regroupées, avec leur nombre)."),
         table("Services écartés par motif", [Column("Motif"), Column("Lignes", True)],
               [(reason, fmt_number(n)) for reason, n in by_reason.most_common()]),
     ]

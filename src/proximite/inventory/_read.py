@@ -2,13 +2,18 @@
 
 Every importer must point a rejected row at its real line in the user's file, read the full
 national files quickly, and survive files re-saved in Windows encodings by a spreadsheet.
-These helpers do that once so each importer only maps its columns onto the schema.
+These helpers do that once so each importer only maps its columns onto the schema: it reads
+its file with :func:`read_located_rows` (or :func:`read_csv_table` / :func:`read_json_table`
+then :func:`locate_rows`), builds its rows with :meth:`LocatedRows.services` and returns
+:meth:`LocatedRows.result`. :func:`reject_by_value` groups the rejections of a value that
+fills whole files (the national BPE's unmapped codes) into one per value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +22,12 @@ import numpy as np
 import pandas as pd
 
 from proximite.errors import InputError, Rejection, require_columns
-from proximite.inventory.schema import ImportResult, empty_services, normalise_services
+from proximite.inventory.schema import (
+    GroupedRejection,
+    ImportResult,
+    empty_services,
+    normalise_services,
+)
 
 BBox = tuple[float, float, float, float]
 """(west, south, east, north) in WGS84 degrees."""
@@ -27,6 +37,9 @@ FAST_PATH_BYTES = 20_000_000
 
 LINE_COLUMN = "_line"
 """Column added to every table read here: the 1-based line where the row starts."""
+
+EXAMPLE_LINES = 5
+"""How many line numbers a grouped rejection quotes as examples."""
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -91,11 +104,13 @@ def read_csv_table(
     path: str | Path,
     required: list[str],
     *,
+    optional: Iterable[str] = (),
     text: str | None = None,
     separator: str | None = None,
 ) -> Table:
     """Read a CSV file as strings with exact 1-based line numbers (header = line 1).
 
+    A missing ``optional`` column is added, empty, so the importer can use it unconditionally.
     Files up to FAST_PATH_BYTES go through the csv module: exact line numbers even when a
     quoted field spans several lines (the ANCT list has multi-line comments), and a row
     with the wrong number of fields is rejected. Bigger files (the national BPE, ~300 MB)
@@ -113,6 +128,15 @@ def read_csv_table(
     sep = separator or sniff_separator(header_text)
     header = clean_header(next(csv.reader([header_text], delimiter=sep)))
     require_columns(header, required, path)
+    table = _read_rows(path, text, header, sep, encoding)
+    for column in optional:
+        if column not in table.frame.columns:
+            table.frame[column] = ""
+    return table
+
+
+def _read_rows(path: str | Path, text: str, header: list[str], sep: str,
+               encoding: str) -> Table:
     if len(text) <= FAST_PATH_BYTES:
         return _read_with_csv_module(path, text, header, sep, encoding)
     physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -163,6 +187,60 @@ def _read_with_csv_module(path: str | Path, text: str, header: list[str], sep: s
     return Table(frame, rejected, encoding, sep)
 
 
+def read_json_table(
+    path: str | Path,
+    required: list[str],
+    *,
+    optional: Iterable[str] = (),
+    record: str = "record",
+) -> Table:
+    """Read a JSON array of objects (named ``record`` in errors) like :func:`read_csv_table`.
+
+    The columns are the required and optional keys (a missing optional key, or null, reads
+    as ""), values are text as a CSV cell would hold them (44.5 -> '44.5', 48095.0 ->
+    '48095'), and the line of a record is its 1-based position in the array, so a rejection
+    reads like a line number for the user.
+    """
+    records = read_json_records(path, record)
+    if not records:
+        raise InputError("empty JSON array", path=path, expected=f"one object per {record}")
+    keys = list(dict.fromkeys(k for item in records for k in item))
+    require_columns(keys, required, path)
+    frame = pd.DataFrame(
+        {key: [json_text(item.get(key)) for item in records] for key in [*required, *optional]})
+    frame[LINE_COLUMN] = range(1, len(records) + 1)
+    return Table(frame)
+
+
+def read_json_records(path: str | Path, record: str = "record") -> list[dict[str, object]]:
+    """A JSON array of objects, or a located error saying what is wrong with the file.
+
+    An object holding a single array (``{"features": [...]}``-like wrappers) is unwrapped.
+    """
+    text, _ = decode_text(read_bytes(path))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
+                         expected="a JSON array of objects") from exc
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise InputError("not a JSON array of objects", path=path,
+                         expected=f"[{{...}}, {{...}}] with one object per {record}")
+    return data
+
+
+def json_text(value: object) -> str:
+    """A JSON value as CSV text: null -> '', a whole float -> no '.0', others stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def parse_coordinates(
     lon_text: pd.Series,
     lat_text: pd.Series,
@@ -205,6 +283,103 @@ def parse_coordinates(
         rejected.append(Rejection(str(path), int(lines[index]), fields[index],
                                   values[index], reasons[index]))
     return lon, lat, ok, rejected
+
+
+@dataclass
+class LocatedRows:
+    """The rows of one input file with their coordinates parsed: what an importer maps.
+
+    Every importer used to repeat the same preamble (read the table, check the required
+    columns, add the optional ones, parse the coordinates, keep the reader's rejections
+    before the coordinate ones) and the same ending (coordinates and file/line provenance
+    in each service row, only the rows with valid coordinates kept, then the box filter).
+    Doing it once here keeps every rejection located the same way whatever the source;
+    an importer only adds its own checks (``ok`` and ``rejected`` are its to extend).
+    """
+
+    path: str | Path
+    frame: pd.DataFrame
+    lon: pd.Series
+    lat: pd.Series
+    ok: pd.Series
+    """Rows whose coordinates are valid (index of ``frame``)."""
+    rejected: list[Rejection]
+
+    @property
+    def lines(self) -> pd.Series:
+        return self.frame[LINE_COLUMN]
+
+    def services(self, **columns: object) -> pd.DataFrame:
+        """One service per row: the given schema columns, plus lon/lat and this file and line.
+
+        The provenance columns are only the defaults: an importer can give its own.
+        """
+        return pd.DataFrame({"lon": self.lon, "lat": self.lat, "source_file": str(self.path),
+                             "source_line": self.lines.astype(str), **columns})
+
+    def result(self, services: pd.DataFrame, bbox: BBox | None,
+               warnings: Iterable[str] = (), *, keep: pd.Series | None = None) -> ImportResult:
+        """Keep the rows with valid coordinates (or ``keep``), then :func:`finish` (box filter)."""
+        mask = self.ok if keep is None else keep
+        return finish(services[mask.to_numpy()], bbox, self.rejected, list(warnings))
+
+
+def locate_rows(
+    table: Table,
+    path: str | Path,
+    *,
+    lon: str,
+    lat: str,
+    lon_text: pd.Series | None = None,
+    lat_text: pd.Series | None = None,
+) -> LocatedRows:
+    """Parse the coordinates of a table read from ``path``: the columns (and fields) lon, lat.
+
+    ``lon_text``/``lat_text`` give the coordinate text when it is not a column of its own
+    (the fuel file's single ``latlng`` field); rejections still name the fields lon, lat.
+    """
+    frame = table.frame
+    lon_values, lat_values, ok, rejected = parse_coordinates(
+        frame[lon] if lon_text is None else lon_text,
+        frame[lat] if lat_text is None else lat_text,
+        frame[LINE_COLUMN], path, lon_field=lon, lat_field=lat)
+    return LocatedRows(path, frame, lon_values, lat_values, ok, table.rejected + rejected)
+
+
+def read_located_rows(
+    path: str | Path,
+    required: list[str],
+    *,
+    optional: Iterable[str] = (),
+    lon: str,
+    lat: str,
+) -> LocatedRows:
+    """:func:`read_csv_table` then :func:`locate_rows`: the whole preamble of a CSV importer."""
+    return locate_rows(read_csv_table(path, required, optional=optional), path, lon=lon, lat=lat)
+
+
+def reject_by_value(path: str | Path, field: str, values: pd.Series, lines: pd.Series,
+                    reason: str, *, examples: int = EXAMPLE_LINES) -> list[GroupedRejection]:
+    """One :class:`GroupedRejection` per distinct value, in the order of their first line.
+
+    ``values`` and ``lines`` hold the rejected rows only. The reason gets the row count and
+    the first ``examples`` lines: "<reason>: 3 rows (lines 7, 9, 12)", or "12000 rows
+    (first lines 2, 5, 6, 9, 10)". Grouped by pandas: millions of rows take about a second.
+    """
+    rows = pd.DataFrame({"value": values.to_numpy(), "line": lines.to_numpy(dtype=int)})
+    rows = rows.sort_values("line", kind="stable")
+    rejected: list[GroupedRejection] = []
+    for value, group in rows.groupby("value", sort=False, dropna=False)["line"]:
+        count = len(group)
+        first = tuple(int(line) for line in group.iloc[:examples])
+        quoted = ", ".join(map(str, first))
+        where = (f"line {quoted}" if count == 1 else f"lines {quoted}" if count <= examples
+                 else f"first lines {quoted}")
+        rejected.append(GroupedRejection(
+            str(path), first[0], field, str(value),
+            f"{reason}: {count} row{'s' if count > 1 else ''} ({where})",
+            rows=count, example_lines=first))
+    return rejected
 
 
 def in_bbox(lon: pd.Series, lat: pd.Series, bbox: BBox | None) -> pd.Series:

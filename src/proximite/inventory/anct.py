@@ -11,18 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from proximite.catalogue import Catalogue
-from proximite.inventory._read import (
-    BBox,
-    finish,
-    hours_warning,
-    insee_code,
-    join_text,
-    parse_coordinates,
-    read_csv_table,
-)
+from proximite.inventory._read import BBox, hours_warning, insee_code, join_text, read_located_rows
 from proximite.inventory.hours import FRENCH_DAYS, french_week_to_osm, raw_week_text
 from proximite.inventory.schema import ImportResult
 
@@ -55,16 +45,10 @@ def read_france_services(
     data_date: str | None = None,
 ) -> ImportResult:
     """Read the ANCT France Services CSV (all of France) into the service schema."""
-    table = read_csv_table(path, FS_REQUIRED)
-    frame = table.frame
-    for column in FS_OPTIONAL:
-        if column not in frame.columns:
-            frame[column] = ""
+    rows = read_located_rows(path, FS_REQUIRED, optional=FS_OPTIONAL,
+                             lon="longitude", lat="latitude")
+    frame = rows.frame
     date = data_date if data_date is not None else date_from_file_name(path)
-    lon, lat, ok, rejected = parse_coordinates(
-        frame["longitude"], frame["latitude"], frame["_line"], path,
-        lon_field="longitude", lat_field="latitude")
-    rejected = table.rejected + rejected
     warnings: list[str] = []
 
     hour_columns = [c for c in (*FS_HOUR_COLUMNS, "h_dimanche") if c in frame.columns]
@@ -76,29 +60,24 @@ def read_france_services(
         warnings.append(f"{path}: unknown format_fs value(s) {unknown_formats}, "
                         "read as on_site")
     names = frame["lib_fs"].str.strip()
-    services = pd.DataFrame({
-        "service_id": "fs:" + frame["id_fs"].str.strip(),
-        "category": "france_services",
-        "name": names,
+    services = rows.services(
+        service_id="fs:" + frame["id_fs"].str.strip(),
+        category="france_services",
+        name=names,
         # Some France Services are run by La Poste in a post office: their name says so.
-        "operator": names.str.contains("la poste", case=False).map({True: "La Poste",
-                                                                     False: ""}),
-        "lon": lon,
-        "lat": lat,
-        "code_insee": insee_code(frame["insee_com"]),
-        "address": join_text(frame["adresse"], frame["complement_adresse"],
-                             frame["code_postal"].str.strip() + " " + frame["lib_com"]),
-        "opening_hours": [french_week_to_osm(days) or "" for days in day_texts],
-        "opening_hours_raw": [raw_week_text(days) for days in day_texts],
-        "access_modes": formats.map(lambda f: "itinerant" if f in ITINERANT_FORMATS
-                                    else "on_site"),
-        "source": f"ANCT liste France Services {date}".strip(),
-        "source_id": frame["id_fs"].str.strip(),
-        "data_date": date,
-        "source_file": str(path),
-        "source_line": frame["_line"].astype(str),
-    })
+        operator=names.str.contains("la poste", case=False).map({True: "La Poste", False: ""}),
+        code_insee=insee_code(frame["insee_com"]),
+        address=join_text(frame["adresse"], frame["complement_adresse"],
+                          frame["code_postal"].str.strip() + " " + frame["lib_com"]),
+        opening_hours=[french_week_to_osm(days) or "" for days in day_texts],
+        opening_hours_raw=[raw_week_text(days) for days in day_texts],
+        access_modes=formats.map(lambda f: "itinerant" if f in ITINERANT_FORMATS
+                                 else "on_site"),
+        source=f"ANCT liste France Services {date}".strip(),
+        source_id=frame["id_fs"].str.strip(),
+        data_date=date,
+    )
     if catalogue is not None:
         catalogue.category("france_services")
-    warnings += hours_warning(services[ok.to_numpy()], path)
-    return finish(services[ok.to_numpy()], bbox, rejected, warnings)
+    warnings += hours_warning(services[rows.ok.to_numpy()], path)
+    return rows.result(services, bbox, warnings)

@@ -5,16 +5,18 @@ EPSG:2154 in metropolitan France; an ``EPSG`` column, when present, gives each r
 as for overseas départements). Newer files with LONGITUDE/LATITUDE are read from those
 when the Lambert columns are absent. Optional: AN (vintage, used as data_date).
 
-Nothing is dropped silently: a TYPEQU code the catalogue does not map is a rejection
-(field TYPEQU) and the codes are listed with their counts in one warning (a département may
-want to add them to its catalogue); a row without coordinates is "not geolocated" (the BPE
-has such rows, QUALITE_XY "Non géolocalisé").
+Nothing is dropped silently: the rows of a TYPEQU code the catalogue does not map are
+rejected (field TYPEQU) as one grouped rejection per code, with its row count and first
+lines, since most rows of a national file (~2.7 million) have such codes and one rejection
+each would bury everything else; the codes are also listed with their counts in one warning
+(a département may want to add them to its catalogue). Other problems stay one rejection
+per row: a row without coordinates is "not geolocated" (the BPE has such rows, QUALITE_XY
+"Non géolocalisé").
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +26,23 @@ from pyproj.exceptions import CRSError
 
 from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import Rejection, require_columns
-from proximite.inventory._read import BBox, finish, insee_code, parse_coordinates, read_csv_table
+from proximite.inventory._read import (
+    LINE_COLUMN,
+    BBox,
+    LocatedRows,
+    Table,
+    insee_code,
+    locate_rows,
+    read_csv_table,
+    reject_by_value,
+)
 from proximite.inventory.schema import ImportResult
 
 BPE_REQUIRED = ["TYPEQU", "DEPCOM", "LAMBERT_X", "LAMBERT_Y"]
 BPE_REQUIRED_WGS84 = ["TYPEQU", "DEPCOM", "LONGITUDE", "LATITUDE"]
 DEFAULT_EPSG = "2154"
 BPE_SOURCE = "INSEE BPE"
+UNKNOWN_TYPEQU = "TYPEQU code not in the catalogue (bpe_index)"
 
 
 def read_bpe(
@@ -41,64 +53,52 @@ def read_bpe(
     """Read a BPE file (all of France if need be) into services of the mapped categories."""
     catalogue = catalogue or load_catalogue()
     table = read_csv_table(path, ["TYPEQU", "DEPCOM"])
-    frame = table.frame
-    columns = list(frame.columns)
+    columns = list(table.frame.columns)
     use_lambert = "LAMBERT_X" in columns or "LONGITUDE" not in columns
     require_columns(columns, BPE_REQUIRED if use_lambert else BPE_REQUIRED_WGS84, path)
-    lines = frame["_line"]
-    rejected: list[Rejection] = list(table.rejected)
 
-    if use_lambert:
-        lon, lat, geo_ok, geo_rejected = _project(frame, path)
-    else:
-        lon, lat, geo_ok, geo_rejected = parse_coordinates(
-            frame["LONGITUDE"], frame["LATITUDE"], lines, path,
-            lon_field="LONGITUDE", lat_field="LATITUDE")
-        geo_rejected = [_not_geolocated(r) for r in geo_rejected]
-
-    index = catalogue.bpe_index()
-    typequ = frame["TYPEQU"].str.strip().str.upper()
-    category = typequ.map(index)
-    unknown = category.isna()
+    all_typequ = table.frame["TYPEQU"].str.strip().str.upper()
+    all_category = all_typequ.map(catalogue.bpe_index())
+    unknown = all_category.isna()
+    # One rejection per unknown code, not per row; only the other rows are worth locating.
+    by_code = reject_by_value(path, "TYPEQU", all_typequ[unknown],
+                              table.frame[LINE_COLUMN][unknown], UNKNOWN_TYPEQU)
     warnings: list[str] = []
-    if unknown.any():
-        counts = Counter(typequ[unknown])
-        listed = ", ".join(f"{code or '(empty)'} ({n})" for code, n in sorted(counts.items()))
+    if by_code:
+        listed = ", ".join(f"{r.value or '(empty)'} ({r.rows})"
+                           for r in sorted(by_code, key=lambda r: r.value))
         warnings.append(f"{path}: {int(unknown.sum())} row(s) with TYPEQU codes not in the "
                         f"catalogue, not imported: {listed}")
-    # One rejection per row, TYPEQU first: a row with an unknown code is not worth locating.
-    unknown_lines = lines[unknown].astype(int)
-    rejected += [Rejection(str(path), int(line), "TYPEQU", code,
-                           "TYPEQU code not in the catalogue (bpe_index)")
-                 for line, code in zip(unknown_lines, typequ[unknown], strict=True)]
-    skip = set(unknown_lines)
-    rejected += [r for r in geo_rejected if r.line not in skip]
-    rejected.sort(key=lambda r: r.line or 0)
-    keep = (~unknown & geo_ok).to_numpy()
+    known = Table(table.frame[~unknown], table.rejected)
+    if use_lambert:
+        rows = _project(known, path)
+    else:
+        rows = locate_rows(known, path, lon="LONGITUDE", lat="LATITUDE")
+        rows.rejected = [_not_geolocated(r) for r in rows.rejected]
+    rows.rejected = sorted(rows.rejected + by_code, key=lambda r: r.line or 0)
 
+    frame = rows.frame
+    typequ = all_typequ[~unknown]
+    # astype(str): a file without any known code leaves an empty float column
+    category = all_category[~unknown].astype(str)
     depcom = insee_code(frame["DEPCOM"])
     vintage = frame["AN"].str.strip() if "AN" in columns else pd.Series("", index=frame.index)
-    labels = category.map(lambda code: catalogue.categories[code].label
-                          if isinstance(code, str) else "")
-    services = pd.DataFrame({
-        "service_id": _stable_ids(typequ, depcom, frame, use_lambert),
-        "category": category,
-        "name": labels + " (" + typequ + ", " + depcom + ")",
-        "operator": "",
-        "lon": lon,
-        "lat": lat,
-        "code_insee": depcom,
-        "address": "",
-        "opening_hours": "",
-        "opening_hours_raw": "",
-        "access_modes": "on_site",
-        "source": (BPE_SOURCE + " " + vintage).str.strip(),
-        "source_id": typequ + ":" + depcom,
-        "data_date": vintage,
-        "source_file": str(path),
-        "source_line": lines.astype(str),
-    })
-    return finish(services[keep], bbox, rejected, warnings)
+    labels = category.map(lambda code: catalogue.categories[code].label)
+    services = rows.services(
+        service_id=_stable_ids(typequ, depcom, frame, use_lambert),
+        category=category,
+        name=labels + " (" + typequ + ", " + depcom + ")",
+        operator="",
+        code_insee=depcom,
+        address="",
+        opening_hours="",
+        opening_hours_raw="",
+        access_modes="on_site",
+        source=(BPE_SOURCE + " " + vintage).str.strip(),
+        source_id=typequ + ":" + depcom,
+        data_date=vintage,
+    )
+    return rows.result(services, bbox, warnings)
 
 
 def _not_geolocated(rejection: Rejection) -> Rejection:
@@ -108,10 +108,10 @@ def _not_geolocated(rejection: Rejection) -> Rejection:
     return rejection
 
 
-def _project(frame: pd.DataFrame, path: str | Path
-             ) -> tuple[pd.Series, pd.Series, pd.Series, list[Rejection]]:
+def _project(table: Table, path: str | Path) -> LocatedRows:
     """Lambert (or the row's EPSG) -> WGS84, rejecting empty, non-numeric or bad-CRS rows."""
-    lines = frame["_line"]
+    frame = table.frame
+    lines = frame[LINE_COLUMN]
     x_text = frame["LAMBERT_X"].str.strip()
     y_text = frame["LAMBERT_Y"].str.strip()
     x = pd.to_numeric(x_text.str.replace(",", ".", regex=False), errors="coerce")
@@ -152,7 +152,7 @@ def _project(frame: pd.DataFrame, path: str | Path
         rejected.append(Rejection(str(path), int(lines[row]), "LAMBERT_X",
                                   f"{x_text[row]} {y_text[row]}",
                                   f"coordinates outside the EPSG:{epsg[row]} projection"))
-    return lon, lat, ok & ~bad, rejected
+    return LocatedRows(path, frame, lon, lat, ok & ~bad, table.rejected + rejected)
 
 
 def _stable_ids(typequ: pd.Series, depcom: pd.Series, frame: pd.DataFrame,

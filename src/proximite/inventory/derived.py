@@ -12,17 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
-
 from proximite.catalogue import Catalogue
 from proximite.errors import Rejection
-from proximite.inventory._read import (
-    BBox,
-    finish,
-    insee_code,
-    parse_coordinates,
-    read_csv_table,
-)
+from proximite.inventory._read import BBox, insee_code, read_located_rows
 from proximite.inventory.schema import ImportResult
 
 DERIVED_REQUIRED = ["service_type", "name", "lon", "lat", "insee_com", "source", "data_date",
@@ -48,10 +40,8 @@ def read_derived_services(
     bbox: BBox | None = None,
 ) -> ImportResult:
     """Read a derived ``services_<dep>.csv`` file into the service schema."""
-    table = read_csv_table(path, DERIVED_REQUIRED)
-    frame = table.frame
-    lon, lat, ok, rejected = parse_coordinates(
-        frame["lon"], frame["lat"], frame["_line"], path, lon_field="lon", lat_field="lat")
+    rows = read_located_rows(path, DERIVED_REQUIRED, lon="lon", lat="lat")
+    frame, ok, rejected = rows.frame, rows.ok, rows.rejected
     service_type = frame["service_type"].str.strip()
     category = service_type.map(SERVICE_TYPES)
     if catalogue is not None:
@@ -71,24 +61,19 @@ def read_derived_services(
     is_station = category == "gare"
     has_stop_id = is_station & (detail != "")
     service_id = (stem + ":" + frame["_line"].astype(str)).where(~has_stop_id, "ter:" + detail)
-    services = pd.DataFrame({
-        "service_id": service_id,
-        "category": category,
-        "name": frame["name"].str.strip(),
-        "operator": is_station.map({True: "SNCF TER", False: ""}),
-        "lon": lon,
-        "lat": lat,
-        "code_insee": insee_code(frame["insee_com"]),
-        "address": "",
-        "opening_hours": "",
-        "opening_hours_raw": "",
-        "access_modes": detail.isin(ITINERANT_DETAILS).map({True: "itinerant",
-                                                            False: "on_site"}),
-        "source": frame["source"].str.strip(),
-        "source_id": detail.where(has_stop_id, ""),
-        "data_date": frame["data_date"].str.strip(),
-        "source_file": str(path),
-        "source_line": frame["_line"].astype(str),
-    })
-    keep = (ok & ~unknown).to_numpy()
-    return finish(services[keep], bbox, table.rejected + rejected, warnings)
+    services = rows.services(
+        service_id=service_id,
+        category=category,
+        name=frame["name"].str.strip(),
+        operator=is_station.map({True: "SNCF TER", False: ""}),
+        code_insee=insee_code(frame["insee_com"]),
+        address="",
+        opening_hours="",
+        opening_hours_raw="",
+        access_modes=detail.isin(ITINERANT_DETAILS).map({True: "itinerant",
+                                                         False: "on_site"}),
+        source=frame["source"].str.strip(),
+        source_id=detail.where(has_stop_id, ""),
+        data_date=frame["data_date"].str.strip(),
+    )
+    return rows.result(services, bbox, warnings, keep=ok & ~unknown)

@@ -10,17 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
 from proximite.catalogue import Catalogue
-from proximite.inventory._read import (
-    BBox,
-    finish,
-    hours_warning,
-    join_text,
-    parse_coordinates,
-    read_csv_table,
-)
+from proximite.inventory._read import BBox, hours_warning, join_text, locate_rows, read_csv_table
 from proximite.inventory.hours import fuel_hours_to_osm, fuel_raw_text
 from proximite.inventory.schema import ImportResult
 
@@ -39,38 +30,33 @@ def read_fuel_stations(
 ) -> ImportResult:
     """Read the national fuel-station file ("lat,lon" in one ``latlng`` field)."""
     table = read_csv_table(path, FUEL_REQUIRED)
-    frame = table.frame
-    parts = frame["latlng"].str.split(",", n=1, expand=True).reindex(columns=[0, 1])
+    parts = table.frame["latlng"].str.split(",", n=1, expand=True).reindex(columns=[0, 1])
     parts = parts.fillna("")
-    lon, lat, ok, rejected = parse_coordinates(
-        parts[1], parts[0], frame["_line"], path, lon_field="latlng", lat_field="latlng")
+    rows = locate_rows(table, path, lon="latlng", lat="latlng",
+                       lon_text=parts[1], lat_text=parts[0])
+    frame = rows.frame
     # Show the whole "lat,lon" text in a rejection: half of it would not help the user.
-    raw_by_line = dict(zip(frame["_line"], frame["latlng"], strict=True))
-    rejected = [replace(r, value=raw_by_line.get(r.line, r.value)) for r in rejected]
+    raw_by_line = dict(zip(rows.lines, frame["latlng"], strict=True))
+    rows.rejected = [replace(r, value=raw_by_line.get(r.line, r.value)) for r in rows.rejected]
     if catalogue is not None:
         catalogue.category("station_carburant")
     commune = frame["commune"].str.strip()
     street = frame["adresse"].str.strip()
     hours = list(zip(frame["hdebut"], frame["hfin"], frame["saufjour"], strict=True))
     station_id = frame["id"].str.strip()
-    services = pd.DataFrame({
-        "service_id": "carbu:" + station_id,
-        "category": "station_carburant",
-        "name": ("Station-service " + commune + street.map(lambda s: f" ({s})" if s else ""))
-                .str.strip(),
-        "operator": "",
-        "lon": lon,
-        "lat": lat,
-        "code_insee": "",
-        "address": join_text(street, frame["codepostal"].str.strip() + " " + commune),
-        "opening_hours": [fuel_hours_to_osm(*h) or "" for h in hours],
-        "opening_hours_raw": [fuel_raw_text(*h) for h in hours],
-        "access_modes": "on_site",
-        "source": FUEL_SOURCE,
-        "source_id": station_id,
-        "data_date": data_date,
-        "source_file": str(path),
-        "source_line": frame["_line"].astype(str),
-    })
-    warnings = hours_warning(services[ok.to_numpy()], path)
-    return finish(services[ok.to_numpy()], bbox, table.rejected + rejected, warnings)
+    in_street = street.map(lambda s: f" ({s})" if s else "")
+    services = rows.services(
+        service_id="carbu:" + station_id,
+        category="station_carburant",
+        name=("Station-service " + commune + in_street).str.strip(),
+        operator="",
+        code_insee="",
+        address=join_text(street, frame["codepostal"].str.strip() + " " + commune),
+        opening_hours=[fuel_hours_to_osm(*h) or "" for h in hours],
+        opening_hours_raw=[fuel_raw_text(*h) for h in hours],
+        access_modes="on_site",
+        source=FUEL_SOURCE,
+        source_id=station_id,
+        data_date=data_date,
+    )
+    return rows.result(services, bbox, hours_warning(services[rows.ok.to_numpy()], path))

@@ -21,9 +21,9 @@ from proximite.catalogue import Catalogue
 from proximite.errors import InputError
 from proximite.inventory._read import (
     BBox,
+    Table,
     decode_text,
-    finish,
-    parse_coordinates,
+    locate_rows,
     read_bytes,
     read_csv_table,
 )
@@ -92,13 +92,11 @@ def read_gtfs_stations(
         if not stops_bytes.strip():
             raise InputError("empty file", path=stops_path, expected="GTFS stops")
         text, _ = decode_text(stops_bytes)
-        table = read_csv_table(stops_path, STOPS_REQUIRED, text=text, separator=",")
+        table = read_csv_table(stops_path, STOPS_REQUIRED, text=text, separator=",",
+                               optional=("location_type", "parent_station"))
         dates = _feed_dates(archive)
         operator = _operator(archive)
     stops = table.frame
-    for column in ("location_type", "parent_station"):
-        if column not in stops.columns:
-            stops[column] = ""
     stops["location_type"] = stops["location_type"].str.strip()
     warnings: list[str] = []
     stations = stops[stops["location_type"] == "1"]
@@ -112,31 +110,29 @@ def read_gtfs_stations(
         if coach_only:
             warnings.append(f"{stops_path}: {coach_only} coach-only stop area(s) (no train stop "
                             "point) not read as railway stations")
-    lon, lat, ok, rejected = parse_coordinates(
-        stations["stop_lon"], stations["stop_lat"], stations["_line"], stops_path,
-        lon_field="stop_lon", lat_field="stop_lat")
+    rows = locate_rows(Table(stations, table.rejected), stops_path,
+                       lon="stop_lon", lat="stop_lat")
     if catalogue is not None:
         catalogue.category("gare")
     stop_id = stations["stop_id"].str.strip()
-    services = pd.DataFrame({
-        "service_id": f"{prefix}:" + stop_id,
-        "category": "gare",
-        "name": stations["stop_name"].str.strip(),
-        "operator": operator,
-        "lon": lon,
-        "lat": lat,
-        "code_insee": "",
-        "address": "",
-        "opening_hours": "",
-        "opening_hours_raw": "",
-        "access_modes": "on_site",
-        "source": f"{TER_SOURCE} {dates}".strip(),
-        "source_id": stop_id,
-        "data_date": dates,
-        "source_file": str(path),
-        "source_line": f"{Path(member).name}:" + stations["_line"].astype(str),
-    }, index=stations.index)
-    return finish(services[ok], bbox, table.rejected + rejected, warnings)
+    services = rows.services(
+        service_id=f"{prefix}:" + stop_id,
+        category="gare",
+        name=stations["stop_name"].str.strip(),
+        operator=operator,
+        code_insee="",
+        address="",
+        opening_hours="",
+        opening_hours_raw="",
+        access_modes="on_site",
+        source=f"{TER_SOURCE} {dates}".strip(),
+        source_id=stop_id,
+        data_date=dates,
+        # the zip is the file the user gave; the line is in its stops.txt
+        source_file=str(path),
+        source_line=f"{Path(member).name}:" + rows.lines.astype(str),
+    )
+    return rows.result(services, bbox, warnings)
 
 
 def _rail_stations(stations: pd.DataFrame, points: pd.DataFrame) -> tuple[pd.DataFrame, int]:

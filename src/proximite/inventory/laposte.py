@@ -12,17 +12,8 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
-
 from proximite.catalogue import Catalogue
-from proximite.inventory._read import (
-    BBox,
-    finish,
-    insee_code,
-    join_text,
-    parse_coordinates,
-    read_csv_table,
-)
+from proximite.inventory._read import BBox, insee_code, join_text, read_located_rows
 from proximite.inventory.schema import ImportResult
 
 LAPOSTE_REQUIRED = ["Identifiant_du_site", "Libellé_du_site", "Caractéristique_du_site",
@@ -52,17 +43,12 @@ def read_laposte(
     data_date: str = LAPOSTE_DATE,
 ) -> ImportResult:
     """Read the national La Poste contact-point file into the service schema."""
-    table = read_csv_table(path, LAPOSTE_REQUIRED)
-    frame = table.frame
-    for column in LAPOSTE_OPTIONAL:
-        if column not in frame.columns:
-            frame[column] = ""
-    lon, lat, ok, rejected = parse_coordinates(
-        frame["Longitude"], frame["Latitude"], frame["_line"], path,
-        lon_field="Longitude", lat_field="Latitude")
+    rows = read_located_rows(path, LAPOSTE_REQUIRED, optional=LAPOSTE_OPTIONAL,
+                             lon="Longitude", lat="Latitude")
+    frame = rows.frame
     site_type = frame["Caractéristique_du_site"].str.strip()
     category = site_type.map(_fold).map(SITE_TYPES)
-    unknown = Counter(site_type[category.isna() & ok])
+    unknown = Counter(site_type[category.isna() & rows.ok])
     warnings: list[str] = []
     if unknown:
         listed = ", ".join(f"'{name}' ({count})" for name, count in sorted(unknown.items()))
@@ -73,24 +59,19 @@ def read_laposte(
         for code in set(category):
             catalogue.category(code)
     site_id = frame["Identifiant_du_site"].str.strip()
-    services = pd.DataFrame({
-        "service_id": "laposte:" + site_id,
-        "category": category,
-        "name": frame["Libellé_du_site"].str.strip(),
-        "operator": "La Poste",
-        "lon": lon,
-        "lat": lat,
-        "code_insee": insee_code(frame["Code_INSEE"]),
-        "address": join_text(frame["Adresse"], frame["Complément_d_adresse"],
-                             frame["Lieu_dit"],
-                             frame["Code_postal"].str.strip() + " " + frame["Localité"]),
-        "opening_hours": "",
-        "opening_hours_raw": "",
-        "access_modes": "on_site",
-        "source": LAPOSTE_SOURCE,
-        "source_id": site_id,
-        "data_date": data_date,
-        "source_file": str(path),
-        "source_line": frame["_line"].astype(str),
-    })
-    return finish(services[ok.to_numpy()], bbox, table.rejected + rejected, warnings)
+    services = rows.services(
+        service_id="laposte:" + site_id,
+        category=category,
+        name=frame["Libellé_du_site"].str.strip(),
+        operator="La Poste",
+        code_insee=insee_code(frame["Code_INSEE"]),
+        address=join_text(frame["Adresse"], frame["Complément_d_adresse"], frame["Lieu_dit"],
+                          frame["Code_postal"].str.strip() + " " + frame["Localité"]),
+        opening_hours="",
+        opening_hours_raw="",
+        access_modes="on_site",
+        source=LAPOSTE_SOURCE,
+        source_id=site_id,
+        data_date=data_date,
+    )
+    return rows.result(services, bbox, warnings)

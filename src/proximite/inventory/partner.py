@@ -16,17 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import Rejection
-from proximite.inventory._read import (
-    BBox,
-    finish,
-    insee_code,
-    parse_coordinates,
-    read_csv_table,
-)
+from proximite.inventory._read import BBox, insee_code, read_located_rows
 from proximite.inventory.schema import ACCESS_MODES, MODES_SEP, SERVICE_COLUMNS, ImportResult
 
 PARTNER_REQUIRED = ["category", "name", "lon", "lat"]
@@ -39,17 +31,12 @@ def read_partner_services(
 ) -> ImportResult:
     """Read a CSV in the service schema, checking categories and access modes per row."""
     catalogue = catalogue or load_catalogue()
-    table = read_csv_table(path, PARTNER_REQUIRED)
-    frame = table.frame
-    given = {column: column in frame.columns for column in SERVICE_COLUMNS}
+    rows = read_located_rows(path, PARTNER_REQUIRED, optional=SERVICE_COLUMNS,
+                             lon="lon", lat="lat")
+    frame, lines, ok, rejected = rows.frame, rows.lines, rows.ok, rows.rejected
     for column in SERVICE_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-        elif column not in ("lon", "lat"):
+        if column not in ("lon", "lat"):
             frame[column] = frame[column].str.strip()
-    lon, lat, ok, rejected = parse_coordinates(
-        frame["lon"], frame["lat"], frame["_line"], path, lon_field="lon", lat_field="lat")
-    lines = frame["_line"]
     known = ", ".join(sorted(catalogue.categories))
     bad_category = ok & ~frame["category"].isin(list(catalogue.categories))
     for index in frame.index[bad_category]:
@@ -74,19 +61,19 @@ def read_partner_services(
                                   service_id[index], "duplicate service_id in this file"))
     ok &= ~repeated
 
-    has_provenance = (frame["source_file"] != "") & (frame["source_line"] != "") \
-        if given["source_file"] and given["source_line"] else pd.Series(False, index=frame.index)
+    # A column missing from the file was added empty: no provenance given there.
+    has_provenance = (frame["source_file"] != "") & (frame["source_line"] != "")
     services = frame[SERVICE_COLUMNS].copy()
     services["service_id"] = service_id
-    services["lon"] = lon
-    services["lat"] = lat
+    services["lon"] = rows.lon
+    services["lat"] = rows.lat
     services["code_insee"] = insee_code(frame["code_insee"])
     services["access_modes"] = modes
     services["source"] = frame["source"].where(frame["source"] != "", Path(path).name)
     services["source_id"] = frame["source_id"].where(frame["source_id"] != "", service_id)
     services["source_file"] = frame["source_file"].where(has_provenance, str(path))
     services["source_line"] = frame["source_line"].where(has_provenance, lines.astype(str))
-    return finish(services[ok], bbox, table.rejected + rejected, [])
+    return rows.result(services, bbox, keep=ok)
 
 
 def _modes_valid(value: str) -> bool:

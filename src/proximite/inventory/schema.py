@@ -8,6 +8,7 @@ duplicates keep all their provenances joined with :data:`PROVENANCE_SEP`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -36,6 +37,27 @@ SERVICE_COLUMNS: list[str] = [
 ACCESS_MODES: tuple[str, ...] = ("on_site", "itinerant", "phone", "video", "online")
 PROVENANCE_SEP = " | "
 MODES_SEP = "|"
+
+
+@dataclass(frozen=True)
+class GroupedRejection(Rejection):
+    """Many rows rejected for the same value of a field, reported once.
+
+    A national BPE has millions of rows whose equipment code the catalogue does not map:
+    one rejection each would bury the real problems under millions of identical lines. One
+    record per value carries what the user can act on: the value, how many rows, and the
+    first lines as examples (``line`` is the first of them). ``reason`` says it all in words
+    too, so every writer of plain rejections (rejected_services.csv, the report, warnings)
+    shows it correctly; ``rows`` is there for those that count rejected rows.
+    """
+
+    rows: int = 1
+    example_lines: tuple[int, ...] = ()
+
+
+def rejected_rows(rejections: Iterable[Rejection]) -> int:
+    """Input rows behind the rejections (a grouped rejection stands for many rows)."""
+    return sum(getattr(rejection, "rows", 1) for rejection in rejections)
 
 
 @dataclass
