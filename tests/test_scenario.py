@@ -277,14 +277,16 @@ def test_closing_every_france_services_leaves_no_service(demo) -> None:
     population = demo.origins["population"].sum()
     lost = outcome.threshold_changes.query("category == 'france_services'")
     assert lost["net"].max() <= population and lost["net"].min() > 0
-    assert set(outcome.recomputed) == {"france_services", "socle_demo"}
+    # the parent grouping (France Services + médiation numérique) is recomputed too
+    assert set(outcome.recomputed) == {"france_services", "accompagnement_numerique",
+                                       "socle_demo"}
 
 
 def test_unknown_ids_and_categories_are_named(demo) -> None:
     with pytest.raises(ProximiteError, match="unknown service id.*nope:1"):
         run_scenario(demo, Scenario(close_service_ids=["nope:1"]))
     with pytest.raises(ProximiteError, match="unknown category bakery.*known categories: "
-                                             "france_services"):
+                                             "accompagnement_numerique, france_services"):
         run_scenario(demo, Scenario(close_categories=["bakery"]))
     with pytest.raises(ProximiteError, match="unknown categor.*dentist"):
         run_scenario(demo, Scenario(open_services=[("dentist", 3.5, 44.5, "x")]))
