@@ -193,7 +193,7 @@ def test_cli_on_real_osm_network_matches_networkx(tmp_path: Path) -> None:
 ])
 def test_bad_origins_files(tmp_path: Path, text: str, message: str) -> None:
     from proximite.errors import InputError
-    from proximite.pipeline import read_origins
+    from proximite.origins import read_origins
 
     path = tmp_path / "origins.csv"
     path.write_text(text, encoding="utf-8")

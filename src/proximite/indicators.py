@@ -33,6 +33,27 @@ class IndicatorParams:
             raise ProximiteError("thresholds must be positive numbers of minutes")
 
 
+def commune_mean_times(keys: pd.DataFrame, times: np.ndarray,
+                       weights: np.ndarray | None = None) -> pd.Series:
+    """Mean time per group of ``keys`` (e.g. code_insee, or code_insee + category),
+    weighted by the origins' population when given; ``inf`` if any origin has ``inf``.
+
+    Why weighted: with a population grid a commune has many origins, and an empty square
+    at the commune's edge must not count as much as the bourg. Groups whose weights are
+    all zero fall back to the plain mean.
+    """
+    weights = np.ones(len(times)) if weights is None else np.nan_to_num(
+        np.asarray(weights, dtype=float))
+    frame = keys.reset_index(drop=True).assign(
+        _t=np.asarray(times, dtype=float), _w=weights)
+    frame["_tw"] = np.where(np.isinf(frame["_t"]), np.inf, frame["_t"] * frame["_w"])
+    grouped = frame.groupby(list(keys.columns), sort=True)
+    total_w = grouped["_w"].sum()
+    weighted = grouped["_tw"].sum() / total_w.where(total_w > 0)
+    plain = grouped["_t"].mean()
+    return weighted.where(total_w > 0, plain)
+
+
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """Smallest value v with sum(weights[values <= v]) >= q * sum(weights).
 

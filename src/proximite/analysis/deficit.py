@@ -31,6 +31,7 @@ import pandas as pd
 
 from proximite.access import STATUS_OK, STATUS_UNREACHABLE
 from proximite.errors import ProximiteError
+from proximite.indicators import commune_mean_times
 
 DEFICIT_COLUMNS = [
     "target", "target_kind", "threshold_min", "code_insee", "nom", "epci_code", "epci_nom",
@@ -98,14 +99,14 @@ def commune_target_times(access_times: pd.DataFrame, target: str) -> pd.DataFram
                         & (access_times["code_insee"].fillna("").astype(str) != "")]
     times = np.where(rows["status"] == STATUS_OK, rows["travel_time_min"].astype(float),
                      np.inf)
-    frame = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy(),
-                          "t": times, "status": rows["status"].to_numpy()})
-    grouped = frame.groupby("code_insee", sort=False)
-    out = pd.DataFrame({"travel_time_min": grouped["t"].mean(),
-                        "status": grouped["status"].agg(
-                            lambda s: STATUS_OK if (s == STATUS_OK).all()
-                            else STATUS_UNREACHABLE)})
-    return out
+    codes = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy()})
+    weights = rows["population"].to_numpy(dtype=float) if "population" in rows else None
+    statuses = pd.Series(rows["status"].to_numpy(), index=codes["code_insee"])
+    all_ok = statuses.eq(STATUS_OK).groupby(level=0).all()
+    return pd.DataFrame({
+        "travel_time_min": commune_mean_times(codes, times, weights),
+        "status": pd.Series(np.where(all_ok, STATUS_OK, STATUS_UNREACHABLE),
+                            index=all_ok.index)})
 
 
 def deficit_zones(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from proximite.analysis.bounded import bounded_travel_times
@@ -116,8 +117,8 @@ def run_analysis(result: DiagnosticResult,
 
         start = time.perf_counter()
         proximity = by_origin[by_origin["level"] == "proximite"]
-        pole_times = (proximity.set_index("code_insee")["travel_time_min"]
-                      if len(proximity) else None)
+        pole_times = _commune_pole_times(proximity, result.origins) if len(proximity) \
+            else None
         deficits = deficit_zones(result.access_times, communes,
                                  [*categories, *result.baskets],
                                  options.deficit_threshold_min, pole_times=pole_times)
@@ -140,3 +141,17 @@ def run_analysis(result: DiagnosticResult,
         pole_by_origin=by_origin, pole_summary=pole_summary, deficits=deficits,
         epci_deficits=epci, scenario=scenario, options=options, warnings=warnings,
         timings_s=timings)
+
+
+def _commune_pole_times(by_origin: pd.DataFrame, origins: pd.DataFrame) -> pd.Series:
+    """Time to the nearest pole per commune: population-weighted over its origins (one per
+    commune with town halls, many with a population grid); ``inf`` if one cannot reach."""
+    from proximite.access import STATUS_OK
+    from proximite.indicators import commune_mean_times
+
+    rows = by_origin[by_origin["code_insee"].fillna("").astype(str) != ""]
+    population = rows["origin_id"].map(origins.set_index("origin_id")["population"])
+    times = np.where(rows["status"] == STATUS_OK, rows["travel_time_min"].astype(float),
+                     np.inf)
+    keys = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy()})
+    return commune_mean_times(keys, times, population.to_numpy(dtype=float))

@@ -45,7 +45,7 @@ import pandas as pd
 from proximite.access import STATUS_OK, STATUS_UNREACHABLE
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
-from proximite.indicators import weighted_quantile
+from proximite.indicators import commune_mean_times, weighted_quantile
 
 PROFILES = ("A", "B", "C", "D", "E", "F")
 
@@ -158,19 +158,22 @@ def usable_categories(access_times: pd.DataFrame,
 def commune_time_table(access_times: pd.DataFrame, categories: list[str]) -> pd.DataFrame:
     """Commune x category times in minutes; ``inf`` where unreachable.
 
-    With several origins in a commune the commune time is the mean of its origins' times
-    (``inf`` as soon as one origin cannot reach the category). Rows without a commune code
-    are not part of a commune table.
+    With several origins in a commune (a population grid) the commune time is the mean of
+    its origins' times weighted by their population when ``access_times`` has a
+    ``population`` column (``inf`` as soon as one origin cannot reach the category). Rows
+    without a commune code are not part of a commune table.
     """
     rows = _category_rows(access_times)
     rows = rows[rows["category"].isin(categories)
                         & (rows["code_insee"].fillna("").astype(str) != "")]
     times = np.where(rows["status"].to_numpy() == STATUS_OK,
                      rows["travel_time_min"].to_numpy(dtype=float), np.inf)
-    frame = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy(),
-                          "category": rows["category"].to_numpy(), "t": times})
-    table = frame.pivot_table(index="code_insee", columns="category", values="t",
-                              aggfunc="mean")
+    keys = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy(),
+                         "category": rows["category"].to_numpy()})
+    weights = rows["population"].to_numpy(dtype=float) if "population" in rows else None
+    means = commune_mean_times(keys, times, weights)
+    table = means.unstack("category")
+    table.columns.name = "category"
     return table.reindex(columns=categories)
 
 

@@ -14,8 +14,14 @@ The importers also accept genuine files without the extras: they then derive our
 from the standard ones (documented, lossy where the standard is coarser — e.g.
 ``a-distance`` cannot tell phone from video and becomes ``phone``).
 
+Controlled-vocabulary fields only ever get values of the official lists shipped in
+``data/reference/referentiels_exports.yaml`` (data·inclusion schema 1.0.10, LaMednum
+standard 1.0.1; provenance in its header): where no official value fits a category (a
+gare, a station-service, a bakery…) the field stays empty instead of holding an invented
+slug, and our own facts stay in the ``proximite_`` columns.
+
 List-valued fields (thematiques, modes_accueil, services…) are joined with
-:data:`LIST_SEP` in the CSV form.
+:data:`LIST_SEP` in the CSV form (``|``, also the LaMednum standard's separator).
 """
 
 from __future__ import annotations
@@ -23,15 +29,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from proximite.inventory.schema import MODES_SEP, SERVICE_COLUMNS, normalise_services
 
 LIST_SEP = "|"
 DI_SOURCE = "proximite"
 MEDNUM_PIVOT_UNKNOWN = "00000000000000"  # the standard's value when no SIRET is known
+#: Official value lists of both standards (see the file's header for provenance).
+REFERENTIELS_PATH = Path(str(resources.files("proximite") / "data" / "reference"
+                             / "referentiels_exports.yaml"))
 
 DI_STRUCTURE_FIELDS: list[str] = [
     "source", "id", "nom", "date_maj", "description", "lien_source", "siret", "commune",
@@ -40,8 +53,8 @@ DI_STRUCTURE_FIELDS: list[str] = [
     "reseaux_porteurs",
 ]
 DI_SERVICE_FIELDS: list[str] = [
-    "structure_id", "id", "source", "nom", "type", "thematiques", "frais", "publics",
-    "conditions_acces", "modes_accueil", "zone_eligibilite", "lien_mobilisation",
+    "structure_id", "id", "source", "nom", "description", "type", "thematiques", "frais",
+    "publics", "conditions_acces", "modes_accueil", "zone_eligibilite", "lien_mobilisation",
     "modes_mobilisation", "mobilisable_par", "date_maj",
 ]
 #: Extra structure columns: exact values the standard fields only approximate.
@@ -63,13 +76,15 @@ DI_SERVICE_EXTRAS: dict[str, str] = {
     "proximite_source_line": "line of that file",
 }
 
+#: Field names of the LaMednum standard 1.0.1, in its order.
 MEDNUM_FIELDS: list[str] = [
     "id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse",
     "complement_adresse", "latitude", "longitude", "typologie", "telephone", "courriels",
     "site_web", "horaires", "presentation_resume", "presentation_detail", "source",
-    "structure_parente", "date_maj", "services", "publics_accueillis", "conditions_acces",
-    "labels_nationaux", "labels_autres", "modalites_accompagnement",
-    "accessibilite", "prise_rdv", "itinerance",
+    "itinerance", "structure_parente", "date_maj", "services",
+    "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
+    "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels",
+    "modalites_acces", "modalites_accompagnement", "fiche_acces_libre", "prise_rdv",
 ]
 MEDNUM_EXTRAS: dict[str, str] = {
     **DI_STRUCTURE_EXTRAS,
@@ -81,9 +96,22 @@ MEDNUM_EXTRAS: dict[str, str] = {
     "proximite_source_file": DI_SERVICE_EXTRAS["proximite_source_file"],
     "proximite_source_line": DI_SERVICE_EXTRAS["proximite_source_line"],
 }
-#: Default LaMednum "services" of a conseiller numérique place (best-effort, editable).
-MEDNUM_DEFAULT_SERVICES: tuple[str, ...] = (
-    "Aide aux démarches administratives", "Maîtrise des outils numériques du quotidien")
+
+# ------------------------------------------------------------- controlled vocabularies
+# Which official list (key of referentiels_exports.yaml) each controlled field uses; the
+# tests check every value the exporters can write against these lists.
+DI_STRUCTURE_VOCABULARIES: dict[str, str] = {"reseaux_porteurs": "reseaux_porteurs"}
+DI_SERVICE_VOCABULARIES: dict[str, str] = {
+    "type": "types_de_services", "thematiques": "thematiques", "frais": "frais",
+    "publics": "publics", "modes_accueil": "modes_accueil",
+    "modes_mobilisation": "modes_mobilisation", "mobilisable_par": "personnes_mobilisatrices",
+}
+MEDNUM_VOCABULARIES: dict[str, str] = {
+    name: name for name in (
+        "services", "itinerance", "modalites_acces", "modalites_accompagnement",
+        "frais_a_charge", "dispositif_programmes_nationaux",
+        "publics_specifiquement_adresses")
+}
 
 #: data·inclusion "modes_accueil" of each of our access modes.
 MODES_ACCUEIL: dict[str, str] = {
@@ -92,24 +120,72 @@ MODES_ACCUEIL: dict[str, str] = {
 }
 #: Back-mapping when no extra column is there (a-distance cannot say which remote mode).
 ACCESS_MODE_OF_ACCUEIL: dict[str, str] = {"en-presentiel": "on_site", "a-distance": "phone"}
+#: data·inclusion "modes_mobilisation" of each access mode. The inventory holds neither a
+#: phone number nor a link, so telephone / lien_mobilisation stay empty (see report).
 MODES_MOBILISATION: dict[str, str] = {
     "on_site": "se-presenter", "itinerant": "se-presenter", "phone": "telephoner",
-    "video": "utiliser-le-lien-mobilisation", "online": "utiliser-le-lien-mobilisation",
+    "video": "utiliser-lien-mobilisation", "online": "utiliser-lien-mobilisation",
 }
-#: Best-effort data·inclusion reseaux_porteurs / thematiques / type per category.
-RESEAUX_PORTEURS: dict[str, str] = {
-    "france_services": "france-services", "bureau_de_poste": "la-poste",
-    "agence_postale": "la-poste", "relais_poste": "la-poste", "la_poste": "la-poste",
-    "mediation_numerique": "conseiller-numerique",
+#: data·inclusion reseaux_porteurs per category: only networks the category is by
+#: definition part of. An agence postale communale is run by the commune for La Poste.
+RESEAUX_PORTEURS: dict[str, tuple[str, ...]] = {
+    "france_services": ("france-service",),  # the official slug is singular
+    "la_poste": ("la-poste",), "bureau_de_poste": ("la-poste",),
+    "relais_poste": ("la-poste",), "agence_postale": ("la-poste", "communes"),
+    "mediation_numerique": ("conseillers-numeriques",),  # places from the CNFS list
+    "france_travail": ("france-travail",),
 }
-THEMATIQUES: dict[str, str] = {
-    "france_services": "acces-aux-droits-et-citoyennete",
-    "mediation_numerique": "numerique",
-    "gare": "mobilite", "station_carburant": "mobilite",
+#: Category read back from reseaux_porteurs when a file has no proximite_category column.
+CATEGORY_OF_RESEAU: dict[str, str] = {
+    "france-service": "france_services", "la-poste": "la_poste",
+    "conseillers-numeriques": "mediation_numerique", "france-travail": "france_travail",
 }
+#: data·inclusion thematiques per category (sub-thematiques only: the bare categories
+#: such as "numerique" or "mobilite" are not valid values). No entry = no official fit.
+THEMATIQUES: dict[str, tuple[str, ...]] = {
+    "france_services": (
+        "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives",
+        "difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits",
+        "numerique--acceder-a-des-services-en-ligne",
+    ),
+    "mediation_numerique": (
+        "numerique--maitriser-les-fondamentaux-du-numerique",
+        "numerique--acceder-a-des-services-en-ligne",
+    ),
+}
+#: data·inclusion type per category. The official types describe insertion offers
+#: (accompagnement = "accompagnement global pour le retour à l'emploi"); a shop, a post
+#: office or a station is none of them, so other categories get no type.
 SERVICE_TYPE: dict[str, str] = {
     "france_services": "accompagnement", "mediation_numerique": "accompagnement",
+    "france_travail": "accompagnement",
 }
+#: data·inclusion publics of categories aimed at one public; every other one is open to
+#: all ("tous-publics", which the standard allows only alone).
+PUBLICS: dict[str, str] = {
+    "ehpad": "seniors", "accueil_jeune_enfant": "familles", "ecole": "familles",
+    "college": "jeunes",
+}
+PUBLICS_DEFAULT = "tous-publics"
+
+#: Default LaMednum "services" of a conseiller numérique place (best-effort, editable).
+MEDNUM_DEFAULT_SERVICES: tuple[str, ...] = (
+    "Aide aux démarches administratives", "Maîtrise des outils numériques du quotidien")
+#: LaMednum dispositif_programmes_nationaux per category.
+MEDNUM_DISPOSITIFS: dict[str, str] = {
+    "france_services": "France Services", "mediation_numerique": "Conseillers numériques",
+}
+#: LaMednum itinerance: "Fixe" for on-site access, "Itinérant" for itinerant access.
+MEDNUM_ITINERANCE: dict[str, str] = {"on_site": "Fixe", "itinerant": "Itinérant"}
+#: LaMednum modalites_acces (how to get to the service) per access mode.
+MEDNUM_MODALITES_ACCES: dict[str, str] = {
+    "on_site": "Se présenter", "itinerant": "Se présenter", "phone": "Téléphoner",
+}
+#: LaMednum modalites_accompagnement: phone or video help is "À distance".
+MEDNUM_MODALITES_ACCOMPAGNEMENT: dict[str, str] = {"phone": "À distance",
+                                                   "video": "À distance"}
+#: itinerance values read as "itinerant" ("oui" / "true" / "1": our exports before 1.0.1).
+_ITINERANT_VALUES = {"itinérant", "itinerant", "oui", "true", "1"}
 
 _POSTCODE_TAIL = re.compile(r"^(?P<street>.*?),?\s*(?P<cp>\d{5})\s+(?P<town>[^,]+)$")
 
@@ -132,6 +208,24 @@ def modes_accueil_of(access_modes: str) -> str:
 
 def _unique_join(values: list[str]) -> str:
     return LIST_SEP.join(dict.fromkeys(v for v in values if v))
+
+
+def _mapped(modes: list[str], mapping: Mapping[str, str]) -> str:
+    """The mapped values of our access modes, ``LIST_SEP``-joined, unique, in order."""
+    return _unique_join([mapping.get(m, "") for m in modes])
+
+
+@cache
+def load_referentiels() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Official value lists, ``{"data_inclusion" | "mediation_numerique": {list: values}}``.
+
+    Read from :data:`REFERENTIELS_PATH`; used by the tests (and available to callers) to
+    check that no export writes a value outside the standards' lists.
+    """
+    with REFERENTIELS_PATH.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return {standard: {name: tuple(str(v) for v in values) for name, values in lists.items()}
+            for standard, lists in raw.items()}
 
 
 def split_address(address: str) -> tuple[str, str, str]:
@@ -184,7 +278,8 @@ def to_data_inclusion(services: pd.DataFrame,
 
     One structure per service (our services are places); ``communes`` (code INSEE ->
     object with ``.name``, e.g. ``PortalData.communes``) names the commune, otherwise the
-    town of the address is used.
+    town of the address is used. The service ``description`` (required by the schema)
+    states the Proximité category and the operator, as the structure's does.
     """
     frame = normalise_services(services)
     structures: list[dict[str, Any]] = []
@@ -204,19 +299,19 @@ def to_data_inclusion(services: pd.DataFrame,
             "complement_adresse": "", "longitude": rec["lon"], "latitude": rec["lat"],
             "telephone": "", "courriel": "", "site_web": "",
             "horaires_accueil": rec["opening_hours"], "accessibilite_lieu": "",
-            "reseaux_porteurs": RESEAUX_PORTEURS.get(category, ""),
+            "reseaux_porteurs": LIST_SEP.join(RESEAUX_PORTEURS.get(category, ())),
             "proximite_operator": rec["operator"], "proximite_address": rec["address"],
             "proximite_opening_hours_raw": rec["opening_hours_raw"],
         })
         rows.append({
             "structure_id": rec["service_id"], "id": rec["service_id"], "source": DI_SOURCE,
-            "nom": rec["name"], "type": SERVICE_TYPE.get(category, "information"),
-            "thematiques": THEMATIQUES.get(category, ""), "frais": "",
-            "publics": "tous-publics", "conditions_acces": "",
+            "nom": rec["name"], "description": description,
+            "type": SERVICE_TYPE.get(category, ""),
+            "thematiques": LIST_SEP.join(THEMATIQUES.get(category, ())), "frais": "",
+            "publics": PUBLICS.get(category, PUBLICS_DEFAULT), "conditions_acces": "",
             "modes_accueil": modes_accueil_of(rec["access_modes"]),
             "zone_eligibilite": rec["code_insee"], "lien_mobilisation": "",
-            "modes_mobilisation": _unique_join([MODES_MOBILISATION.get(m, "")
-                                                for m in modes]),
+            "modes_mobilisation": _mapped(modes, MODES_MOBILISATION),
             "mobilisable_par": "usagers" if modes else "", "date_maj": date_maj,
             "proximite_category": category, "proximite_access_modes": rec["access_modes"],
             "proximite_source": rec["source"], "proximite_source_id": rec["source_id"],
@@ -235,11 +330,18 @@ def _access_modes_from_accueil(modes_accueil: pd.Series) -> pd.Series:
         ACCESS_MODE_OF_ACCUEIL[m] for m in split_modes(text) if m in ACCESS_MODE_OF_ACCUEIL)))
 
 
+def _category_from_reseaux(reseaux: pd.Series) -> pd.Series:
+    """Our category from reseaux_porteurs (first known network), else empty."""
+    return reseaux.map(lambda text: next(
+        (CATEGORY_OF_RESEAU[r] for r in split_modes(text) if r in CATEGORY_OF_RESEAU), ""))
+
+
 def from_data_inclusion(structures: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
     """Services in our schema from data·inclusion structures + services (inverse of export).
 
     Services are joined to their structure on (source, structure_id); ``proximite_``
-    extras are used when present, else our fields are derived from the standard ones.
+    extras are used when present, else our fields are derived from the standard ones
+    (the category from reseaux_porteurs: ``la-poste`` gives the parent ``la_poste``).
     """
     struct = structures.copy()
     struct["_key_source"] = _text(struct, "source")
@@ -260,7 +362,8 @@ def from_data_inclusion(structures: pd.DataFrame, services: pd.DataFrame) -> pd.
                                     strict=True)], index=merged.index, dtype="object")
     out = pd.DataFrame({
         "service_id": _text(merged, "id"),
-        "category": _prefer(merged, "proximite_category", _text(merged, "thematiques")),
+        "category": _prefer(merged, "proximite_category",
+                            _category_from_reseaux(s("reseaux_porteurs"))),
         "name": _text(merged, "nom").where(_text(merged, "nom") != "", s("nom")),
         "operator": _prefer(merged, "s_proximite_operator", s("reseaux_porteurs")),
         "lon": pd.to_numeric(merged.get("s_longitude"), errors="coerce"),
@@ -286,10 +389,11 @@ def from_data_inclusion(structures: pd.DataFrame, services: pd.DataFrame) -> pd.
 # ---------------------------------------------------------------------- LaMednum
 def to_mediation_numerique(services: pd.DataFrame,
                            communes: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """LaMednum "Lieux de médiation numérique" rows (one per service) plus extras.
+    """LaMednum "Lieux de médiation numérique" rows (standard 1.0.1, one per service).
 
-    ``itinerance`` is "oui" when the service is itinerant; ``pivot`` is the standard's
-    all-zero value (no SIRET in our inventory); ``date_maj`` is a full ISO date.
+    ``itinerance`` is "Fixe" and/or "Itinérant" from the access modes (empty for a
+    remote-only service); ``pivot`` is the all-zero value (no SIRET in our inventory);
+    ``date_maj`` is a full ISO date. Fields we hold no fact for stay empty.
     """
     frame = normalise_services(services)
     rows: list[dict[str, Any]] = []
@@ -304,12 +408,16 @@ def to_mediation_numerique(services: pd.DataFrame,
             "typologie": "", "telephone": "", "courriels": "", "site_web": "",
             "horaires": rec["opening_hours"], "presentation_resume": "",
             "presentation_detail": "", "source": rec["source"],
+            "itinerance": _mapped(modes, MEDNUM_ITINERANCE),
             "structure_parente": rec["operator"], "date_maj": iso_date(rec["data_date"]),
-            "services": LIST_SEP.join(MEDNUM_DEFAULT_SERVICES), "publics_accueillis": "",
-            "conditions_acces": "", "labels_nationaux": "", "labels_autres": "",
-            "modalites_accompagnement": "", "accessibilite": "",
-            "prise_rdv": "",
-            "itinerance": "oui" if "itinerant" in modes else "non",
+            "services": LIST_SEP.join(MEDNUM_DEFAULT_SERVICES),
+            "publics_specifiquement_adresses": "", "prise_en_charge_specifique": "",
+            "frais_a_charge": "",
+            "dispositif_programmes_nationaux": MEDNUM_DISPOSITIFS.get(rec["category"], ""),
+            "formations_labels": "", "autres_formations_labels": "",
+            "modalites_acces": _mapped(modes, MEDNUM_MODALITES_ACCES),
+            "modalites_accompagnement": _mapped(modes, MEDNUM_MODALITES_ACCOMPAGNEMENT),
+            "fiche_acces_libre": "", "prise_rdv": "",
             "proximite_operator": rec["operator"], "proximite_address": rec["address"],
             "proximite_opening_hours_raw": rec["opening_hours_raw"],
             "proximite_category": rec["category"],
@@ -322,11 +430,20 @@ def to_mediation_numerique(services: pd.DataFrame,
     return pd.DataFrame(rows, columns=MEDNUM_FIELDS + list(MEDNUM_EXTRAS))
 
 
+def _access_modes_of_itinerance(text: str) -> str:
+    """on_site for "Fixe", itinerant for "Itinérant"; a listed place is fixed by default."""
+    values = {v.lower() for v in split_modes(text)}
+    modes = [mode for mode, found in (("on_site", "fixe" in values),
+                                      ("itinerant", bool(values & _ITINERANT_VALUES)))
+             if found]
+    return MODES_SEP.join(modes) or "on_site"
+
+
 def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
     """Services in our schema from LaMednum rows (inverse of :func:`to_mediation_numerique`).
 
-    Without extras: category ``mediation_numerique``, access ``itinerant`` when
-    itinerance is "oui" else ``on_site``.
+    Without extras: category ``mediation_numerique``; access ``on_site`` for "Fixe",
+    ``itinerant`` for "Itinérant" (or "oui", as our exports wrote before), else ``on_site``.
     """
     n = len(frame)
     empty = pd.Series([""] * n, index=frame.index, dtype="object")
@@ -335,7 +452,6 @@ def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
         for street, cp, town in zip(_text(frame, "adresse"), _text(frame, "code_postal"),
                                     _text(frame, "commune"), strict=True)],
         index=frame.index, dtype="object")
-    itinerant = _text(frame, "itinerance").str.strip().str.lower().isin(["oui", "true", "1"])
     out = pd.DataFrame({
         "service_id": _text(frame, "id"),
         "category": _prefer(frame, "proximite_category",
@@ -349,7 +465,7 @@ def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
         "opening_hours": _text(frame, "horaires"),
         "opening_hours_raw": _prefer(frame, "proximite_opening_hours_raw", empty),
         "access_modes": _prefer(frame, "proximite_access_modes",
-                                itinerant.map({True: "itinerant", False: "on_site"})),
+                                _text(frame, "itinerance").map(_access_modes_of_itinerance)),
         "source": _prefer(frame, "proximite_source", _text(frame, "source")),
         "source_id": _prefer(frame, "proximite_source_id", _text(frame, "id")),
         "data_date": _prefer(frame, "proximite_data_date", _text(frame, "date_maj")),

@@ -1,0 +1,205 @@
+"""Where people start from: origins files and INSEE population grids (Filosofi carreaux).
+
+Town halls (one origin per commune, the default) put a whole commune's population at one
+point; in large rural communes with scattered hamlets that understates times. INSEE's
+*données carroyées* (Filosofi) give the population of every inhabited 200 m (or 1 km)
+square of France: each square becomes an origin weighted by its population, attached to
+the commune its centre falls in. Indicators are then population-weighted over squares.
+
+Squares are identified INSPIRE-style, ``CRS3035RES200mN2029800E4252400``: reference
+system (EPSG:3035, ETRS89-LAEA), size, then the northing and easting of the square's
+*lower-left* corner. So the centre is known from the identifier alone and the official
+CSV files need no geometry; a GeoPackage or Shapefile with the squares' polygons works too
+(its geometry is then used). Column names are matched without regard to case
+(``Idcar_200m`` in 2015, ``idcar_200m`` in 2019).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from proximite.errors import InputError, numeric_column, require_columns
+from proximite.territory import Territory
+
+ORIGINS_CSV_COLUMNS = ["origin_id", "lon", "lat", "population"]
+GRID_ID_COLUMNS = ("idcar_200m", "idcar_1km", "idcar_nat", "idcar")
+GRID_POPULATION_COLUMNS = ("ind", "ind_c", "population")
+GRID_ID = re.compile(r"^CRS(?P<epsg>\d+)RES(?P<size>\d+)mN(?P<north>\d+)E(?P<east>\d+)$")
+GRID_ID_EXPECTED = "an INSPIRE square id such as CRS3035RES200mN2029800E4252400"
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb"}
+
+
+def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
+    """Origins CSV: origin_id, lon, lat, population (+ optional code_insee)."""
+    path = Path(path)
+    _check_file(path, expected=",".join(ORIGINS_CSV_COLUMNS))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require_columns(list(frame.columns), ORIGINS_CSV_COLUMNS, path)
+    if frame.empty:
+        raise InputError("no origin in file", path=path)
+    out = pd.DataFrame({"origin_id": frame["origin_id"].astype(str)})
+    out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
+    out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
+    out["population"] = numeric_column(frame, "population", path, minimum=0.0)
+    _reject_duplicate_ids(out, path)
+    if "code_insee" in frame:
+        out["code_insee"] = frame["code_insee"].astype(str)
+    else:
+        out["code_insee"] = _commune_of(out, territory)
+    return out
+
+
+def load_origins(path: str | Path,
+                 territory: Territory | None) -> tuple[pd.DataFrame, list[str]]:
+    """An origins CSV or a population grid, told apart by format and columns."""
+    path = Path(path)
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        return read_population_grid(path, territory)
+    _check_file(path, expected=",".join(ORIGINS_CSV_COLUMNS) + " or a population grid")
+    header = path.open(encoding="utf-8-sig", errors="replace").readline().lower()
+    if any(name in re.split(r"[;,\t]", header.strip()) for name in GRID_ID_COLUMNS):
+        return read_population_grid(path, territory)
+    return read_origins(path, territory), []
+
+
+def decode_square_ids(ids: pd.Series, path: Path, field: str,
+                      ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(x, y) of the squares' centres in their reference system, and its EPSG code.
+
+    Raises with the line of the first identifier that is not an INSPIRE square id, or
+    that uses another reference system than the others.
+    """
+    parts = ids.astype(str).str.strip().str.extract(GRID_ID)
+    bad = parts["epsg"].isna()
+    if bad.any():
+        index = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"not a square identifier: '{ids.iloc[index]}'", path=path,
+                         line=index + 2, field=field, expected=GRID_ID_EXPECTED)
+    systems = parts["epsg"].unique()
+    if len(systems) > 1:
+        index = int(np.flatnonzero((parts["epsg"] != parts["epsg"].iloc[0]).to_numpy())[0])
+        raise InputError(f"squares in several reference systems ({', '.join(systems)}): "
+                         f"'{ids.iloc[index]}'", path=path, line=index + 2, field=field,
+                         expected=f"every id in EPSG:{systems[0]}")
+    half = parts["size"].astype(float).to_numpy() / 2.0
+    x = parts["east"].astype(float).to_numpy() + half
+    y = parts["north"].astype(float).to_numpy() + half
+    return x, y, int(systems[0])
+
+
+def read_population_grid(path: str | Path,
+                         territory: Territory | None) -> tuple[pd.DataFrame, list[str]]:
+    """Origins from an INSEE population grid (CSV with square ids, or polygons).
+
+    Keeps inhabited squares whose centre lies in the territory's communes; says in the
+    warnings how many squares and people were left out, and why.
+    """
+    path = Path(path)
+    _check_file(path, expected="an INSEE population grid (Filosofi carreaux)")
+    frame, geometry = _read_grid_table(path)
+    columns = {name.lower(): name for name in frame.columns}
+    id_column = next((columns[c] for c in GRID_ID_COLUMNS if c in columns), None)
+    population_column = next((columns[c] for c in GRID_POPULATION_COLUMNS if c in columns),
+                             None)
+    if id_column is None or population_column is None:
+        missing = [label for label, column in (("square id (idcar_200m)", id_column),
+                                               ("population (ind)", population_column))
+                   if column is None]
+        raise InputError(f"missing column(s): {', '.join(missing)}", path=path,
+                         expected="INSEE Filosofi columns idcar_200m and ind (any case)")
+    if frame.empty:
+        raise InputError("no square in file", path=path)
+    population = numeric_column(frame, population_column, path, minimum=0.0)
+    if geometry is not None:
+        lon, lat = _centres_of_polygons(geometry, path)
+    else:
+        x, y, epsg = decode_square_ids(frame[id_column], path, id_column)
+        to_wgs84 = Transformer.from_crs(epsg, 4326, always_xy=True)
+        lon, lat = to_wgs84.transform(x, y)
+    out = pd.DataFrame({"origin_id": frame[id_column].astype(str).str.strip().to_numpy(),
+                        "lon": np.asarray(lon, dtype=float),
+                        "lat": np.asarray(lat, dtype=float),
+                        "population": np.asarray(population, dtype=float)})
+    _reject_duplicate_ids(out, path, field=id_column)
+    warnings: list[str] = []
+    empty = out["population"] <= 0
+    if empty.any():
+        warnings.append(f"{path}: {int(empty.sum())} square(s) without population left out")
+        out = out[~empty]
+    out["code_insee"] = _commune_of(out, territory)
+    if territory is not None and len(territory.communes):
+        outside = out["code_insee"] == ""
+        if outside.all():
+            raise InputError("no square of the grid lies in the territory's communes",
+                             path=path, expected="a grid covering the territory "
+                             "(same département; EPSG:3035 ids for metropolitan France)")
+        if outside.any():
+            warnings.append(
+                f"{path}: {int(outside.sum())} square(s) outside the territory left out "
+                f"({out.loc[outside, 'population'].sum():,.0f} people)".replace(",", " "))
+            out = out[~outside]
+    return out.reset_index(drop=True), warnings
+
+
+# ------------------------------------------------------------------ helpers
+def _check_file(path: Path, expected: str) -> None:
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file", path=path, expected=expected)
+
+
+def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
+    """The grid's attribute table, and its polygons (GeoSeries) for a vector file."""
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        import pyogrio
+
+        try:
+            table = pyogrio.read_dataframe(path)
+        except Exception as exc:  # pyogrio raises several GDAL error types
+            raise InputError(f"cannot read as a vector file: {exc}", path=path,
+                             expected="a GeoPackage / Shapefile of squares") from exc
+        return pd.DataFrame(table.drop(columns="geometry")), table.geometry
+    first = path.open(encoding="utf-8-sig", errors="replace").readline()
+    separator = ";" if first.count(";") > first.count(",") else ","
+    return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False,
+                       encoding="utf-8-sig"), None
+
+
+def _centres_of_polygons(geometry: object, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    import geopandas as gpd
+
+    series = gpd.GeoSeries(geometry)
+    if series.crs is None:
+        raise InputError("the squares have no coordinate reference system", path=path,
+                         expected="a projected CRS such as EPSG:3035 or EPSG:2154")
+    if series.crs.is_geographic:  # centroids are computed in metres
+        series = series.to_crs(3035)
+    centres = series.centroid.to_crs(4326)
+    return centres.x.to_numpy(), centres.y.to_numpy()
+
+
+def _reject_duplicate_ids(frame: pd.DataFrame, path: Path, field: str = "origin_id") -> None:
+    duplicated = frame["origin_id"].duplicated()
+    if duplicated.any():
+        index = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise InputError(f"duplicate {field} '{frame['origin_id'].iloc[index]}'", path=path,
+                         line=index + 2, field=field)
+
+
+def _commune_of(origins: pd.DataFrame, territory: Territory | None) -> np.ndarray:
+    """INSEE code of the commune each origin lies in ('' outside every commune)."""
+    codes = np.full(len(origins), "", dtype=object)
+    if territory is None or not len(territory.communes):
+        return codes
+    points = shapely.points(origins["lon"].to_numpy(), origins["lat"].to_numpy())
+    tree = shapely.STRtree(territory.communes.geometry.to_numpy())
+    point_index, polygon_index = tree.query(points, predicate="within")
+    codes[point_index] = territory.communes["code_insee"].to_numpy()[polygon_index]
+    return codes
