@@ -6,16 +6,36 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from proximite.catalogue import load_catalogue
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
 from proximite.pipeline import run_diagnostic
 from proximite.web.app import create_app
 from proximite.web.export_routes import router
 from proximite.web.exports import (
+    CATEGORY_OF_RESEAU,
     DI_SERVICE_FIELDS,
+    DI_SERVICE_VOCABULARIES,
     DI_STRUCTURE_FIELDS,
+    DI_STRUCTURE_VOCABULARIES,
+    LIST_SEP,
+    MEDNUM_DEFAULT_SERVICES,
+    MEDNUM_DISPOSITIFS,
     MEDNUM_FIELDS,
+    MEDNUM_ITINERANCE,
+    MEDNUM_MODALITES_ACCES,
+    MEDNUM_MODALITES_ACCOMPAGNEMENT,
+    MEDNUM_VOCABULARIES,
+    MODES_ACCUEIL,
+    MODES_MOBILISATION,
+    PUBLICS,
+    PUBLICS_DEFAULT,
+    REFERENTIELS_PATH,
+    RESEAUX_PORTEURS,
+    SERVICE_TYPE,
+    THEMATIQUES,
     from_data_inclusion,
     from_mediation_numerique,
+    load_referentiels,
     modes_accueil_of,
     read_export_csv,
     to_csv_text,
@@ -85,7 +105,8 @@ def test_data_inclusion_fields_present_and_required_ones_filled(portal: PortalDa
     assert list(services.columns[:len(DI_SERVICE_FIELDS)]) == DI_SERVICE_FIELDS
     for column in ("source", "id", "nom", "date_maj"):
         assert (structures[column].astype(str) != "").all(), column
-    for column in ("structure_id", "id", "source", "nom", "date_maj", "modes_accueil"):
+    for column in ("structure_id", "id", "source", "nom", "description", "date_maj",
+                   "modes_accueil"):
         assert (services[column].astype(str) != "").all(), column
     assert structures["date_maj"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     assert set(services["structure_id"]) <= set(structures["id"])
@@ -138,7 +159,11 @@ def test_hand_built_rows_exported_and_read_back() -> None:
     assert services["zone_eligibilite"].tolist() == ["48095"] * 5
     _assert_same_columns(from_data_inclusion(structures, services), rows)
     mednum = to_mediation_numerique(rows)
-    assert mednum["itinerance"].tolist() == ["non", "oui", "non", "non", "non"]
+    assert mednum["itinerance"].tolist() == ["Fixe", "Itinérant", "", "", "Fixe"]
+    assert mednum["modalites_acces"].tolist() == [
+        "Se présenter", "Se présenter", "Téléphoner", "", "Se présenter"]
+    assert mednum["modalites_accompagnement"].tolist() == [
+        "", "", "À distance", "À distance", "À distance"]
     _assert_same_columns(from_mediation_numerique(mednum), rows)
 
 
@@ -159,7 +184,8 @@ def test_import_without_extras_derives_from_standard_fields() -> None:
 # ---------------------------------------------------------------- routes
 @pytest.mark.parametrize(("url", "first_columns"), [
     ("/api/exports/data-inclusion/structures.csv", "source,id,nom,date_maj,description"),
-    ("/api/exports/data-inclusion/services.csv", "structure_id,id,source,nom,type"),
+    ("/api/exports/data-inclusion/services.csv",
+     "structure_id,id,source,nom,description,type"),
     ("/api/exports/mediation-numerique.csv", "id,pivot,nom,commune,code_postal"),
 ])
 def test_export_endpoints(client: TestClient, url: str, first_columns: str) -> None:
@@ -185,3 +211,137 @@ def test_mediation_endpoint_round_trips(client: TestClient,
     text = client.get("/api/exports/mediation-numerique.csv").content.decode("utf-8")
     back = from_mediation_numerique(read_export_csv(text))
     _assert_same_columns(back, mediation_services)
+
+
+# ---------------------------------------------------------------- official value lists
+# Every controlled field may only hold values of the official lists shipped in
+# data/reference/referentiels_exports.yaml; a reintroduced invented slug fails here.
+ALL_MODES = ["on_site", "itinerant", "phone", "video", "online"]
+
+
+def _official(standard: str, name: str) -> set[str]:
+    return set(load_referentiels()[standard][name])
+
+
+def _every_category_and_mode() -> pd.DataFrame:
+    """One row per catalogue category × access-mode combination the exporters map."""
+    combos = [*ALL_MODES, "on_site|itinerant", "on_site|phone|video|online", ""]
+    return normalise_services(pd.DataFrame([{
+        "service_id": f"{code}-{i}", "category": code, "name": f"Lieu {code}",
+        "operator": "Opérateur", "lon": 3.5, "lat": 44.5, "code_insee": "48095",
+        "address": "10 Rue des Carmes, 48000 Mende", "access_modes": modes,
+        "source": "test", "source_id": f"{code}-{i}", "data_date": "2024-08-01",
+    } for code in load_catalogue().categories for i, modes in enumerate(combos)]))
+
+
+def _cell_values(frame: pd.DataFrame, column: str) -> set[str]:
+    return {v for cell in frame[column].astype(str) for v in cell.split(LIST_SEP) if v}
+
+
+def test_referentiels_file_states_its_provenance() -> None:
+    header = REFERENTIELS_PATH.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    for needed in ("gip-inclusion/data-inclusion-schema", "LaMednum/standard-mediation-num",
+                   "089dccca9af514f4bbee0ea65adfda3994018217",
+                   "59d498e7b73c116cceff501179f9e51dbed77740", "licence", "read:"):
+        assert needed in header, needed
+    lists = load_referentiels()
+    assert set(lists) == {"data_inclusion", "mediation_numerique"}
+    assert set(DI_SERVICE_VOCABULARIES.values()) | set(DI_STRUCTURE_VOCABULARIES.values()) \
+        <= set(lists["data_inclusion"])
+    assert set(MEDNUM_VOCABULARIES.values()) <= set(lists["mediation_numerique"])
+
+
+@pytest.mark.parametrize(("values", "standard", "name"), [
+    (set(SERVICE_TYPE.values()), "data_inclusion", "types_de_services"),
+    ({t for ts in THEMATIQUES.values() for t in ts}, "data_inclusion", "thematiques"),
+    ({r for rs in RESEAUX_PORTEURS.values() for r in rs} | set(CATEGORY_OF_RESEAU),
+     "data_inclusion", "reseaux_porteurs"),
+    ({*PUBLICS.values(), PUBLICS_DEFAULT}, "data_inclusion", "publics"),
+    (set(MODES_ACCUEIL.values()), "data_inclusion", "modes_accueil"),
+    (set(MODES_MOBILISATION.values()), "data_inclusion", "modes_mobilisation"),
+    (set(MEDNUM_DEFAULT_SERVICES), "mediation_numerique", "services"),
+    (set(MEDNUM_ITINERANCE.values()), "mediation_numerique", "itinerance"),
+    (set(MEDNUM_MODALITES_ACCES.values()), "mediation_numerique", "modalites_acces"),
+    (set(MEDNUM_MODALITES_ACCOMPAGNEMENT.values()), "mediation_numerique",
+     "modalites_accompagnement"),
+    (set(MEDNUM_DISPOSITIFS.values()), "mediation_numerique",
+     "dispositif_programmes_nationaux"),
+])
+def test_mapping_tables_use_official_values(values: set[str], standard: str,
+                                            name: str) -> None:
+    assert values, name
+    assert values <= _official(standard, name), values - _official(standard, name)
+
+
+def test_mapped_categories_exist_in_the_catalogue() -> None:
+    codes = set(load_catalogue().categories)
+    for table in (SERVICE_TYPE, THEMATIQUES, RESEAUX_PORTEURS, PUBLICS, MEDNUM_DISPOSITIFS):
+        assert set(table) <= codes, set(table) - codes
+    assert set(CATEGORY_OF_RESEAU.values()) <= codes
+
+
+def test_data_inclusion_export_writes_only_official_values(portal: PortalData) -> None:
+    for frames in (to_data_inclusion(_every_category_and_mode()),
+                   to_data_inclusion(portal.services, portal.communes)):
+        structures, services = frames
+        for column, name in DI_STRUCTURE_VOCABULARIES.items():
+            assert _cell_values(structures, column) <= _official("data_inclusion", name)
+        for column, name in DI_SERVICE_VOCABULARIES.items():
+            written = _cell_values(services, column)
+            assert written <= _official("data_inclusion", name), (column, written)
+        publics = services["publics"].str.split(LIST_SEP)
+        assert not publics.map(lambda p: "tous-publics" in p and len(p) > 1).any()
+        assert services["zone_eligibilite"].str.fullmatch(r"(\d[\dAB]\d{3})?").all()
+
+
+def test_mediation_export_writes_only_official_values(
+        portal: PortalData, mediation_services: pd.DataFrame) -> None:
+    for frame in (to_mediation_numerique(_every_category_and_mode()),
+                  to_mediation_numerique(mediation_services, portal.communes)):
+        for column, name in MEDNUM_VOCABULARIES.items():
+            written = _cell_values(frame, column)
+            assert written <= _official("mediation_numerique", name), (column, written)
+        assert frame["services"].ne("").all()  # required by the standard
+
+
+@pytest.mark.parametrize(("category", "type_", "thematiques", "reseaux"), [
+    ("france_services", "accompagnement",
+     "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"
+     "|difficultes-administratives-ou-juridiques--accompagnement-pour-lacces-aux-droits"
+     "|numerique--acceder-a-des-services-en-ligne", "france-service"),
+    ("mediation_numerique", "accompagnement",
+     "numerique--maitriser-les-fondamentaux-du-numerique"
+     "|numerique--acceder-a-des-services-en-ligne", "conseillers-numeriques"),
+    ("bureau_de_poste", "", "", "la-poste"),
+    ("agence_postale", "", "", "la-poste|communes"),
+    ("gare", "", "", ""),
+    ("station_carburant", "", "", ""),
+])
+def test_data_inclusion_values_per_category(category: str, type_: str, thematiques: str,
+                                            reseaux: str) -> None:
+    rows = _every_category_and_mode()
+    structures, services = to_data_inclusion(rows[rows["category"] == category].head(1))
+    assert services["type"].tolist() == [type_]
+    assert services["thematiques"].tolist() == [thematiques]
+    assert structures["reseaux_porteurs"].tolist() == [reseaux]
+    assert services["proximite_category"].tolist() == [category]
+
+
+def test_category_read_back_from_reseaux_without_extras() -> None:
+    rows = _every_category_and_mode()
+    picked = rows[rows["category"].isin(["france_services", "bureau_de_poste", "gare"])
+                  & (rows["access_modes"] == "on_site")].reset_index(drop=True)
+    structures, services = to_data_inclusion(picked)
+    back = from_data_inclusion(structures.loc[:, DI_STRUCTURE_FIELDS],
+                               services.loc[:, DI_SERVICE_FIELDS])
+    assert back["category"].tolist() == ["france_services", "la_poste", ""]
+
+
+def test_mediation_import_reads_legacy_itinerance_values() -> None:
+    rows = _hand_built([("a", "on_site"), ("b", "itinerant")])
+    frame = to_mediation_numerique(rows).loc[:, MEDNUM_FIELDS]
+    frame["itinerance"] = ["non", "oui"]
+    assert from_mediation_numerique(frame)["access_modes"].tolist() == ["on_site", "itinerant"]
+    frame["itinerance"] = ["Fixe|Itinérant", ""]
+    assert from_mediation_numerique(frame)["access_modes"].tolist() == [
+        "on_site|itinerant", "on_site"]

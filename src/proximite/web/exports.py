@@ -121,7 +121,7 @@ MODES_ACCUEIL: dict[str, str] = {
 #: Back-mapping when no extra column is there (a-distance cannot say which remote mode).
 ACCESS_MODE_OF_ACCUEIL: dict[str, str] = {"en-presentiel": "on_site", "a-distance": "phone"}
 #: data·inclusion "modes_mobilisation" of each access mode. The inventory holds neither a
-#: phone number nor a link, so telephone / lien_mobilisation stay empty (see report).
+#: phone number nor a link: telephone / lien_mobilisation stay empty for now.
 MODES_MOBILISATION: dict[str, str] = {
     "on_site": "se-presenter", "itinerant": "se-presenter", "phone": "telephoner",
     "video": "utiliser-lien-mobilisation", "online": "utiliser-lien-mobilisation",
