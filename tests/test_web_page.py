@@ -25,6 +25,7 @@ from proximite.web.a11y_check import (
     CHROMIUM_PATH,
     check_pages,
     describe_violations,
+    run_axe,
 )
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
@@ -272,3 +273,26 @@ def test_shipped_check_results_are_current() -> None:
     installed = json.loads((AXE_PATH.parent / "package.json").read_text())["version"]
     assert shipped["axe_version"] == installed
     assert [p["violations"] for p in shipped["pages"]] == [0] * 5
+
+
+def test_page_reflows_at_320_px_without_horizontal_scrolling(browser, base_url) -> None:
+    """RGAA 10.11 / WCAG 1.4.10: usable at 320 CSS px wide (a phone, or 400 % zoom)."""
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}/#commune={SAINT_CHELY}&categorie=accompagnement_numerique")
+        page.wait_for_selector("#resultats li")
+        page.click(".ouvrir-fiche button")
+        page.wait_for_selector("#fiche:not([hidden]) table")
+        overflow = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+                         && !e.closest('.tableau'))
+            .map(e => e.tagName + (e.id ? '#' + e.id : ''))""")
+        assert overflow == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        # the wide table scrolls in its own region, which the keyboard can reach
+        assert page.get_attribute("#fiche .tableau", "tabindex") == "0"
+        results = run_axe(page)
+        assert results["violations"] == [], describe_violations(results)
+    finally:
+        context.close()

@@ -242,7 +242,9 @@ async function showFiche(code) {
       el("td", {}, row.median_min === null ? "—" : minutes(row.median_min)),
       el("td", {}, row.nearest_service ? row.nearest_service.name : "—")))));
   section.querySelector("#fiche-contenu").replaceChildren(facts, profile,
-    el("div", { class: "tableau" }, table),
+    // Scrolls sideways on a narrow screen: focusable so that the keyboard can scroll it.
+    el("div", { class: "tableau", tabindex: "0", role: "region",
+                "aria-label": `Tableau des temps d'accès depuis ${fiche.name}` }, table),
     el("p", { class: "aide" }, fiche.network_note));
   section.hidden = false;
   $("fiche-titre").focus();
