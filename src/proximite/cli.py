@@ -50,6 +50,10 @@ MarginOption = Annotated[float, typer.Option(
 EdgeSpeedOption = Annotated[float, typer.Option(help="Speed for edge tables giving km only")]
 CatalogueOption = Annotated[Path | None, typer.Option(
     help="Folder with categories.yaml and baskets.yaml")]
+SavedDiagnosticOption = Annotated[Path | None, typer.Option(
+    "--diagnostic",
+    help="Serve a diagnostic written earlier: the output folder of `proximite diagnostic` "
+         "or its diagnostic.gpkg (instead of running one; not with the input options)")]
 
 
 def _diagnostic_options(mode: str, thresholds: str, access_speed_kmh: float | None,
@@ -417,11 +421,13 @@ def plan(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to bind (local only by default)")] =
     "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes (default: one per core)")] = None,
+    saved: SavedDiagnosticOption = None,
     network: NetworkOption = None,
     network_nodes: NetworkNodesOption = None,
     services: ServicesOption = None,
@@ -437,23 +443,43 @@ def serve(
 ) -> None:
     """Serve the géoportail: the page at /, the JSON API at /api (OpenAPI docs at /docs).
 
-    Runs the diagnostic once (default: the Lozère demo; same inputs as `diagnostic`),
-    then shares it with every worker process.
+    With --diagnostic: reads a diagnostic written earlier (its GeoPackage). Otherwise runs
+    the diagnostic once (default: the Lozère demo; same inputs as `diagnostic`). Either
+    way the data are built once and shared with every worker process.
     """
-    from proximite.pipeline import run_diagnostic
     from proximite.web.server import default_workers
     from proximite.web.server import serve as serve_portal
     from proximite.web.store import PortalData
 
     n = workers or default_workers()
     try:
-        options = _diagnostic_options(mode, "10,20,30", access_speed_kmh, max_snap_m,
-                                      margin_km, edge_speed_kmh)
-        with console.status("diagnostic…"):
-            result = run_diagnostic(
-                communes=communes, departement=departement, services=services or (),
-                network=network, network_nodes=network_nodes, origins=origins,
-                catalogue_dir=catalogue, options=options)
+        if saved is not None:
+            inputs = ("network", "network_nodes", "services", "communes", "departement",
+                      "origins", "mode", "access_speed_kmh", "max_snap_m", "margin_km",
+                      "edge_speed_kmh", "catalogue")
+            # typer ships its own click: compare the source by name (given = not a default)
+            given = [f"--{name.replace('_', '-')}" for name in inputs
+                     if getattr(ctx.get_parameter_source(name), "name", "DEFAULT")
+                     not in ("DEFAULT", "DEFAULT_MAP")]
+            if given:
+                raise ProximiteError(
+                    "--diagnostic serves a diagnostic already computed, with its own "
+                    f"inputs and parameters: remove {', '.join(given)} (or --diagnostic to "
+                    "run a new diagnostic)")
+            from proximite.saved import load_diagnostic
+
+            with console.status("lecture du diagnostic enregistré…"):
+                result = load_diagnostic(saved)
+        else:
+            from proximite.pipeline import run_diagnostic
+
+            options = _diagnostic_options(mode, "10,20,30", access_speed_kmh, max_snap_m,
+                                          margin_km, edge_speed_kmh)
+            with console.status("diagnostic…"):
+                result = run_diagnostic(
+                    communes=communes, departement=departement, services=services or (),
+                    network=network, network_nodes=network_nodes, origins=origins,
+                    catalogue_dir=catalogue, options=options)
         with console.status("index du géoportail (temps commune → services)…"):
             data = PortalData.from_result(result)
     except ProximiteError as exc:

@@ -3,7 +3,14 @@
 Layers of ``diagnostic.gpkg``: ``communes`` (polygons, with one ``t_<code>_min`` column
 per category and basket for direct choropleths), ``services`` (points), ``access_times``
 (one row per origin and category, at the origin point), ``indicators``,
-``rejected_services`` and ``duplicates`` (attribute tables).
+``rejected_services`` and ``duplicates`` (attribute tables); with the analysis, its tables.
+
+The GeoPackage is also the complete record of the run, read back by
+:func:`proximite.saved.load_diagnostic` (``proximite serve --diagnostic``): ``origins``
+(points), ``network_nodes`` (points), ``network_edges`` (the road graph's edges) and
+``run`` (key/value: parameters, catalogue, warnings, provenance), described in
+:mod:`proximite.saved`. These have no CSV (``access_times.csv`` already carries each
+origin's point and population).
 """
 
 from __future__ import annotations
@@ -16,8 +23,7 @@ import pyogrio
 
 from proximite.errors import ProximiteError
 from proximite.pipeline import DiagnosticResult
-
-GPKG_NAME = "diagnostic.gpkg"
+from proximite.saved import GPKG_NAME, write_record
 
 
 def rejected_table(result: DiagnosticResult) -> pd.DataFrame:
@@ -119,6 +125,7 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
         plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         plain.to_csv(csv_path, index=False)
         written[name] = csv_path
+    write_record(result, gpkg)
     if report:
         from proximite.report import write_report
 
