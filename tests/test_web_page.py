@@ -135,6 +135,10 @@ def test_search_st_chely_lists_nearest_la_poste_with_road_times(page, base_url,
         assert item.query_selector("h3").inner_text() == portal.service(service_id)["name"]
         assert item.query_selector(".temps").inner_text() == \
             f"{_minutes_text(minutes)} en voiture"
+        record = portal.service(service_id)
+        assert item.query_selector("a.osm").get_attribute("href") == (
+            f"https://www.openstreetmap.org/?mlat={record['lat']:.5f}&mlon={record['lon']:.5f}"
+            f"#map=17/{record['lat']:.5f}/{record['lon']:.5f}")
     shown = [float(m) if m != "moins d'une minute" else 0.0 for m in re.findall(
         r"^(\d+|moins d'une minute)", "\n".join(i.query_selector(".temps").inner_text()
                                                  for i in items), re.M)]

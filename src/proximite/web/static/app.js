@@ -190,6 +190,12 @@ function ficheButton(commune) {
   }, `Voir la fiche de ${commune.name}`));
 }
 
+function osmLink(service) {
+  const lat = service.lat.toFixed(5);
+  const lon = service.lon.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
+}
+
 function serviceItem(service, evaluated) {
   const modes = modesText(service.access_modes);
   return el("li", { class: "service", "data-service-id": service.service_id },
@@ -201,6 +207,9 @@ function serviceItem(service, evaluated) {
     service.address ? el("p", {}, service.address) : null,
     el("p", { class: `horaires ${service.hours_state}` }, hoursText(service, evaluated)),
     modes ? el("p", {}, modes) : null,
+    // How to get there: the place on OpenStreetMap, where directions can be asked for.
+    el("p", {}, el("a", { class: "osm", href: osmLink(service) },
+      `Plan d'accès de ${service.name || "ce lieu"} sur OpenStreetMap`)),
     state.map ? el("button", { type: "button", class: "lien",
       onclick: () => focusOnMap(service),
     }, `Montrer ${service.name || "ce lieu"} sur la carte`) : null);
