@@ -106,3 +106,14 @@ def test_template_values_are_escaped_by_the_caller() -> None:
     import html
 
     assert _fill("<p>{{x}}</p>", {"x": html.escape("<script>")}) == "<p>&lt;script&gt;</p>"
+
+
+def test_epci_list_and_directory_page(client: TestClient, portal) -> None:
+    epcis = client.get("/api/epcis").json()
+    assert {e["code"] for e in epcis} == set(portal.epcis)
+    assert sum(e["n_communes"] for e in epcis) == sum(
+        1 for c in portal.communes.values() if c.epci_code)
+    assert [e["name"] for e in epcis] == sorted(e["name"] for e in epcis)
+    page = client.get("/annuaire")
+    assert page.status_code == 200 and "Annuaire des services au public" in page.text
+    assert '<a href="/annuaire" aria-current="page">Annuaire</a>' in page.text

@@ -190,11 +190,11 @@ def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
 def test_keyboard_only_search_results_and_fiche(page, base_url) -> None:
     _open(page, base_url)
     order = []
-    for _ in range(8):
+    for _ in range(9):
         page.keyboard.press("Tab")
         order.append(_active(page))
     assert order == ["a:Aller au contenu", "a:Aller aux résultats", "a:Trouver un service",
-                     "a:Accessibilité", "a:API", "#commune", "#categorie",
+                     "a:Annuaire", "a:Accessibilité", "a:API", "#commune", "#categorie",
                      "button:Rechercher"]
     # Visible focus (RGAA 10.7): the focused button has an outline.
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
@@ -260,7 +260,7 @@ def test_link_to_a_commune_opens_its_results(page, base_url) -> None:
 def test_axe_finds_no_level_a_or_aa_violation(page, base_url) -> None:
     assert AXE_PATH.is_file(), "axe-core absent: `make install` runs npm ci"
     checked = check_pages(page, base_url)
-    assert len(checked) == 5
+    assert len(checked) == 6
     failures = {name: describe_violations(results) for name, results in checked
                 if results["violations"]}
     assert failures == {}
@@ -276,7 +276,7 @@ def test_shipped_check_results_are_current() -> None:
     assert shipped is not None
     installed = json.loads((AXE_PATH.parent / "package.json").read_text())["version"]
     assert shipped["axe_version"] == installed
-    assert [p["violations"] for p in shipped["pages"]] == [0] * 5
+    assert [p["violations"] for p in shipped["pages"]] == [0] * 6
 
 
 def test_page_reflows_at_320_px_without_horizontal_scrolling(browser, base_url) -> None:
@@ -300,3 +300,45 @@ def test_page_reflows_at_320_px_without_horizontal_scrolling(browser, base_url) 
         assert results["violations"] == [], describe_violations(results)
     finally:
         context.close()
+
+
+def test_directory_filters_pages_and_keyboard(page, base_url, portal) -> None:
+    """The annuaire: filter by EPCI and category, page with the cursor, keyboard only."""
+    page.goto(f"{base_url}/annuaire")
+    page.wait_for_selector("body[data-ready='1']")
+    assert len(page.query_selector_all("#liste li")) == 20  # first page, no filter
+    epci_code, epci_name = next(iter(sorted(portal.epcis.items())))
+    page.select_option("#epci", epci_code)
+    page.select_option("#categorie", "la_poste")
+    page.focus("button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'liste-titre'")
+    codes = {c for c, e in portal.communes.items() if e.epci_code == epci_code}
+    expected = portal.services[portal.services["code_insee"].isin(codes)
+                               & portal.services["category"].isin(portal.members("la_poste"))]
+    shown = [li.get_attribute("data-service-id")
+             for li in page.query_selector_all("#liste li")]
+    while page.is_visible("#suite"):
+        before = len(shown)
+        page.focus("#suite")
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"document.querySelectorAll('#liste li').length > {before}")
+        shown = [li.get_attribute("data-service-id")
+                 for li in page.query_selector_all("#liste li")]
+        # the focus goes to the first new place, where reading continues
+        assert page.evaluate("document.activeElement.dataset.serviceId") == shown[before]
+    assert shown == sorted(expected["service_id"])  # every place once, stable order
+    assert len(shown) > 0 and epci_name
+    results = run_axe(page)
+    assert results["violations"] == [], describe_violations(results)
+
+
+def test_directory_says_when_nothing_matches(page, base_url) -> None:
+    page.goto(f"{base_url}/annuaire")
+    page.wait_for_selector("body[data-ready='1']")
+    page.select_option("#categorie", "gare")
+    page.select_option("#mode", "video")
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#annonce').textContent.includes('Aucun')")
+    assert page.query_selector_all("#liste li") == []
+    assert not page.is_visible("#suite")

@@ -83,7 +83,7 @@ def write_results(path: Path, pages: list[dict[str, Any]], *, axe_version: str,
 def check_pages(page: Any, base_url: str, axe_path: Path = AXE_PATH,
                 ) -> list[tuple[str, dict[str, Any]]]:
     """Run axe on every state a visitor goes through: empty page, results of a search,
-    commune fiche, a search that finds nothing, the statement page.
+    commune fiche, a search that finds nothing, the directory, the statement page.
 
     Waits for the map to be drawn when MapLibre is installed, so that its controls and
     canvas are checked too.
@@ -106,6 +106,9 @@ def check_pages(page: Any, base_url: str, axe_path: Path = AXE_PATH,
     page.click("button[type=submit]")
     page.wait_for_selector("#resultats-vide:not([hidden])")
     checked.append(("Recherche : aucune commune trouvée", run_axe(page, axe_path)))
+    page.goto(f"{base_url}/annuaire")
+    page.wait_for_selector("body[data-ready='1']")
+    checked.append(("Annuaire : première page", run_axe(page, axe_path)))
     page.goto(f"{base_url}/accessibilite")
     checked.append(("Déclaration d'accessibilité", run_axe(page, axe_path)))
     return checked

@@ -62,6 +62,12 @@ class CommuneSummary(BaseModel):
     epci_name: str
 
 
+class EpciOut(BaseModel):
+    code: str = Field(description="Code SIREN")
+    name: str
+    n_communes: int
+
+
 class CommuneSearchOut(BaseModel):
     query: str
     results: list[CommuneSummary]
@@ -249,6 +255,17 @@ def create_app(data: PortalData | None = None) -> FastAPI:
     async def list_categories() -> list[dict[str, Any]]:
         """Every category of the catalogue, with how many services the inventory holds."""
         return categories_out
+
+    epcis_out = sorted(
+        ({"code": code, "name": name,
+          "n_communes": sum(1 for e in portal.communes.values() if e.epci_code == code)}
+         for code, name in portal.epcis.items()), key=lambda e: e["name"])
+
+    @app.get("/api/epcis", response_model=list[EpciOut], tags=["communes"],
+             summary="Intercommunalités du territoire")
+    async def list_epcis() -> list[dict[str, Any]]:
+        """The EPCI of the territory (code SIREN, name), for the directory's filter."""
+        return epcis_out
 
     @app.get("/api/communes", response_model=CommuneSearchOut, tags=["communes"],
              summary="Rechercher une commune par son nom")

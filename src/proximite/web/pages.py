@@ -65,7 +65,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-NAVIGATION = (("/", "Trouver un service"), ("/accessibilite", "Accessibilité"), ("/docs", "API"))
+NAVIGATION = (("/", "Trouver un service"), ("/annuaire", "Annuaire"),
+              ("/accessibilite", "Accessibilité"), ("/docs", "API"))
 
 
 def _header(territory: str, current: str) -> str:
@@ -93,6 +94,12 @@ def index(request: Request) -> HTMLResponse:
     values = _common(request, "/")
     values["maplibre"] = "1" if maplibre_installed() else "0"
     return HTMLResponse(_fill(_template("index.html"), values))
+
+
+@router.get("/annuaire", response_class=HTMLResponse)
+def directory_page(request: Request) -> HTMLResponse:
+    """The directory: every place, filtered by category, EPCI, access mode, open now."""
+    return HTMLResponse(_fill(_template("annuaire.html"), _common(request, "/annuaire")))
 
 
 def _check_section(results: dict[str, Any] | None) -> str:

@@ -1,0 +1,81 @@
+// Shared by the géoportail's pages: DOM building (textContent only, never HTML from
+// data), API calls with French error messages, and the French wording of times, hours
+// and access modes.
+
+export const MODES = {
+  on_site: "sur place",
+  itinerant: "itinérant",
+  phone: "par téléphone",
+  video: "en visio",
+  online: "en ligne",
+};
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export async function api(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(body.detail || `Erreur ${response.status}`);
+  }
+  return body;
+}
+
+export function minutes(value) {
+  if (value === null || value === undefined) return "temps non calculé";
+  const rounded = Math.round(value);
+  if (rounded < 1) return "moins d'une minute";
+  if (rounded < 60) return `${rounded} min`;
+  const h = Math.floor(rounded / 60);
+  const m = rounded % 60;
+  return m ? `${h} h ${String(m).padStart(2, "0")}` : `${h} h`;
+}
+
+const DAY = new Intl.DateTimeFormat("fr-FR", { weekday: "long", timeZone: "Europe/Paris" });
+const HOUR = new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit",
+                                                timeZone: "Europe/Paris" });
+
+function when(iso, evaluated) {
+  const date = new Date(iso);
+  const ref = new Date(evaluated);
+  const sameDay = date.toDateString() === ref.toDateString();
+  const hour = HOUR.format(date).replace(":", " h ");
+  return sameDay ? `à ${hour}` : `${DAY.format(date)} à ${hour}`;
+}
+
+export function hoursText(service, evaluated) {
+  if (service.hours_state === "open") {
+    return service.next_change ? `Ouvert maintenant, ferme ${when(service.next_change, evaluated)}`
+                               : "Ouvert maintenant";
+  }
+  if (service.hours_state === "closed") {
+    return service.next_change ? `Fermé, ouvre ${when(service.next_change, evaluated)}`
+                               : "Fermé";
+  }
+  return service.opening_hours_raw ? `Horaires : ${service.opening_hours_raw}`
+                                   : "Horaires non renseignés";
+}
+
+export function modesText(modes) {
+  if (!modes || !modes.length) return null;
+  return "Accès : " + modes.map((m) => MODES[m] || m).join(", ");
+}
+
+export function osmLink(service) {
+  const lat = service.lat.toFixed(5);
+  const lon = service.lon.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
+}
