@@ -1,7 +1,7 @@
 // Annuaire : every place of the inventory, filtered, paged with the API's cursor.
 // Same rules as the search page: DOM built with textContent, focus and announcements
 // for keyboard and screen-reader users.
-import { api, el, hoursText, modesText, osmLink } from "/static/common.js";
+import { api, el, placeParts } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 20;
@@ -30,16 +30,8 @@ function queryFromForm() {
 }
 
 function placeItem(service, evaluated) {
-  const modes = modesText(service.access_modes);
   return el("li", { class: "service", "data-service-id": service.service_id },
-    el("h3", {}, service.name || service.category_label),
-    el("p", {}, service.category_label
-      + (service.operator && service.operator !== service.name ? ` · ${service.operator}` : "")),
-    service.address ? el("p", {}, service.address) : null,
-    el("p", { class: `horaires ${service.hours_state}` }, hoursText(service, evaluated)),
-    modes ? el("p", {}, modes) : null,
-    el("p", {}, el("a", { class: "osm", href: osmLink(service) },
-      `Plan d'accès de ${service.name || "ce lieu"} sur OpenStreetMap`)));
+    ...placeParts(service, evaluated));
 }
 
 async function showPage(first, moveFocus = true) {

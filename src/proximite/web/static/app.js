@@ -2,7 +2,7 @@
 // Everything shown on the map is also in the list and the fiche (RGAA text alternative).
 // No framework: the DOM is built with createElement/textContent, so no data is ever
 // interpreted as HTML.
-import { api, el, hoursText, minutes, modesText, osmLink } from "/static/common.js";
+import { api, el, minutes, placeParts } from "/static/common.js";
 
 const CLASSES = [
   { max: 10, colour: "#d9efe4" },
@@ -121,19 +121,12 @@ function ficheButton(commune) {
 }
 
 function serviceItem(service, evaluated) {
-  const modes = modesText(service.access_modes);
+  const [title, ...details] = placeParts(service, evaluated);
   return el("li", { class: "service", "data-service-id": service.service_id },
-    el("h3", {}, service.name || service.category_label),
+    title,
     el("p", { class: "temps" },
       el("strong", {}, minutes(service.travel_time_min)), " en voiture"),
-    el("p", {}, service.category_label
-      + (service.operator && service.operator !== service.name ? ` · ${service.operator}` : "")),
-    service.address ? el("p", {}, service.address) : null,
-    el("p", { class: `horaires ${service.hours_state}` }, hoursText(service, evaluated)),
-    modes ? el("p", {}, modes) : null,
-    // How to get there: the place on OpenStreetMap, where directions can be asked for.
-    el("p", {}, el("a", { class: "osm", href: osmLink(service) },
-      `Plan d'accès de ${service.name || "ce lieu"} sur OpenStreetMap`)),
+    ...details,
     state.map ? el("button", { type: "button", class: "lien",
       onclick: () => focusOnMap(service),
     }, `Montrer ${service.name || "ce lieu"} sur la carte`) : null);

@@ -79,3 +79,20 @@ export function osmLink(service) {
   const lon = service.lon.toFixed(5);
   return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
 }
+
+// What both pages say about a place: its name (h3), category and operator, address,
+// hours, access modes, and how to get there (its location on OpenStreetMap, where
+// directions can be asked for). Null parts are skipped by el().
+export function placeParts(service, evaluated) {
+  const modes = modesText(service.access_modes);
+  return [
+    el("h3", {}, service.name || service.category_label),
+    el("p", {}, service.category_label
+      + (service.operator && service.operator !== service.name ? ` · ${service.operator}` : "")),
+    service.address ? el("p", {}, service.address) : null,
+    el("p", { class: `horaires ${service.hours_state}` }, hoursText(service, evaluated)),
+    modes ? el("p", {}, modes) : null,
+    el("p", {}, el("a", { class: "osm", href: osmLink(service) },
+      `Plan d'accès de ${service.name || "ce lieu"} sur OpenStreetMap`)),
+  ];
+}
