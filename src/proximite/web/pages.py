@@ -81,17 +81,27 @@ def _header(territory: str, current: str) -> str:
             "</div></header>")
 
 
-def _common(request: Request, current: str) -> dict[str, str]:
+def _head(title: str, territory: str) -> str:
+    """The <head> shared by every page (French title naming the territory)."""
+    return ('<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)} — {html.escape(territory)} — Proximité</title>\n"
+            '<link rel="icon" href="data:,">\n'
+            '<link rel="stylesheet" href="/static/style.css">\n</head>')
+
+
+def _common(request: Request, current: str, title: str) -> dict[str, str]:
     portal = request.app.state.portal
     return {"territoire": html.escape(portal.territory_name),
             "network_note": html.escape(portal.network_note),
+            "tete": _head(title, portal.territory_name),
             "entete": _header(portal.territory_name, current)}
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     """The search page: commune, type of service, nearest services, fiche, map."""
-    values = _common(request, "/")
+    values = _common(request, "/", "Services au public près de chez vous")
     values["maplibre"] = "1" if maplibre_installed() else "0"
     return HTMLResponse(_fill(_template("index.html"), values))
 
@@ -99,7 +109,8 @@ def index(request: Request) -> HTMLResponse:
 @router.get("/annuaire", response_class=HTMLResponse)
 def directory_page(request: Request) -> HTMLResponse:
     """The directory: every place, filtered by category, EPCI, access mode, open now."""
-    return HTMLResponse(_fill(_template("annuaire.html"), _common(request, "/annuaire")))
+    values = _common(request, "/annuaire", "Annuaire des services au public")
+    return HTMLResponse(_fill(_template("annuaire.html"), values))
 
 
 def _check_section(results: dict[str, Any] | None) -> str:
@@ -130,6 +141,6 @@ def _check_section(results: dict[str, Any] | None) -> str:
 @router.get("/accessibilite", response_class=HTMLResponse)
 def accessibility_statement(request: Request) -> HTMLResponse:
     """Déclaration d'accessibilité, with the results of the automated check."""
-    values = _common(request, "/accessibilite")
+    values = _common(request, "/accessibilite", "Déclaration d'accessibilité")
     values["check_results"] = _check_section(load_check_results())
     return HTMLResponse(_fill(_template("accessibilite.html"), values))
