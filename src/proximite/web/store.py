@@ -94,6 +94,12 @@ class PortalData:
     territory_name: str
     service_ids: list[str] = field(default_factory=list)
     commune_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # commune_times split by origin once, so that a request reads one small frame
+    times_by_origin: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Answers memoised per server: the data never change while it runs, and per-request
+    # work must stay well under a millisecond.
+    near_cache: dict[tuple[str, str], list[tuple[str, float]]] = field(default_factory=dict)
+    record_cache: dict[str, dict[str, Any]] = field(default_factory=dict)
     layer_cache: dict[str, Any] = field(default_factory=dict)
     export_cache: dict[str, bytes] = field(default_factory=dict)
 
@@ -159,20 +165,15 @@ class PortalData:
         with_data = sorted({c for code in services["category"].unique()
                             for c in result.catalogue.ancestors(code)},
                            key=list(result.catalogue.categories).index)
-        data = cls(
+        return cls(
             services=services, communes=communes, epcis=epcis, catalogue=result.catalogue,
             categories_with_data=with_data, commune_times=commune_times, access_times=access,
             indicators=indicators, profiles=profile_map, graph=result.graph, snapper=snapper,
             access_params=params, cutoff_min=float(cutoff_min),
-            network_note=result.network_note, territory_name=result.territory.name)
-        data.service_ids = services["service_id"].tolist()
-        data.commune_geometries = commune_shapes(communes_frame)
-        # Per-request work must stay well under a millisecond: answers are memoised
-        # (the data never changes while the server runs).
-        data.near_cache = {}
-        data.record_cache = {}
-        data.times_by_origin = {str(k): v for k, v in commune_times.groupby("origin_id")}
-        return data
+            network_note=result.network_note, territory_name=result.territory.name,
+            service_ids=services["service_id"].tolist(),
+            commune_geometries=commune_shapes(communes_frame),
+            times_by_origin={str(k): v for k, v in commune_times.groupby("origin_id")})
 
     @classmethod
     def demo(cls) -> PortalData:
@@ -200,14 +201,12 @@ class PortalData:
     # ------------------------------------------------------------------ lookups
     def service(self, service_id: str) -> dict[str, Any] | None:
         """One service as a plain dict, or None if unknown."""
-        cache = getattr(self, "record_cache", None)
-        if cache is not None and service_id in cache:
-            return dict(cache[service_id])
+        if service_id in self.record_cache:
+            return dict(self.record_cache[service_id])
         if service_id not in self.services.index:
             return None
         record = {k: _clean(v) for k, v in self.services.loc[service_id].to_dict().items()}
-        if cache is not None:
-            cache[service_id] = record
+        self.record_cache[service_id] = record
         return dict(record)
 
     def members(self, category: str) -> set[str]:
@@ -245,17 +244,11 @@ class PortalData:
         origin_id = self.communes[code_insee].origin_id
         if origin_id is None:
             return []
-        cache = getattr(self, "near_cache", None)
         key = (origin_id, category)
-        if cache is not None and key in cache:
-            return cache[key]
-        by_origin = getattr(self, "times_by_origin", None)
-        rows = (by_origin.get(origin_id, self.commune_times.iloc[:0]) if by_origin is not None
-                else self.commune_times[self.commune_times["origin_id"] == origin_id])
-        result = self._of_category(rows, category)
-        if cache is not None:
-            cache[key] = result
-        return result
+        if key not in self.near_cache:
+            rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
+            self.near_cache[key] = self._of_category(rows, category)
+        return self.near_cache[key]
 
     def near_point(self, lon: float, lat: float,
                    category: str) -> tuple[list[tuple[str, float]], float]:
