@@ -62,7 +62,7 @@ def load_origins(path: str | Path,
     if path.suffix.lower() in VECTOR_SUFFIXES:
         return read_population_grid(path, territory)
     _check_file(path, expected=",".join(ORIGINS_CSV_COLUMNS) + " or a population grid")
-    header = path.open(encoding="utf-8-sig", errors="replace").readline().lower()
+    header = _first_line(path).lower()
     if any(name in re.split(r"[;,\t]", header.strip()) for name in GRID_ID_COLUMNS):
         return read_population_grid(path, territory)
     return read_origins(path, territory), []
@@ -155,6 +155,12 @@ def _check_file(path: Path, expected: str) -> None:
         raise InputError("empty file", path=path, expected=expected)
 
 
+def _first_line(path: Path) -> str:
+    """The header line of a text table (closing the file, unlike a bare ``open()``)."""
+    with path.open(encoding="utf-8-sig", errors="replace") as stream:
+        return stream.readline()
+
+
 def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
     """The grid's attribute table, and its polygons (GeoSeries) for a vector file."""
     if path.suffix.lower() in VECTOR_SUFFIXES:
@@ -166,7 +172,7 @@ def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
             raise InputError(f"cannot read as a vector file: {exc}", path=path,
                              expected="a GeoPackage / Shapefile of squares") from exc
         return pd.DataFrame(table.drop(columns="geometry")), table.geometry
-    first = path.open(encoding="utf-8-sig", errors="replace").readline()
+    first = _first_line(path)
     separator = ";" if first.count(";") > first.count(",") else ","
     return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False,
                        encoding="utf-8-sig"), None
