@@ -41,8 +41,11 @@ browser: $(CHROMIUM)
 demo: install
 	$(BIN)/proximite diagnostic --out $(OUT)
 
+# Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest.
 test: install browser
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: install

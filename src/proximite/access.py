@@ -53,9 +53,10 @@ def multi_source_search(
     indices = np.concatenate([rev.indices, source_nodes.astype(rev.indices.dtype)])
     data = np.concatenate([rev.data, offsets])
     augmented = sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
-    dist, pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
-    dist = dist[:n]
-    pred = pred[:n]
+    dist_2d, pred_2d = dijkstra(augmented, directed=True, indices=[n],
+                                return_predecessors=True)
+    dist = dist_2d[0, :n]
+    pred = pred_2d[0, :n]
     parent = pred.astype(np.int64)
     own = np.arange(n, dtype=np.int64)
     is_root = (parent == n) | (parent < 0)

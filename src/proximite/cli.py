@@ -13,10 +13,11 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 from rich.table import Table
 
 from proximite.errors import ProximiteError
-from proximite.model import AccessParams
+from proximite.model import AccessParams, DiagnosticResult, ScenarioResult
 from proximite.settings import Given, Settings, describe, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -135,7 +136,7 @@ def diagnostic(
             raise ProximiteError("la marche demande un vrai réseau : donner --network FICHIER")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
-            current: dict[str, int] = {}
+            current: dict[str, TaskID] = {}
 
             def step(name: str) -> None:
                 for task_id in current.values():
@@ -169,7 +170,7 @@ def diagnostic(
                       + ", ".join(p.name for p in dict.fromkeys(written.values())))
 
 
-def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result: DiagnosticResult) -> None:
     """A short table of the territory-level figures for each basket and category."""
     table = Table(title=f"{result.territory.name} — temps d'accès (population pondérée)")
     table.add_column("service / panier")
@@ -349,7 +350,7 @@ def scenario(
                       "scenario_thresholds.csv")
 
 
-def _print_scenario(result, outcome) -> None:  # type: ignore[no-untyped-def]
+def _print_scenario(result: DiagnosticResult, outcome: ScenarioResult) -> None:
     """Population newly beyond / no longer beyond each threshold, per category or basket."""
     scen = outcome.scenario
     title = scen.name or "Scénario"

@@ -55,7 +55,7 @@ def build_demo_bundle(shared: Path, out: Path | None = None) -> Path:
     """Write the bundle into ``out`` (default: the package's demo folder)."""
     from proximite.inventory.sources import load_services
     from proximite.inventory.validate import validate_locations
-    from proximite.pipeline import DEMO_DIR
+    from proximite.io.inputs import DEMO_DIR
 
     shared = Path(shared)
     out = Path(out) if out else DEMO_DIR

@@ -187,8 +187,9 @@ def _add_commune_equipment(table: pd.DataFrame, communes: pd.DataFrame,
     full = pd.MultiIndex.from_product(
         [communes["code_insee"], table.loc[table.target_kind == "category", "category"].unique()],
         names=["code_insee", "category"])
-    n = counts.set_index(["code_insee", "category"])["n_services"].reindex(full, fill_value=0)
-    n = n.reset_index().merge(communes[["code_insee", "epci_code"]], on="code_insee")
+    n_series = counts.set_index(["code_insee", "category"])["n_services"].reindex(
+        full, fill_value=0)
+    n = n_series.reset_index().merge(communes[["code_insee", "epci_code"]], on="code_insee")
     n["without"] = (n["n_services"] == 0).astype(int)
     table["services_in_zone"] = np.nan
     table["communes_without_service"] = np.nan

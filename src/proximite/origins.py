@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,7 +179,7 @@ def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
                        encoding="utf-8-sig"), None
 
 
-def _centres_of_polygons(geometry: object, path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _centres_of_polygons(geometry: Any, path: Path) -> tuple[np.ndarray, np.ndarray]:
     import geopandas as gpd
 
     series = gpd.GeoSeries(geometry)

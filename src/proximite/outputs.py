@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from proximite.errors import ProximiteError
-from proximite.model import DiagnosticResult
+from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.saved import GPKG_NAME, write_record
 
 
@@ -57,18 +57,18 @@ def services_layer(result: DiagnosticResult) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-def analysis_layers(analysis: object) -> dict[str, pd.DataFrame]:
+def analysis_layers(analysis: AnalysisResult) -> dict[str, pd.DataFrame]:
     """Tables of the diagnosis (profiles, poles, deficits, potential, scenario)."""
     layers: dict[str, pd.DataFrame] = {
-        "profiles": analysis.profiles,  # type: ignore[attr-defined]
-        "poles": analysis.poles,  # type: ignore[attr-defined]
-        "pole_catchments": analysis.pole_by_origin,  # type: ignore[attr-defined]
-        "deficits": analysis.deficits,  # type: ignore[attr-defined]
-        "epci_deficits": analysis.epci_deficits,  # type: ignore[attr-defined]
+        "profiles": analysis.profiles,
+        "poles": analysis.poles,
+        "pole_catchments": analysis.pole_by_origin,
+        "deficits": analysis.deficits,
+        "epci_deficits": analysis.epci_deficits,
         "potential_accessibility":
-            analysis.potential.reset_index(),  # type: ignore[attr-defined]
+            analysis.potential.reset_index(),
     }
-    scenario = analysis.scenario  # type: ignore[attr-defined]
+    scenario = analysis.scenario
     if scenario is not None:
         layers["scenario_comparison"] = scenario.comparison
         layers["scenario_thresholds"] = scenario.threshold_changes
@@ -76,7 +76,7 @@ def analysis_layers(analysis: object) -> dict[str, pd.DataFrame]:
 
 
 def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
-                  report: bool = True, analysis: object | None = None) -> dict[str, Path]:
+                  report: bool = True, analysis: AnalysisResult | None = None) -> dict[str, Path]:
     """Write every output; returns the written paths by name.
 
     With ``analysis`` (:class:`~proximite.analysis.diagnosis.AnalysisResult`), its tables
@@ -91,11 +91,11 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
     if gpkg.exists():
         gpkg.unlink()
     communes = communes_layer(result)
-    if analysis is not None and len(communes) and len(analysis.profiles):  # type: ignore[attr-defined]
+    if analysis is not None and len(communes) and len(analysis.profiles):
         communes = communes.merge(
-            analysis.profiles[["code_insee", "profile"]],  # type: ignore[attr-defined]
+            analysis.profiles[["code_insee", "profile"]],
             on="code_insee", how="left").merge(
-            analysis.poles[["code_insee", "pole_level"]],  # type: ignore[attr-defined]
+            analysis.poles[["code_insee", "pole_level"]],
             on="code_insee", how="left")
     layers: dict[str, pd.DataFrame] = {
         "communes": communes,

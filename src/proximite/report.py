@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +34,7 @@ from proximite.inventory.schema import PROVENANCE_SEP, rejected_rows
 from proximite.maps import CLASS_BREAKS_MIN, choropleth_png, class_counts, simplified
 
 if TYPE_CHECKING:
-    from proximite.model import DiagnosticResult
+    from proximite.model import AnalysisResult, DiagnosticResult
 
 #: Thousands separator: narrow no-break space (French typography, never wraps).
 THOUSANDS_SEP = "\u202f"
@@ -504,6 +504,7 @@ def _slowest(result: DiagnosticResult, baskets: list[Target]) -> Markup:
         members = result.catalogue.baskets[target.code].categories
         per_cat = pd.DataFrame({m: commune_values(result, m, "category") for m in members})
         rows = []
+        code: Any
         for rank, (code, value) in enumerate(ordered.items(), start=1):
             worst = MISSING
             if code in per_cat.index and per_cat.loc[code].notna().any():
@@ -660,13 +661,13 @@ def _provenance(result: DiagnosticResult) -> Markup:
             counts[one] += 1
             dates.setdefault(one, set()).update(
                 d.strip() for d in str(date).split(PROVENANCE_SEP) if d.strip())
-    rows = [(source, fmt_number(n), ", ".join(sorted(dates[source])[:5]) or MISSING,
-             _licence_for(source, result.provenance))
-            for source, n in sorted(counts.items())]
+    source_rows = [(source, fmt_number(n), ", ".join(sorted(dates[source])[:5]) or MISSING,
+                    _licence_for(source, result.provenance))
+                   for source, n in sorted(counts.items())]
     body.append(table("Sources des services retenus (un service fusionné compte pour chacune "
                       "de ses sources)",
                       [Column("Source"), Column("Services", True), Column("Date des données"),
-                       Column("Licence")], rows))
+                       Column("Licence")], source_rows))
     body.append(para(f"Communes : {result.territory.source}."))
     return section("sources", "Sources des données et licences", *body)
 
@@ -718,20 +719,20 @@ NAV = [("chiffres-cles", "Chiffres clés"), ("synthese", "Synthèse des temps d'
 
 
 def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
-                  analysis: object | None = None) -> str:
+                  analysis: AnalysisResult | None = None) -> str:
     """The whole page as a string (the function tests and notebooks can call).
 
     ``analysis`` (an :class:`~proximite.analysis.diagnosis.AnalysisResult`) adds the
     diagnosis sections: profiles, poles, deficit zones, potential accessibility, scenario.
     """
     today = today or dt.date.today()
-    extra: list[str] = []
+    extra: list[Markup] = []
     nav_items = list(NAV)
     if analysis is not None:
         from proximite.report_analysis import NAV_ANALYSIS, analysis_sections
 
         note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
-        extra = analysis_sections(result, analysis, note)  # type: ignore[arg-type]
+        extra = analysis_sections(result, analysis, note)
         nav_items[5:5] = NAV_ANALYSIS
     thresholds = _thresholds(result.indicators)
     baskets = _targets(result, "basket")
@@ -790,7 +791,7 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
 
 
 def write_report(result: DiagnosticResult, path: Path, *,
-                 analysis: object | None = None) -> Path:
+                 analysis: AnalysisResult | None = None) -> Path:
     """Write ``report.html`` (self-contained, UTF-8) and return its path."""
     path = Path(path)
     path.write_text(render_report(result, analysis=analysis), encoding="utf-8")

@@ -4,15 +4,16 @@ potential accessibility and the example scenario (read from an AnalysisResult)."
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from proximite.analysis.diagnosis import AnalysisResult
 from proximite.analysis.typology import PROFILE_LABELS, PROFILES
 from proximite.indicators import weighted_quantile
 from proximite.maps import categorical_png, simplified
-from proximite.model import DiagnosticResult
+from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.report import (
     Column,
     Markup,
@@ -41,7 +42,13 @@ POLE_NAMES = {"superieure": "pôle supérieur", "intermediaire": "pôle intermé
 MAX_DEFICIT_ROWS = 30
 
 
-def _label(result: DiagnosticResult, code: str) -> str:
+def _rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """A table's rows as named tuples (typed loosely: each column has its own type)."""
+    return frame.itertuples()
+
+
+def _label(result: DiagnosticResult, code: object) -> str:
+    code = str(code)
     if code in result.catalogue.categories:
         return result.catalogue.categories[code].label
     if code in result.catalogue.baskets:
@@ -100,7 +107,7 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
         body.append(_figure(png, "Profils d'accès A à F", alt, "table-profils"))
     names = _names(result)
     detail_rows = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
-                    row.explanation] for row in profiles.itertuples()]
+                    row.explanation] for row in _rows(profiles)]
     body.append(details("Profil et explication de chaque commune", table(
         "Profil d'accès par commune", [Column("code INSEE"), Column("commune"),
                                        Column("profil"), Column("explication")],
@@ -140,7 +147,7 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Mar
          Column("communes desservies", True)],
         [[r.pole_name, POLE_NAMES.get(r.pole_level, r.pole_level),
           fmt_number(r.population_served), r.communes_served]
-         for r in proximity.itertuples()], table_id="table-poles"))
+         for r in _rows(proximity)], table_id="table-poles"))
     return section("poles", "Pôles de services", *body)
 
 
@@ -173,7 +180,7 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
         [[r.nom, _label(result, r.target), r.epci_nom, fmt_number(r.population),
           fmt_percent(r.pct_65plus), fmt_minutes(r.travel_time_min),
           fmt_minutes(r.pole_time_min), fmt_number(r.vulnerability_score, 2), int(r.rank)]
-         for r in top.itertuples()], table_id="table-deficits"))
+         for r in _rows(top)], table_id="table-deficits"))
     epci = analysis.epci_deficits
     epci = epci[epci["n_communes_deficit"] > 0]
     body.append(table(
@@ -184,7 +191,7 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
         [[r.epci_nom, _label(result, r.target),
           f"{int(r.n_communes_deficit)} / {int(r.n_communes)}",
           fmt_number(r.population_deficit), fmt_percent(r.share_population_deficit),
-          fmt_number(r.population_65plus_deficit)] for r in epci.itertuples()]))
+          fmt_number(r.population_65plus_deficit)] for r in _rows(epci)]))
     return section("deficits", "Zones déficitaires", *body)
 
 
@@ -231,9 +238,9 @@ def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) ->
                   potential.columns[0] if len(potential.columns) else None)
     if mapped is not None and len(result.territory.communes):
         origins = result.origins.set_index("origin_id")
-        values = potential[mapped]
-        classes = pd.Series([potential_class(v) for v in values],
-                            index=origins["code_insee"].reindex(values.index).to_numpy())
+        mapped_values = potential[mapped]
+        classes = pd.Series([potential_class(v) for v in mapped_values],
+                            index=origins["code_insee"].reindex(mapped_values.index).to_numpy())
         classes = classes[~classes.index.duplicated()]
         png = categorical_png(simplified(result.territory.communes), classes,
                               f"Accessibilité potentielle : {mapped} (sites pour 1 000 hab.)",
@@ -248,7 +255,7 @@ def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) ->
             f"Accessibilité potentielle par commune ({mapped}, sites pour 1 000 hab.)",
             [Column("code INSEE"), Column("commune"), Column("valeur", True)],
             [[code, names.get(code, ""), fmt_number(v, 2)]
-             for code, v in zip(classes.index, values.to_numpy(), strict=False)],
+             for code, v in zip(classes.index, mapped_values.to_numpy(), strict=False)],
             table_id="table-potentiel-communes")))
     return section("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)",
                    *body)
@@ -280,13 +287,13 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                 fmt_number(r.population_worse),
                 fmt_minutes(before["median_min"].get(r.category, np.nan)),
                 fmt_minutes(after["median_min"].get(r.category, np.nan))]
-               for r in affected.itertuples()], table_id="table-scenario"),
+               for r in _rows(affected)], table_id="table-scenario"),
         table("Population qui passe au-delà d'un seuil",
               [Column("service ou panier"), Column("seuil", True),
                Column("nouvellement au-delà", True), Column("plus au-delà", True)],
               [[_label(result, r.category), f"{fmt_number(r.threshold)} min",
                 fmt_number(r.population_now_beyond), fmt_number(r.population_no_longer_beyond)]
-               for r in changes.itertuples()]),
+               for r in _rows(changes)]),
     ]
     if len(result.territory.communes):
         body.append(_difference_map(result, scenario, note))

@@ -51,7 +51,7 @@ import dataclasses
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -96,10 +96,12 @@ def catalogue_yaml(catalogue: Catalogue) -> tuple[str, str]:
     baskets = {code: {"label": b.label, "source": b.source, "to_check": b.to_check,
                       "categories": list(b.categories)}
                for code, b in catalogue.baskets.items()}
-    dump = {"sort_keys": False, "allow_unicode": True, "width": 100}
-    return (yaml.safe_dump({"version": 1, "families": dict(catalogue.families),
-                            "categories": categories}, **dump),
-            yaml.safe_dump({"version": 1, "baskets": baskets}, **dump))
+    def dump(data: dict[str, object]) -> str:
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+    return (dump({"version": 1, "families": dict(catalogue.families),
+                  "categories": categories}),
+            dump({"version": 1, "baskets": baskets}))
 
 
 def _prefixed(prefix: str, obj: Any) -> dict[str, Any]:
@@ -343,7 +345,7 @@ def _territory(record: _Record) -> Territory:
                                     crs="EPSG:4326")[columns]
     extent_wkb = record.value("territory.extent_wkb")
     return Territory(
-        name=str(record.value("territory.name")), communes=communes,
+        name=str(record.value("territory.name")), communes=cast(gpd.GeoDataFrame, communes),
         source=str(record.value("territory.source")),
         origin_method=str(record.value("territory.origin_method")),
         warnings=list(record.value("territory.warnings")),
@@ -451,11 +453,10 @@ def _rejected(record: _Record) -> list[Rejection]:
     for row in table.to_dict("records"):
         line = None if pd.isna(row.get("line")) else int(row["line"])
         rows = 1 if pd.isna(row.get("rows", 1)) else int(row.get("rows", 1))
-        common = {"path": str(row.get("file", "")), "line": line,
-                  "field": text(row.get("field")), "value": text(row.get("value")) or "",
-                  "reason": str(row.get("reason", ""))}
-        rejections.append(GroupedRejection(**common, rows=rows) if rows != 1
-                          else Rejection(**common))
+        path, field = str(row.get("file", "")), text(row.get("field"))
+        value, reason = text(row.get("value")) or "", str(row.get("reason", ""))
+        rejections.append(GroupedRejection(path, line, field, value, reason, rows=rows)
+                          if rows != 1 else Rejection(path, line, field, value, reason))
     return rejections
 
 

@@ -132,7 +132,7 @@ def _dataclass_of(annotation: Any) -> type | None:
 def leaves(cls: type = Settings, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
     """``(dotted key, annotation, default)`` of every leaf of the tree."""
     hints = _hints(cls)
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         if f.name == "sources":
             continue
         key = prefix + f.name
@@ -190,7 +190,7 @@ def _build(cls: type, prefix: str, given: Mapping[str, Given], sources: dict[str
     """Instantiate ``cls`` from its defaults and the given leaves under ``prefix``."""
     hints = _hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in dataclasses.fields(cls):
         if f.name == "sources":
             continue
         key = prefix + f.name

@@ -11,6 +11,7 @@ import lzma
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -219,5 +220,6 @@ def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
          "epci_nom": pd.Series(dtype=str), "pct_65plus": pd.Series(dtype=float),
          "origin_lon": pd.Series(dtype=float), "origin_lat": pd.Series(dtype=float)},
         geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-    return Territory(name=label, communes=communes, extent=hull, origin_method="fichier",
+    return Territory(name=label, communes=communes, extent=cast(shapely.Geometry, hull),
+                     origin_method="fichier",
                      source="emprise des origines (pas de fichier de communes)")

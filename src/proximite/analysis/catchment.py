@@ -26,18 +26,18 @@ a point inside the disc of a reached node may snap to another, farther node.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import Polygon
 
 from proximite.access import STATUS_OK, AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
-from proximite.network.graph import RoadGraph
+from proximite.network.graph import RoadGraph, shortest_times_from
 from proximite.network.snap import Snapper, project
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def service_catchments(
 def _bounded_times(graph: RoadGraph, node: int, limit: float,
                    direction: Literal["to_service", "from_service"]) -> np.ndarray:
     matrix = graph.reversed_matrix() if direction == "to_service" else graph.matrix
-    return dijkstra(matrix, directed=True, indices=int(node), limit=max(limit, 0.0))
+    return shortest_times_from(matrix, node, limit=max(limit, 0.0))
 
 
 def reachable_area(
@@ -168,7 +168,7 @@ def reachable_area(
             coords = np.vstack([np.column_stack([x[reached], y[reached]]),
                                 shapely.get_coordinates(segments)])
             hull = shapely.concave_hull(shapely.multipoints(coords), ratio=0.3)
-            parts.append(shapely.buffer(hull, edge_buffer_m))
+            parts.append(cast(Polygon, shapely.buffer(hull, edge_buffer_m)))
         elif method == "buffers":
             parts.extend(shapely.buffer(points, radius, quad_segs=8))
             if len(segments):
@@ -204,7 +204,7 @@ def _reached_segments(graph: RoadGraph, times: np.ndarray, budget: float, x: np.
     y_end = y[near] + fraction * (y[far] - y[near])
     coords = np.stack([np.column_stack([x[near], y[near]]),
                        np.column_stack([x_end, y_end])], axis=1)
-    return shapely.linestrings(coords)
+    return np.asarray(shapely.linestrings(coords))
 
 
 def population_within(result: DiagnosticResult, service_id: str, time_min: float, *,

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -283,6 +283,7 @@ def service_poles(counts: pd.DataFrame,
     wide = wide.reindex(order)
     out = pd.DataFrame({"code_insee": order})
     level = np.full(len(order), NO_POLE, dtype=object)
+    rule: Any
     for rule in rules.itertuples():
         n_present = wide[rule.gamme].to_numpy(dtype=int)
         out[f"n_types_{rule.gamme}"] = n_present
@@ -335,7 +336,7 @@ def pole_catchments(graph: RoadGraph, origins: pd.DataFrame, poles: pd.DataFrame
     origin_on = origin_m <= params.max_snap_m
     origin_leg = params.leg_minutes(origin_m)
     codes = origins["code_insee"].fillna("").astype(str).to_numpy()
-    town_hall = {}
+    town_hall: dict[str, int] = {}
     for i, code in enumerate(codes):
         town_hall.setdefault(code, i)
     pole_table = poles.assign(code_insee=poles["code_insee"].astype(str))

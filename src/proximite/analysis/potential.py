@@ -142,7 +142,7 @@ class CostTable:
     def for_supply(self, supply: pd.Series) -> _SupplyRows:
         """The rows whose destination offers this supply."""
         destinations = supply.index
-        code = destinations.get_indexer(self.destination_id)
+        code = destinations.get_indexer(pd.Index(self.destination_id))
         keep = code >= 0
         return _SupplyRows(
             origin_code=self.origin_code[keep],

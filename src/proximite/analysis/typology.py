@@ -38,6 +38,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -142,9 +143,9 @@ def usable_categories(access_times: pd.DataFrame,
     excluded: dict[str, str] = {}
     rows = _category_rows(access_times)
     rows = rows[rows["category"].isin(list(categories))]
-    status_by_cat = rows.groupby("category")["status"].agg(lambda s: set(s))
+    status_by_cat = {code: set(group) for code, group in rows.groupby("category")["status"]}
     for code in dict.fromkeys(categories):
-        if code not in status_by_cat.index:
+        if code not in status_by_cat:
             excluded[code] = "pas de temps calculé"
             continue
         other = status_by_cat[code] - {STATUS_OK, STATUS_UNREACHABLE}
@@ -276,7 +277,7 @@ def commune_profiles(
         ab = [c for c in used if above.at[code_insee, c]]
         sh = [c for c in used if short.at[code_insee, c]]
         sub_above = [c for c in sub_used if above.at[code_insee, c]]
-        missing = [c for c in used if np.isnan(table.at[code_insee, c])]
+        missing = [c for c in used if np.isnan(cast(float, table.at[code_insee, c]))]
         profile, text = _classify(vl, lg, ab, sh, sub_used, sub_above, counts, n, rules,
                                   names)
         if missing:

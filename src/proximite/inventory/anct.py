@@ -52,7 +52,7 @@ def read_france_services(
     warnings: list[str] = []
 
     hour_columns = [c for c in (*FS_HOUR_COLUMNS, "h_dimanche") if c in frame.columns]
-    day_texts = frame[hour_columns].to_dict("records")
+    day_texts: list[dict[int | str, str | None]] = frame[hour_columns].to_dict("records")  # type: ignore[assignment]
     formats = frame["format_fs"].map(_fold_format)
     unknown_formats = sorted(set(frame["format_fs"][~formats.isin(ITINERANT_FORMATS
                                                                   | ON_SITE_FORMATS)]))

@@ -75,7 +75,7 @@ def read_bpe(
     else:
         rows = locate_rows(known, path, lon="LONGITUDE", lat="LATITUDE")
         rows.rejected = [_not_geolocated(r) for r in rows.rejected]
-    rows.rejected = sorted(rows.rejected + by_code, key=lambda r: r.line or 0)
+    rows.rejected = sorted([*rows.rejected, *by_code], key=lambda r: r.line or 0)
 
     frame = rows.frame
     typequ = all_typequ[~unknown]

@@ -48,7 +48,7 @@ def read_derived_services(
         category = category.where(category.isin(list(catalogue.categories)))
     unknown = category.isna() & ok
     for index in frame.index[unknown]:
-        rejected.append(Rejection(str(path), int(frame.at[index, "_line"]), "service_type",
+        rejected.append(Rejection(str(path), int(str(frame.at[index, "_line"])), "service_type",
                                   service_type[index], "unknown service_type, expected one of "
                                   + ", ".join(sorted(SERVICE_TYPES))))
     warnings = []

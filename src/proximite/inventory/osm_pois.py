@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import osmium
@@ -176,7 +177,7 @@ def import_osm_pois(path: str | Path, catalogue: Catalogue, *,
 
 
 def _iter_with_areas(path: Path, file: osmium.io.File,
-                     keys: list[str]) -> Iterator[osmium.osm.OSMObject]:
+                     keys: list[str]) -> Iterator[Any]:
     """Nodes, ways and multipolygon areas carrying one of ``keys``; errors made one-line."""
     try:
         processor = (osmium.FileProcessor(file).with_locations()

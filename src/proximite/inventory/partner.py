@@ -41,7 +41,7 @@ def read_partner_services(
     bad_category = ok & ~frame["category"].isin(list(catalogue.categories))
     for index in frame.index[bad_category]:
         rejected.append(Rejection(str(path), int(lines[index]), "category",
-                                  frame.at[index, "category"],
+                                  str(frame.at[index, "category"]),
                                   f"unknown category (known codes: {known})"))
     ok &= ~bad_category
 

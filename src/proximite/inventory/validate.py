@@ -14,11 +14,13 @@ edges. They are only counted in a warning, so the service schema stays unchanged
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from proximite.errors import ProximiteError, Rejection
 
@@ -83,9 +85,9 @@ def _distance_m(geometry_m: shapely.Geometry, x: np.ndarray, y: np.ndarray,
     points = shapely.points(x[finite], y[finite])
     coarse = shapely.simplify(geometry_m, DISTANCE_TOLERANCE_M, preserve_topology=True)
     shapely.prepare(coarse)
-    distances = shapely.distance(coarse, points)
+    distances = np.asarray(shapely.distance(coarse, points), dtype=float)
     close = distances <= margin_m + 2 * DISTANCE_TOLERANCE_M
-    distances[close] = shapely.distance(geometry_m, points[close])
+    distances[close] = shapely.distance(geometry_m, np.asarray(points)[close])
     out[finite] = distances
     return out
 
@@ -127,8 +129,8 @@ def validate_locations(
 
     crs = metric_crs(*shapely.bounds(territory))
     to_metric = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
-    territory_m = shapely.transform(territory, lambda xy: np.column_stack(
-        to_metric.transform(xy[:, 0], xy[:, 1])))
+    territory_m = cast(BaseGeometry, shapely.transform(territory, lambda xy: np.column_stack(
+        to_metric.transform(xy[:, 0], xy[:, 1]))))
     margin_zone_m = territory_m.buffer(margin_m, quad_segs=32) if margin_m > 0 else territory_m
     shapely.prepare(territory_m)
     shapely.prepare(margin_zone_m)

@@ -220,8 +220,8 @@ def _insert_rows(text: str, match: re.Match[str], counter: _LineCounter,
                              path=path, line=counter.at(position),
                              expected="SQL literals between parentheses")
         position = token.end()
-        kind = token.lastgroup
-        value = token.group(kind)  # type: ignore[arg-type]
+        kind = str(token.lastgroup)
+        value = token.group(kind)
         if kind == "punct":
             if value == "(" and row is None:
                 row, expect_value = [], True
@@ -285,9 +285,9 @@ def _decode_geometries(hex_values: list[str | None], lines: list[int],
             except (shapely.errors.GEOSException, ValueError, TypeError):
                 pass
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"undecodable geometry '{str(values[i])[:40]}...'", path=path,
-                         line=lines[i], field="geom",
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(f"undecodable geometry '{str(values[first])[:40]}...'", path=path,
+                         line=lines[first], field="geom",
                          expected="hexadecimal (E)WKB of a LineString")
     return geometries
 

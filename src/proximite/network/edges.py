@@ -109,14 +109,14 @@ def read_edge_table(
     from_ids = frame[from_col].astype(str).str.strip()
     to_ids = frame[to_col].astype(str).str.strip()
     node_ids = pd.Index(pd.unique(pd.concat([from_ids, to_ids], ignore_index=True)))
-    unknown = node_ids.difference(coords.index)
+    unknown = node_ids.difference(list(coords.index))
     if len(unknown):
         raise InputError(
             f"{len(unknown)} node(s) without coordinates: " + ", ".join(unknown[:10]),
             path=path, field=f"{from_col}/{to_col}",
             expected="node ids present in the node table (or the territory's INSEE codes)")
-    u = node_ids.get_indexer(from_ids)
-    v = node_ids.get_indexer(to_ids)
+    u = node_ids.get_indexer(pd.Index(from_ids))
+    v = node_ids.get_indexer(pd.Index(to_ids))
     if "oneway" in columns:
         oneway = frame["oneway"].str.lower().isin(["1", "true", "yes", "oui"]).to_numpy()
     else:

@@ -206,3 +206,13 @@ def _csr_from_sorted(rows: np.ndarray, cols: np.ndarray, data: np.ndarray,
          indptr.astype(index_dtype)), shape=(n, n))
     matrix.has_sorted_indices = True
     return matrix
+
+
+def shortest_times_from(matrix: sp.csr_matrix, node: int, *, limit: float = np.inf,
+                        ) -> np.ndarray:
+    """Dijkstra times (min) from one node to every node, ``inf`` beyond ``limit``.
+
+    One typed entry point: SciPy accepts a single source index, its stubs only an array.
+    """
+    return np.asarray(csgraph.dijkstra(matrix, directed=True, indices=[int(node)],
+                                       limit=limit)[0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import osmium
@@ -226,7 +227,7 @@ def osm_header_date(path: str | Path) -> str:
 
 
 def iter_osm(path: str | Path, file: osmium.io.File, *, keys: Collection[str],
-             locations: bool = True) -> Iterator[osmium.osm.OSMObject]:
+             locations: bool = True) -> Iterator[Any]:
     """Objects having one of ``keys``, with node locations on ways; errors made one-line."""
     try:
         processor = osmium.FileProcessor(file)

@@ -8,6 +8,7 @@ is paid at a stated access speed and can be audited.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
@@ -66,7 +67,7 @@ class Snapper:
             graph.__dict__["_snapper"] = snapper
         return snapper
 
-    def snap(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def snap(self, lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Return (node index, snap distance in metres) for each point."""
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)

@@ -83,8 +83,8 @@ def run_planning(result: DiagnosticResult,
     start = time.perf_counter()
     tours = plan_tours(result, TourPlan(
         depots=[depot_at_commune(result, depot_code)], n_vehicles=options.n_vehicles,
-        days_per_week=options.days_per_week, day_length_min=options.day_length_min,
-        service_time_min=options.service_time_min, coverage_min=options.coverage_min,
+        days_per_week=options.days_per_week, day_length_min=round(options.day_length_min),
+        service_time_min=round(options.service_time_min), coverage_min=options.coverage_min,
         category=options.category), runtime_s=options.tour_runtime_s)
     timings["tournées"] = time.perf_counter() - start
     visited = tours.stops[tours.stops["visited"]] if "visited" in tours.stops else tours.stops

@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from warnings import catch_warnings, simplefilter
 
 import numpy as np
@@ -517,7 +517,7 @@ def solve_lscp(matrix: CoverageMatrix, *, existing: Sequence[str] | None = None,
     uncovered["raison"] = f"aucun site candidat à moins de {cutoff}"
     warnings: list[str] = []
     if none_within.any():
-        listed = "; ".join(f"{row.label} ({_fmt_pop(row.population)} hab.)"
+        listed = "; ".join(f"{row.label} ({_fmt_pop(cast(float, row.population))} hab.)"
                            for row in uncovered.head(15).itertuples())
         more = f" (et {len(uncovered) - 15} autres)" if len(uncovered) > 15 else ""
         text = (f"couverture complète impossible en {cutoff} : {len(uncovered)} point(s) "

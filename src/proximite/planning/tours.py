@@ -46,10 +46,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
 from proximite.access import AccessParams
 from proximite.errors import ProximiteError
+from proximite.network.graph import shortest_times_from
 from proximite.network.snap import Snapper
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -202,6 +202,7 @@ class ToursResult:
         rule = "RRULE:FREQ=WEEKLY" + (f";INTERVAL={period}" if period > 1 else "")
         lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Proximite//Tournees//FR",
                  "CALSCALE:GREGORIAN", "METHOD:PUBLISH", *_PARIS_VTIMEZONE]
+        row: Any
         for row in self.timetable.itertuples(index=False):
             date = week_start_date + dt.timedelta(days=7 * (row.week - 1)
                                                   + WEEKDAYS_FR.index(row.weekday))
@@ -407,7 +408,7 @@ def _travel_and_coverage(result: Any, lon: np.ndarray, lat: np.ndarray, n_stops:
     n_places = len(lon)
     travel = np.full((n_places, n_places), np.inf)
     for i in range(n_places):
-        dist = dijkstra(graph.matrix, directed=True, indices=int(node[i]))
+        dist = shortest_times_from(graph.matrix, node[i])
         travel[i] = leg[i] + dist[node] + leg
     np.fill_diagonal(travel, 0.0)
     origins = result.origins
@@ -421,7 +422,7 @@ def _travel_and_coverage(result: Any, lon: np.ndarray, lat: np.ndarray, n_stops:
         budget = coverage_min - leg[i]
         if budget < 0:
             continue
-        dist = dijkstra(reverse, directed=True, indices=int(node[i]), limit=budget + 1e-9)
+        dist = shortest_times_from(reverse, node[i], limit=budget + 1e-9)
         to_stop[k] = o_leg + dist[o_node] + leg[i]
     return travel, to_stop, snap_m
 
@@ -495,7 +496,7 @@ def plan_tours(result: Any, plan: TourPlan, *, seed: int = 1, runtime_s: float =
     model = Model()
     locations = [model.add_location(x=float(x), y=float(y)) for x, y in zip(lon, lat,
                                                                             strict=True)]
-    depots = [model.add_depot(locations[d], tw_early=0, tw_late=plan.day_length_min,
+    vrp_depots = [model.add_depot(locations[d], tw_early=0, tw_late=plan.day_length_min,
                               name=depot.name) for d, depot in enumerate(plan.depots)]
     used = np.flatnonzero(feasible)
     places = list(range(n_depots)) + [n_depots + int(k) for k in used]
@@ -503,9 +504,9 @@ def plan_tours(result: Any, plan: TourPlan, *, seed: int = 1, runtime_s: float =
         model.add_client(locations[n_depots + int(k)], service_duration=service,
                          prize=round(float(stops["prize"].iloc[k]) * PRIZE_SCALE),
                          required=False, name=str(stops["stop_id"].iloc[k]))
-    for d, depot in enumerate(depots):
-        model.add_vehicle_type(num_available=plan.n_vehicles * n_days, start_depot=depot,
-                               end_depot=depot, tw_early=0, tw_late=plan.day_length_min,
+    for d, vrp_depot in enumerate(vrp_depots):
+        model.add_vehicle_type(num_available=plan.n_vehicles * n_days, start_depot=vrp_depot,
+                               end_depot=vrp_depot, tw_early=0, tw_late=plan.day_length_min,
                                shift_duration=plan.day_length_min,
                                name=plan.depots[d].name)
     for i in places:

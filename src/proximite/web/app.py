@@ -259,7 +259,7 @@ def create_app(data: PortalData | None = None) -> FastAPI:
     epcis_out = sorted(
         ({"code": code, "name": name,
           "n_communes": sum(1 for e in portal.communes.values() if e.epci_code == code)}
-         for code, name in portal.epcis.items()), key=lambda e: e["name"])
+         for code, name in portal.epcis.items()), key=lambda e: str(e["name"]))
 
     @app.get("/api/epcis", response_model=list[EpciOut], tags=["communes"],
              summary="Intercommunalités du territoire")

@@ -32,7 +32,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -366,8 +366,8 @@ def from_data_inclusion(structures: pd.DataFrame, services: pd.DataFrame) -> pd.
                             _category_from_reseaux(s("reseaux_porteurs"))),
         "name": _text(merged, "nom").where(_text(merged, "nom") != "", s("nom")),
         "operator": _prefer(merged, "s_proximite_operator", s("reseaux_porteurs")),
-        "lon": pd.to_numeric(merged.get("s_longitude"), errors="coerce"),
-        "lat": pd.to_numeric(merged.get("s_latitude"), errors="coerce"),
+        "lon": pd.to_numeric(cast(pd.Series, merged.get("s_longitude")), errors="coerce"),
+        "lat": pd.to_numeric(cast(pd.Series, merged.get("s_latitude")), errors="coerce"),
         "code_insee": s("code_insee"),
         "address": _prefer(merged, "s_proximite_address", rebuilt_address),
         "opening_hours": s("horaires_accueil"),
@@ -458,8 +458,8 @@ def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
                             pd.Series(["mediation_numerique"] * n, index=frame.index)),
         "name": _text(frame, "nom"),
         "operator": _prefer(frame, "proximite_operator", _text(frame, "structure_parente")),
-        "lon": pd.to_numeric(frame.get("longitude"), errors="coerce"),
-        "lat": pd.to_numeric(frame.get("latitude"), errors="coerce"),
+        "lon": pd.to_numeric(cast(pd.Series, frame.get("longitude")), errors="coerce"),
+        "lat": pd.to_numeric(cast(pd.Series, frame.get("latitude")), errors="coerce"),
         "code_insee": _text(frame, "code_insee"),
         "address": _prefer(frame, "proximite_address", rebuilt_address),
         "opening_hours": _text(frame, "horaires"),

@@ -21,7 +21,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from opening_hours import OpeningHours, ParserError, State
+import opening_hours
+from opening_hours import OpeningHours, State
+
+ParserError: type[Exception] = opening_hours.ParserError  # type: ignore[attr-defined]  # not in its stubs
 
 PARIS = ZoneInfo("Europe/Paris")
 COUNTRY = "FR"

@@ -158,7 +158,7 @@ class PortalData:
             profiles = commune_profiles(result.access_times, categories_with_data(result),
                                         labels=result.catalogue)
         profile_map = {
-            str(rec["code_insee"]): {k: _clean(v) for k, v in rec.items()}
+            str(rec["code_insee"]): {str(k): _clean(v) for k, v in rec.items()}
             for rec in profiles.to_dict("records")
         } if len(profiles) else {}
 
@@ -205,7 +205,8 @@ class PortalData:
             return dict(self.record_cache[service_id])
         if service_id not in self.services.index:
             return None
-        record = {k: _clean(v) for k, v in self.services.loc[service_id].to_dict().items()}
+        record = {str(k): _clean(v)
+                  for k, v in self.services.loc[service_id].to_dict().items()}
         self.record_cache[service_id] = record
         return dict(record)
 
