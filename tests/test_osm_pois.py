@@ -97,6 +97,7 @@ def test_node_fields_fill_the_schema(tmp_path: Path, catalogue: Catalogue) -> No
         "data_date": "2024-05-01",
         "source_file": str(path),
         "source_line": "",
+        "location_precision": "exact",
     }
 
 

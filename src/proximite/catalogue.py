@@ -17,6 +17,16 @@ from proximite.errors import InputError
 
 DEFAULT_CATALOGUE_DIR = Path(str(resources.files("proximite") / "data" / "catalogue"))
 
+CODE_SCHEMES: dict[str, str] = {
+    "bpe2013": "INSEE BPE 2013 equipment codes (the commune table's labels, see "
+               "data/reference/bpe2013_equipements.csv)",
+    "annuaire": "annuaire de l'administration (DILA) office types (pivotlocal)",
+    "education": "annuaire de l'Éducation nationale school types",
+    "healthcare": "FINESS establishment types (Eurostat GISCO healthcare facility_type)",
+}
+"""Source nomenclatures mapped in categories.yaml besides the current BPE (``bpe``) and OSM:
+a category lists the codes of each scheme it covers (key = scheme name)."""
+
 
 @dataclass(frozen=True)
 class Category:
@@ -27,6 +37,8 @@ class Category:
     gamme: str | None = None
     bpe_codes: tuple[str, ...] = ()
     osm_filters: tuple[dict[str, str], ...] = ()
+    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Codes of the other source nomenclatures (:data:`CODE_SCHEMES`) mapped here."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,15 @@ class Catalogue:
 
     def bpe_index(self) -> dict[str, str]:
         """Map each BPE TYPEQU code to the most specific category that lists it."""
+        return self.code_index("bpe")
+
+    def code_index(self, scheme: str) -> dict[str, str]:
+        """Map each code of ``scheme`` ("bpe" or a :data:`CODE_SCHEMES` key) to the most
+        specific category that lists it, so a child is never also counted as its parent."""
         index: dict[str, str] = {}
         for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
-            for bpe in cat.bpe_codes:
-                index[bpe] = cat.code  # children (deeper) overwrite parents
+            for code in cat.bpe_codes if scheme == "bpe" else cat.codes.get(scheme, ()):
+                index[code] = cat.code  # children (deeper) overwrite parents
         return index
 
 
@@ -121,6 +138,8 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
             osm_filters=tuple(
                 {str(k): str(v) for k, v in f.items()} for f in spec.get("osm") or ()
             ),
+            codes={scheme: tuple(str(c) for c in spec.get(scheme) or ())
+                   for scheme in CODE_SCHEMES if spec.get(scheme)},
         )
     for cat in categories.values():
         if cat.parent and cat.parent not in categories:

@@ -168,6 +168,7 @@ def run_diagnostic(
     default: one origin per commune at its town hall. Given alone, it is used on the demo.
     ``step`` is called with the name of each step (the CLI shows it as progress).
     """
+    from proximite.inventory.communes import assign_communes
     from proximite.inventory.dedup import deduplicate
     from proximite.inventory.sources import load_services
     from proximite.inventory.validate import validate_locations
@@ -218,6 +219,7 @@ def run_diagnostic(
             imported.services, territory.geometry(), margin_m=options.margin_m)
         rejected.extend(location_rejects)
         warnings.extend(location_warnings)
+        kept = assign_communes(kept, territory.communes)  # stations come without a code
         service_table, duplicates = deduplicate(kept, catalogue,
                                                 distance_m=options.dedup_distance_m)
         if len(service_table) == 0:
