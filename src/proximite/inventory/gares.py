@@ -23,6 +23,15 @@ GARES_DATE = "2026-08"
 FREIGHT_ONLY = "freight-only station (voyageurs = N)"
 
 
+def station_name(libelle: str) -> str:
+    """'Mende' -> 'Gare de Mende', 'Le Monastier' -> 'Gare du Monastier' (French articles)."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des "), ("La ", "de la "),
+                                ("L'", "de l'")):
+        if libelle.startswith(article):
+            return "Gare " + contracted + libelle[len(article):]
+    return "Gare de " + libelle
+
+
 def read_gares(
     path: str | Path,
     catalogue: Catalogue | None = None,
@@ -45,7 +54,7 @@ def read_gares(
     services = rows.services(
         service_id="uic:" + uic,
         category="gare",
-        name="Gare de " + frame["properties.libelle"].str.strip(),
+        name=frame["properties.libelle"].str.strip().map(station_name),
         operator="SNCF",
         code_insee="",
         address=frame["properties.commune"].str.strip(),
