@@ -6,7 +6,6 @@ by editing a YAML file (``--catalogue DIR`` points at its own copy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import yaml
 
 from proximite.errors import InputError
+from proximite.model import Basket, Catalogue, Category
 
 DEFAULT_CATALOGUE_DIR = Path(str(resources.files("proximite") / "data" / "catalogue"))
 
@@ -26,79 +26,6 @@ CODE_SCHEMES: dict[str, str] = {
 }
 """Source nomenclatures mapped in categories.yaml besides the current BPE (``bpe``) and OSM:
 a category lists the codes of each scheme it covers (key = scheme name)."""
-
-
-@dataclass(frozen=True)
-class Category:
-    code: str
-    label: str
-    family: str
-    parent: str | None = None
-    gamme: str | None = None
-    bpe_codes: tuple[str, ...] = ()
-    osm_filters: tuple[dict[str, str], ...] = ()
-    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Codes of the other source nomenclatures (:data:`CODE_SCHEMES`) mapped here."""
-
-
-@dataclass(frozen=True)
-class Basket:
-    code: str
-    label: str
-    categories: tuple[str, ...]
-    source: str = ""
-    to_check: str = ""
-
-
-@dataclass
-class Catalogue:
-    categories: dict[str, Category]
-    baskets: dict[str, Basket]
-    families: dict[str, str] = field(default_factory=dict)
-
-    def category(self, code: str, *, path: str | None = None, line: int | None = None) -> Category:
-        """Return a category or raise a located error listing the known codes."""
-        if code not in self.categories:
-            raise InputError(
-                f"unknown category '{code}'",
-                path=path,
-                line=line,
-                field="category",
-                expected="one of " + ", ".join(sorted(self.categories)),
-            )
-        return self.categories[code]
-
-    def members(self, code: str) -> set[str]:
-        """The category and all its descendants (a bureau de poste is a La Poste point)."""
-        found = {code}
-        changed = True
-        while changed:
-            changed = False
-            for cat in self.categories.values():
-                if cat.parent in found and cat.code not in found:
-                    found.add(cat.code)
-                    changed = True
-        return found
-
-    def ancestors(self, code: str) -> list[str]:
-        """The category followed by its parents, nearest first."""
-        chain = [code]
-        while self.categories[chain[-1]].parent:
-            chain.append(self.categories[chain[-1]].parent)  # type: ignore[arg-type]
-        return chain
-
-    def bpe_index(self) -> dict[str, str]:
-        """Map each BPE TYPEQU code to the most specific category that lists it."""
-        return self.code_index("bpe")
-
-    def code_index(self, scheme: str) -> dict[str, str]:
-        """Map each code of ``scheme`` ("bpe" or a :data:`CODE_SCHEMES` key) to the most
-        specific category that lists it, so a child is never also counted as its parent."""
-        index: dict[str, str] = {}
-        for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
-            for code in cat.bpe_codes if scheme == "bpe" else cat.codes.get(scheme, ()):
-                index[code] = cat.code  # children (deeper) overwrite parents
-        return index
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
