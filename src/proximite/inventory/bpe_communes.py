@@ -23,6 +23,7 @@ import csv
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -162,8 +163,8 @@ def commune_level_services(
                           errors="coerce")
     bad = count.isna() | (count < 0) | (count != count.round())
     for row in counts.index[bad]:
-        rejected.append(Rejection(str(path), int(counts.at[row, "line"]), count_field,
-                                  counts.at[row, "count_text"],
+        rejected.append(Rejection(str(path), int(cast(float, counts.at[row, "line"])), count_field,
+                                  str(counts.at[row, "count_text"]),
                                   "equipment count is not a whole number >= 0"))
     counts = counts[~bad].assign(count=count[~bad].astype(int))
     counts = counts[counts["count"] > 0]

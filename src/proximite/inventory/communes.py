@@ -113,6 +113,6 @@ def assign_communes(services: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Da
     polygons = communes[["code_insee", "geometry"]].to_crs("EPSG:4326")
     joined = gpd.sjoin(points, polygons, how="inner", predicate="within")
     joined = joined.sort_values(["row", "code_insee"]).drop_duplicates("row")
-    column = out.columns.get_loc("code_insee")
+    column = int(out.columns.get_indexer(pd.Index(["code_insee"]))[0])
     out.iloc[joined["row"].to_numpy(), column] = joined["code_insee"].to_numpy()
     return out

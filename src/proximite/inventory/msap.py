@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from proximite.catalogue import Catalogue
 from proximite.errors import InputError, Rejection
