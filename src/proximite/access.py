@@ -22,6 +22,8 @@ from proximite.network.snap import Snapper
 STATUS_OK = "ok"
 STATUS_UNREACHABLE = "unreachable"
 STATUS_NO_SERVICE = "no_service"
+STATUS_NO_ORIGIN = "no_origin"
+"""A commune where the origins file (a population grid) has no origin: it keeps its rows."""
 
 ACCESS_COLUMNS = [
     "origin_id",

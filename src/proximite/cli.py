@@ -150,9 +150,23 @@ def diagnostic(
         return
     if result.graph.is_stand_in:
         console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
+    _print_warnings(result)
     _print_summary(result)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())))
+
+
+WARNINGS_SHOWN = 5
+
+
+def _print_warnings(result) -> None:  # type: ignore[no-untyped-def]
+    """The run's first warnings (the stand-in note apart), then how many more the report has."""
+    warnings = [w for w in result.warnings if w != result.network_note]
+    for warning in warnings[:WARNINGS_SHOWN]:
+        console.print(f"[yellow]Attention :[/] {warning}", highlight=False, soft_wrap=True)
+    if len(warnings) > WARNINGS_SHOWN:
+        console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
+                      "(liste complète dans report.html)[/]", highlight=False)
 
 
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]

