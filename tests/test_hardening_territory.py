@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import shapely
 
-from proximite.access import STATUS_NO_ORIGIN
 from proximite.errors import InputError
+from proximite.model import STATUS_NO_ORIGIN
 from proximite.network.edges import read_edge_table
 from proximite.pipeline import DemoBundle, run_diagnostic
 from proximite.territory import load_communes_file

@@ -21,8 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from proximite.model import DiagnosticResult
 from proximite.outdir import atomic_output_dir
-from proximite.pipeline import DiagnosticResult
 from proximite.saved import GPKG_NAME, write_record
 
 

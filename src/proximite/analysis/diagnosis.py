@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,38 +17,10 @@ import pandas as pd
 from proximite.analysis.bounded import bounded_travel_times
 from proximite.analysis.deficit import deficit_zones, epci_deficit_summary
 from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
-from proximite.analysis.potential import DREES_APL_2012, StepDecay, potential_accessibility
-from proximite.analysis.scenario import ScenarioResult, make_example_closure, run_scenario
+from proximite.analysis.potential import potential_accessibility
+from proximite.analysis.scenario import make_example_closure, run_scenario
 from proximite.analysis.typology import commune_profiles
-from proximite.pipeline import DiagnosticResult
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Parameters of the diagnosis (all user-visible in the report's method section)."""
-
-    potential_cutoffs_min: tuple[float, ...] = (20.0, 30.0)
-    decay: StepDecay = DREES_APL_2012
-    deficit_threshold_min: float = 20.0
-    example_scenario: bool = True
-
-
-@dataclass
-class AnalysisResult:
-    """Tables of the diagnosis, one per question of the scheme."""
-
-    potential: pd.DataFrame  # per commune, columns 2sfca_<category>_<cutoff>min, e2sfca_*
-    profiles: pd.DataFrame
-    equipment: pd.DataFrame
-    poles: pd.DataFrame
-    pole_by_origin: pd.DataFrame
-    pole_summary: pd.DataFrame
-    deficits: pd.DataFrame
-    epci_deficits: pd.DataFrame
-    scenario: ScenarioResult | None
-    options: AnalysisOptions
-    warnings: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
+from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult
 
 
 def categories_with_data(result: DiagnosticResult) -> list[str]:
@@ -151,7 +122,7 @@ def run_analysis(result: DiagnosticResult,
 def _with_origins_only(result: DiagnosticResult) -> tuple[DiagnosticResult, int]:
     """The result without the communes that have no origin (status no_origin): the analysis
     describes where people are; those communes keep their rows in the diagnostic's tables."""
-    from proximite.access import STATUS_NO_ORIGIN
+    from proximite.model import STATUS_NO_ORIGIN
 
     access = result.access_times
     placeholder = access["status"] == STATUS_NO_ORIGIN

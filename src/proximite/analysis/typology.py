@@ -42,10 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from proximite.access import STATUS_NO_ORIGIN, STATUS_OK, STATUS_UNREACHABLE
+from proximite.access import STATUS_OK, STATUS_UNREACHABLE
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
 from proximite.indicators import commune_mean_times, weighted_quantile
+from proximite.model import STATUS_NO_ORIGIN
 
 PROFILES = ("A", "B", "C", "D", "E", "F")
 
