@@ -52,7 +52,7 @@ def test_outputs_are_swapped_in_whole_with_a_manifest(demo, tmp_path: Path) -> N
     assert set(written.values()) <= set(out.iterdir())
     assert (out / MANIFEST_NAME).exists()
     assert not (out / "communes.csv").read_text(encoding="utf-8").startswith("code_insee\n4")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]  # no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp left
 
 
 def test_full_disk_leaves_the_previous_outputs(demo, tmp_path: Path,
@@ -76,7 +76,7 @@ def test_full_disk_leaves_the_previous_outputs(demo, tmp_path: Path,
     assert str(error.value) == (f"--out {out} : écriture impossible (disque plein) : les "
                                 f"résultats précédents de {out} sont intacts")
     assert _digests(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_gdal_error_on_a_nearly_full_disk_is_put_down_to_the_disk(

@@ -15,6 +15,7 @@ other files is refused rather than emptied.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -28,6 +29,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from proximite.errors import InputError, ProximiteError
 
@@ -60,42 +62,58 @@ def _option_error(option: str, target: Path, exc: OSError) -> ProximiteError:
 def output_lock(target: Path, option: str = "--out") -> Iterator[None]:
     """Hold ``.<name>.lock`` beside ``target``; refuse at once if another run holds it.
 
-    Re-entrant within one process (the CLI takes it before computing, the writer again).
+    The lock file is removed on release (a failed run leaves nothing behind); a run that
+    opened it just before finds, once locked, that the path is no longer its file, and
+    tries again. Re-entrant within one process (the CLI takes it before computing, the
+    writer again).
     """
-    import fcntl
-
     target = Path(os.path.abspath(target))
     lock_path = target.parent / f".{target.name}.lock"
     if lock_path in _HELD_LOCKS:
         yield
         return
+    handle = _acquire(lock_path, target, option)
+    _HELD_LOCKS.add(lock_path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
-    except OSError as exc:
-        raise _option_error(option, target, exc) from exc
-    try:
+        yield
+    finally:
+        _HELD_LOCKS.discard(lock_path)
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        handle.close()  # releases the flock
+
+
+def _acquire(lock_path: Path, target: Path, option: str) -> IO[str]:
+    import fcntl
+
+    while True:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held until released
+        except OSError as exc:
+            raise _option_error(option, target, exc) from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "?"
+            handle.close()
             raise ProximiteError(
                 f"{option} {target} : un autre calcul Proximité écrit déjà dans ce dossier "
                 f"(processus {holder}, verrou {lock_path}) ; attendre sa fin ou choisir un "
                 "autre dossier") from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # removed by the run that held it: lock the new file instead
+            handle.close()
+            continue
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        _HELD_LOCKS.add(lock_path)
-        try:
-            yield
-        finally:
-            _HELD_LOCKS.discard(lock_path)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-    finally:
-        handle.close()
+        return handle
 
 
 def _check_replaceable(target: Path, command: str, patterns: Iterable[str],

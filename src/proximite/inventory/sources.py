@@ -8,6 +8,7 @@ that matches no layout gets an error listing the layouts Proximité reads.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -161,8 +162,44 @@ def load_services(
         layout = detect_layout(path)
         part = layout.reader(path, catalogue, bbox)
         part = _drop_repeated_ids(part, path, seen)
+        part = _keep_unparsable_hours_raw(part, path)
         result = result.extend(part)
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_hours(expression: str) -> bool:
+    from opening_hours import OpeningHours, ParserError
+
+    try:
+        OpeningHours(expression)
+    except (ParserError, ValueError):
+        return False
+    return True
+
+
+def _keep_unparsable_hours_raw(part: ImportResult, path: str | Path) -> ImportResult:
+    """Opening hours that are not valid OSM ``opening_hours`` move to the raw text, counted.
+
+    A partner file may put free text in ``opening_hours``: published as is, the portal
+    would show hours it cannot read as if they were checked.
+    """
+    services = part.services
+    hours = services["opening_hours"].astype(str).str.strip()
+    bad = (hours != "") & ~hours.map(_valid_hours).astype(bool)
+    if not bad.any():
+        return part
+    services = services.copy()
+    raw = services["opening_hours_raw"].astype(str)
+    services.loc[bad, "opening_hours_raw"] = raw[bad].where(raw[bad].str.strip() != "",
+                                                            hours[bad])
+    services.loc[bad, "opening_hours"] = ""
+    here = services.loc[bad, "source_file"] == str(path)
+    lines = services.loc[bad, "source_line"][here].head(5).tolist()
+    where = f" : lignes {', '.join(lines)}" if lines else ""
+    warning = (f"{path} : {int(bad.sum())} ligne(s) aux horaires illisibles en syntaxe OSM "
+               f"opening_hours, gardés en texte brut (opening_hours_raw){where}")
+    return ImportResult(services, part.rejected, [*part.warnings, warning])
 
 
 def _drop_repeated_ids(part: ImportResult, path: str | Path,
