@@ -155,7 +155,7 @@ def test_non_numeric_and_out_of_range_coordinates_are_rejected_with_line(
     rejected = {r.line: r for r in result.rejected}
     assert rejected[2].reason == "coordinate is not a number"
     assert rejected[2].value == "49.41583,abc"
-    assert rejected[2].message().startswith(f"{bad}:2: field 'latlng': ")
+    assert rejected[2].message().startswith(f"{bad}:2: champ « latlng » : ")
     assert rejected[3].reason == "latitude outside [-90, 90]"
     assert len(result.services) == 62 - 2
 
@@ -328,7 +328,7 @@ def test_bpe_unknown_codes_of_a_large_file_give_one_rejection_per_code(
     assert grouped.reason == ("TYPEQU code not in the catalogue (bpe_index): 10001 rows "
                               "(first lines 2, 3, 4, 5, 6)")
     assert grouped.message() == (
-        f"{bpe}:2: field 'TYPEQU': TYPEQU code not in the catalogue (bpe_index): 10001 rows "
+        f"{bpe}:2: champ « TYPEQU » : TYPEQU code not in the catalogue (bpe_index): 10001 rows "
         "(first lines 2, 3, 4, 5, 6) [Z999]")
     assert (bad_x.line, bad_x.field, bad_x.value, bad_x.reason) == (
         10003, "LAMBERT_X", "abc", "coordinate is not a number")
@@ -504,27 +504,28 @@ def test_missing_column(tmp_path: Path, catalogue: Catalogue) -> None:
     frame = pd.read_csv(FS, dtype=str, keep_default_na=False).drop(columns=["lib_fs"])
     broken = tmp_path / "fs.csv"
     frame.to_csv(broken, index=False)
-    with pytest.raises(InputError, match=r"fs\.csv:1: missing column\(s\) 'lib_fs'"):
+    with pytest.raises(InputError, match=r"fs\.csv:1: colonne\(s\) manquante\(s\) 'lib_fs'"):
         read_france_services(broken, catalogue)
 
 
 def test_misspelt_column_suggests_near_match(tmp_path: Path, catalogue: Catalogue) -> None:
     text = LAPOSTE.read_text(encoding="utf-8").replace("Latitude;", "Lattitude;", 1)
     broken = write(tmp_path / "poste.csv", text)
-    with pytest.raises(InputError, match=r"'Latitude' \(found 'Lattitude': misspelt\?\)"):
+    with pytest.raises(InputError,
+                       match=r"'Latitude' \(trouvé « Lattitude » : faute de frappe \?\)"):
         load_services([broken], catalogue)
 
 
 def test_empty_file(tmp_path: Path, catalogue: Catalogue) -> None:
     empty = write(tmp_path / "vide.csv", "")
-    with pytest.raises(InputError, match=r"vide\.csv: empty file"):
+    with pytest.raises(InputError, match=r"vide\.csv: fichier vide"):
         read_fuel_stations(empty, catalogue)
-    with pytest.raises(InputError, match="empty file"):
+    with pytest.raises(InputError, match="fichier vide"):
         load_services([empty], catalogue)
 
 
 def test_missing_file(tmp_path: Path, catalogue: Catalogue) -> None:
-    with pytest.raises(InputError, match=r"absent\.csv: file not found"):
+    with pytest.raises(InputError, match=r"absent\.csv: fichier introuvable"):
         load_services([tmp_path / "absent.csv"], catalogue)
 
 
@@ -544,7 +545,7 @@ def test_unknown_category_in_partner_file_through_load_services(tmp_path: Path,
     result = load_services([partner], catalogue)
     assert len(result.services) == 0
     (rejection,) = result.rejected
-    assert rejection.message().startswith(f"{partner}:2: field 'category': unknown category")
+    assert rejection.message().startswith(f"{partner}:2: champ « category » : unknown category")
     assert "france_services" in rejection.message()
 
 

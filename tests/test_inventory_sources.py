@@ -205,7 +205,7 @@ def test_json_records_without_coordinates_are_counted_as_rejections(
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
         (2, "latitude", "missing coordinate"), (5, "longitude", "missing coordinate")]
     assert result.rejected[0].message() == (
-        f"{path}:2: field 'latitude': missing coordinate []")
+        f"{path}:2: champ « latitude » : missing coordinate []")
 
 
 # --- hospitals ----------------------------------------------------------------------------

@@ -314,12 +314,12 @@ def test_misspelt_column_is_named_with_its_near_match(troncons, tmp_path: Path) 
     with pytest.raises(InputError) as error:
         build_bdtopo_graph(renamed, description="export.gpkg")
     message = str(error.value)
-    assert "missing column(s) 'sens_de_circulation'" in message
-    assert "found 'sens_circulation': misspelt?" in message
+    assert "colonne(s) manquante(s) 'sens_de_circulation'" in message
+    assert "trouvé « sens_circulation » : faute de frappe ?" in message
     assert message.startswith("export.gpkg:1: ")
     path = tmp_path / "renamed.gpkg"
     renamed.iloc[:20].drop(columns=["source_line"]).to_file(path, engine="pyogrio")
-    with pytest.raises(InputError, match=r"renamed\.gpkg:1: missing column\(s\) "
+    with pytest.raises(InputError, match=r"renamed\.gpkg:1: colonne\(s\) manquante\(s\) "
                                          r"'sens_de_circulation' \(found 'sens_circulation'"):
         build_bdtopo_graph(path)
 
@@ -328,7 +328,7 @@ def test_misspelt_column_is_named_with_its_near_match(troncons, tmp_path: Path) 
 def test_empty_file(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(b"")
-    with pytest.raises(InputError, match=rf"{name}: empty file"):
+    with pytest.raises(InputError, match=rf"{name}: fichier vide"):
         build_bdtopo_graph(path)
 
 
@@ -354,8 +354,8 @@ def test_corrupt_geometry_hex_is_located(tmp_path: Path) -> None:
     path = _edited_dump(tmp_path, 110, "(99991, '01020000A06A08", "(99991, 'DEADBEEF0A08")
     with pytest.raises(InputError) as error:
         read_troncons(path)
-    assert str(error.value).startswith(f"{path}:110: field 'geom': undecodable geometry")
-    assert "(expected hexadecimal (E)WKB of a LineString)" in str(error.value)
+    assert str(error.value).startswith(f"{path}:110: champ « geom » : undecodable geometry")
+    assert "(attendu : hexadecimal (E)WKB of a LineString)" in str(error.value)
 
 
 def test_row_with_a_missing_value_is_located(tmp_path: Path) -> None:

@@ -67,11 +67,11 @@ def test_largest_strong_component_kept(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("", "empty file"),
+    ("", "fichier vide"),
     ("x,y,km\na,b,1\n", "no from/to node columns"),
     ("from,to,colour\na,b,red\n", "no travel time or length column"),
-    ("from,to,km\na,b,abc\n", r"edges.csv:2: field 'km': invalid value 'abc'"),
-    ("from,to,km\na,b,-3\n", r"edges.csv:2: field 'km': invalid value '-3'"),
+    ("from,to,km\na,b,abc\n", r"edges.csv:2: champ « km » : valeur invalide « abc »"),
+    ("from,to,km\na,b,-3\n", r"edges.csv:2: champ « km » : valeur invalide « -3 »"),
     ("from,to,km\na,zz,3\n", "1 node\\(s\\) without coordinates: zz"),
 ])
 def test_bad_edge_tables(tmp_path: Path, text: str, message: str) -> None:
@@ -81,7 +81,7 @@ def test_bad_edge_tables(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_missing_file_and_no_coordinates(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(InputError, match="fichier introuvable"):
         read_edge_table(tmp_path / "nope.csv", node_coordinates=NODES)
     path = _write(tmp_path, "from,to,km\na,b,1\n")
     with pytest.raises(InputError, match="no coordinates for the network nodes"):
@@ -95,9 +95,9 @@ def test_node_table_west_of_greenwich_and_bad_latitude(tmp_path: Path) -> None:
     assert list(graph.lon) == [-4.48, -4.40]
     assert graph.matrix.toarray()[0, 1] == pytest.approx(6.0)
     _write(tmp_path, "node_id,lon,lat\na,-4.48,48.39\nb,-4.40,98\n", "nodes.csv")
-    with pytest.raises(InputError, match=r"nodes.csv:3: field 'lat': invalid value '98'"):
+    with pytest.raises(InputError, match=r"nodes.csv:3: champ « lat » : valeur invalide « 98 »"):
         read_edge_table(edges, nodes_path=nodes)
     _write(tmp_path, "from,to,km,speed_kmh\na,b,6,0\n")
-    with pytest.raises(InputError, match=r"field 'speed_kmh': invalid value '0' "
-                                         r"\(expected a number > 0\)"):
+    with pytest.raises(InputError, match=r"champ « speed_kmh » : valeur invalide « 0 » "
+                                         r"\(attendu : un nombre > 0\)"):
         read_edge_table(edges, nodes_path=tmp_path / "nodes.csv")

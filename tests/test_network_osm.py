@@ -316,7 +316,7 @@ def test_times_are_origin_leg_plus_path_plus_service_leg(tmp_path: Path) -> None
 # --- bad input ---------------------------------------------------------------------------
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"nope\.osm\.pbf: file not found \(expected an "
+    with pytest.raises(InputError, match=r"nope\.osm\.pbf: fichier introuvable \(attendu : an "
                                          r"OpenStreetMap extract"):
         build_osm_graph(tmp_path / "nope.osm.pbf")
 
@@ -324,7 +324,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.osm.pbf"
     path.write_bytes(b"")
-    with pytest.raises(InputError, match=r"empty\.osm\.pbf: empty file \(expected an "
+    with pytest.raises(InputError, match=r"empty\.osm\.pbf: fichier vide \(attendu : an "
                                          r"OpenStreetMap extract"):
         build_osm_graph(path)
 
@@ -351,7 +351,7 @@ def test_corrupt_xml(tmp_path: Path) -> None:
 def test_file_without_roads(tmp_path: Path) -> None:
     path = write_osm(tmp_path / "noroad.osm", NODES, [(10, [1, 2, 3], {"building": "yes"})])
     with pytest.raises(InputError, match=r"noroad\.osm: no usable road for mode 'car' \(no way "
-                                         r"tagged highway=\*\) \(expected an OpenStreetMap"):
+                                         r"tagged highway=\*\) \(attendu : an OpenStreetMap"):
         build_osm_graph(path)
 
 

@@ -193,11 +193,11 @@ def test_data_date_from_the_file_header(tmp_path: Path, catalogue: Catalogue) ->
 
 
 def test_missing_empty_and_corrupt_files(tmp_path: Path, catalogue: Catalogue) -> None:
-    with pytest.raises(InputError, match=r"absent\.osm\.pbf: file not found"):
+    with pytest.raises(InputError, match=r"absent\.osm\.pbf: fichier introuvable"):
         import_osm_pois(tmp_path / "absent.osm.pbf", catalogue)
     empty = tmp_path / "empty.osm"
     empty.write_bytes(b"")
-    with pytest.raises(InputError, match=r"empty\.osm: empty file \(expected an "
+    with pytest.raises(InputError, match=r"empty\.osm: fichier vide \(attendu : an "
                                          r"OpenStreetMap extract"):
         import_osm_pois(empty, catalogue)
     corrupt = tmp_path / "corrupt.osm.pbf"

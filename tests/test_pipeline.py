@@ -185,10 +185,10 @@ def test_cli_on_real_osm_network_matches_networkx(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("origin_id,lon,lat,population\na,3.5,44.5,-4\n",
-     r"origins.csv:2: field 'population': invalid value '-4' \(expected a number >= 0\)"),
+     r"origins.csv:2: champ « population » : valeur invalide « -4 » \(attendu : un nombre ≥ 0\)"),
     ("origin_id,lon,lat,population\na,3.5,95,10\n",
-     r"origins.csv:2: field 'lat': invalid value '95' \(expected WGS84 degrees"),
-    ("origin_id,lon,lat,pop\na,3.5,44.5,10\n", r"missing column\(s\) 'population'"),
+     r"origins.csv:2: champ « lat » : valeur invalide « 95 » \(attendu : des degrés WGS84"),
+    ("origin_id,lon,lat,pop\na,3.5,44.5,10\n", r"colonne\(s\) manquante\(s\) 'population'"),
     ("origin_id,lon,lat,population\na,3.5,44.5,1\na,3.6,44.5,2\n", "duplicate origin_id 'a'"),
 ])
 def test_bad_origins_files(tmp_path: Path, text: str, message: str) -> None:

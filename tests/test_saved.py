@@ -226,7 +226,9 @@ def _round_trip(result: DiagnosticResult, out: Path) -> DiagnosticResult:
 def test_population_grid_origins_round_trip(tmp_path: Path) -> None:
     live = run_diagnostic(origins=GRID)
     reloaded = _round_trip(live, tmp_path)
-    assert len(reloaded.origins) == 68
+    # 68 squares, and a zero-population origin for each of the 150 communes they miss
+    assert (reloaded.origins["population"] > 0).sum() == 68
+    assert len(reloaded.origins) == 68 + 150
     assert list(reloaded.origins.columns) == ["origin_id", "lon", "lat", "population",
                                               "code_insee"]
     assert reloaded.origins["origin_id"].iloc[0] == "CRS3035RES200mN2433600E3788400"
@@ -338,7 +340,7 @@ def _copy_without(source: Path, target: Path, skip: set[str]) -> Path:
 
 
 def test_missing_path_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="file not found") as missing:
+    with pytest.raises(InputError, match="fichier introuvable") as missing:
         load_diagnostic(tmp_path / "nowhere" / "diagnostic.gpkg")
     assert "nowhere" in str(missing.value)
     with pytest.raises(InputError, match="no diagnostic.gpkg in this folder") as empty:
@@ -441,4 +443,4 @@ def test_serve_command_refuses_diagnostic_with_inputs(monkeypatch, saved_dir: Pa
     missing = tmp_path / "nothing"
     result = runner.invoke(cli_app, ["serve", "--diagnostic", str(missing)])
     assert result.exit_code == 2
-    assert "file not found" in result.output and "Traceback" not in result.output
+    assert "fichier introuvable" in result.output and "Traceback" not in result.output

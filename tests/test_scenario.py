@@ -17,7 +17,6 @@ from proximite.analysis.scenario import (
     NO_SERVICE_LEFT,
     Scenario,
     make_example_closure,
-    read_open_services,
     run_scenario,
 )
 from proximite.catalogue import load_catalogue
@@ -25,6 +24,7 @@ from proximite.cli import app
 from proximite.errors import ProximiteError
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import normalise_services
+from proximite.io.tables import read_open_services
 from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import (

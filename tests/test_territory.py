@@ -76,20 +76,20 @@ def test_missing_population_column_names_the_field(tmp_path: Path) -> None:
     feature = {"type": "Feature", "properties": {"code_insee": "48001", "habitants": 3},
                "geometry": _square(3, 44)}
     path = _write(tmp_path, [feature])
-    with pytest.raises(InputError, match="field 'population': no population column"):
+    with pytest.raises(InputError, match="champ « population » : no population column"):
         load_communes_file(path)
 
 
 def test_empty_and_corrupt_files(tmp_path: Path) -> None:
     empty = tmp_path / "empty.geojson"
     empty.write_text("")
-    with pytest.raises(InputError, match="empty.geojson: empty file"):
+    with pytest.raises(InputError, match="empty.geojson: fichier vide"):
         load_communes_file(empty)
     corrupt = tmp_path / "corrupt.geojson"
     corrupt.write_text('{"type": "FeatureCollection", "features": [ {')
     with pytest.raises(InputError, match="corrupt.geojson: cannot read as a vector file"):
         load_communes_file(corrupt)
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(InputError, match="fichier introuvable"):
         load_communes_file(tmp_path / "absent.geojson")
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from proximite import messages
+
 
 class ProximiteError(Exception):
     """An error whose message is meant for the user, shown without a traceback."""
@@ -61,16 +63,16 @@ def format_location(
     message: str,
     expected: str | None = None,
 ) -> str:
-    """Format ``file:line: field 'x': message (expected ...)``."""
+    """Format ``file:line: champ « x » : message (attendu : ...)``."""
     where = ""
     if path is not None:
         where = path if line is None else f"{path}:{line}"
         where += ": "
     if field is not None:
-        where += f"field '{field}': "
+        where += messages.FIELD.format(field=field)
     text = where + message
     if expected:
-        text += f" (expected {expected})"
+        text += messages.EXPECTED.format(expected=expected)
     return text
 
 
@@ -101,12 +103,12 @@ def require_columns(
     hints = []
     for name in missing:
         close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
-        hints.append(f"'{name}'" + (f" (found '{close[0]}': misspelt?)" if close else ""))
+        hints.append(f"'{name}'" + (messages.MISSPELT.format(found=close[0]) if close else ""))
     raise InputError(
-        "missing column(s) " + ", ".join(hints),
+        messages.MISSING_COLUMNS + ", ".join(hints),
         path=path,
         line=1,
-        expected="columns " + ", ".join(required),
+        expected=messages.COLUMNS + ", ".join(required),
     )
 
 
@@ -132,11 +134,12 @@ def numeric_column(frame: pd.DataFrame, column: str, path: str | Path, *,
         bad |= values <= 0
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        expected = (f"WGS84 degrees within [-{max_abs:g}, {max_abs:g}]" if max_abs is not None
-                    else "a number > 0" if positive
-                    else f"a number >= {minimum:g}" if minimum is not None else "a number")
+        expected = (messages.DEGREES.format(max_abs=max_abs) if max_abs is not None
+                    else messages.NUMBER_POSITIVE if positive
+                    else messages.NUMBER_AT_LEAST.format(minimum=minimum)
+                    if minimum is not None else messages.NUMBER)
         if allow_empty:
-            expected += " or empty"
-        raise InputError(f"invalid value '{frame[column].iloc[row]}'", path=path,
+            expected += messages.OR_EMPTY
+        raise InputError(messages.INVALID_VALUE.format(value=frame[column].iloc[row]), path=path,
                          line=row + 2, field=column, expected=expected)
     return values.to_numpy(dtype=float)

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from proximite.access import STATUS_NO_SERVICE, STATUS_OK, nearest_service_times
-from proximite.errors import InputError, ProximiteError, require_columns
+from proximite.errors import ProximiteError, require_columns
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
 from proximite.model import DiagnosticResult, Scenario, ScenarioResult, _changed_mask
@@ -64,28 +63,6 @@ def make_example_closure(result: DiagnosticResult) -> Scenario:
     return Scenario(close_service_ids=[service_id],
                     name=f"Fermeture du bureau de poste {label} "
                     f"(le plus proche pour {by_service.max():,.0f} habitants)".replace(",", " "))
-
-
-def read_open_services(path: str | Path) -> pd.DataFrame:
-    """Services to open from a CSV: ``category, lon, lat`` (+ ``name`` or any schema column)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    if path.stat().st_size == 0:
-        raise InputError("empty file", path=path, expected="category,lon,lat[,name]")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    require_columns(list(frame.columns), ["category", "lon", "lat"], path)
-    for col in ("lon", "lat"):
-        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
-        bad = values.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
-                             line=row + 2, field=col, expected="WGS84 degrees")
-        frame[col] = values
-    frame["source_file"] = str(path)
-    frame["source_line"] = [str(i + 2) for i in range(len(frame))]
-    return frame
 
 
 def _opened_table(scenario: Scenario, result: DiagnosticResult) -> pd.DataFrame:
@@ -325,6 +302,5 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "make_example_closure",
-    "read_open_services",
     "run_scenario",
 ]

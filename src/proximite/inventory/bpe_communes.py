@@ -130,7 +130,7 @@ def read_wide_table(path: str | Path) -> pd.DataFrame:
     try:
         wide = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
     except FileNotFoundError as exc:
-        raise InputError("file not found", path=path) from exc
+        raise InputError("fichier introuvable", path=path) from exc
     except (ValueError, KeyError, OSError) as exc:
         raise InputError(f"unreadable spreadsheet: {exc}", path=path,
                          expected="an .xlsx workbook (BPE 2013 per commune)") from exc

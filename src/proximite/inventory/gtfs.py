@@ -90,7 +90,7 @@ def read_gtfs_stations(
         stops_path = f"{path}/{member}"
         stops_bytes = archive.read(member)
         if not stops_bytes.strip():
-            raise InputError("empty file", path=stops_path, expected="GTFS stops")
+            raise InputError("fichier vide", path=stops_path, expected="GTFS stops")
         text, _ = decode_text(stops_bytes)
         table = read_csv_table(stops_path, STOPS_REQUIRED, text=text, separator=",",
                                optional=("location_type", "parent_station"))

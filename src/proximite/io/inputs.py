@@ -158,6 +158,7 @@ def load_inputs(
     node_coordinates = node_table.rename(columns={"origin_id": "node_id"})
     mode = settings.diagnostic.mode
     demo_defaults = None
+    defaults_note = ""
     if demo is not None:
         name = settings.demo.network
         net = demo.network(name)
@@ -176,10 +177,11 @@ def load_inputs(
         if by_hand is not None:
             differing = differences_from_demo(settings, by_hand.defaults(settings.demo.network))
             if differing:
-                warnings.append(
-                    "Fichiers de la démo lancés avec les valeurs par défaut de la bibliothèque, "
-                    "pas celles de la démo : " + " ; ".join(differing) + ". Sans option, "
-                    "`proximite diagnostic` lance la démo avec ses propres valeurs.")
+                defaults_note = (
+                    "fichiers de la démo lancés avec les valeurs par défaut de la bibliothèque, "
+                    "pas celles de la démo : " + " ; ".join(differing) + ". Sans option de "
+                    "données, `proximite diagnostic` lance la démo avec ses propres valeurs.")
+                warnings.append(defaults_note)
     else:
         raise ProximiteError("aucun réseau : donner --network FICHIER (OSM PBF, BD TOPO ou "
                              "table d'arcs)")
@@ -187,7 +189,8 @@ def load_inputs(
         territory=territory, origins=origin_table, services=imported.services,
         graph=graph, catalogue=catalogue, rejected=list(imported.rejected),
         warnings=warnings, provenance=provenance, network_source=str(network_path),
-        demo=demo_defaults)
+        origins_source="" if origins is None else str(origins), demo=demo_defaults,
+        defaults_note=defaults_note)
 
 
 __all__ = ["DEMO_DIR", "DemoBundle", "load_inputs"]

@@ -302,14 +302,14 @@ def read_troncons_sql_dump(path: str | Path) -> gpd.GeoDataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", path=path)
+        raise InputError("fichier introuvable", path=path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path,
                          expected="a PostgreSQL dump of troncon_de_route") from exc
     if not text.strip():
-        raise InputError("empty file", path=path,
+        raise InputError("fichier vide", path=path,
                          expected="a PostgreSQL dump of troncon_de_route")
     table_names, table_types = _table_columns(text, path)
     counter = _LineCounter(text)
@@ -395,7 +395,7 @@ def read_troncons(path: str | Path, layer: str = TABLE) -> gpd.GeoDataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", path=path)
+        raise InputError("fichier introuvable", path=path)
     suffix = path.suffix.lower()
     if suffix == ".sql":
         return read_troncons_sql_dump(path)
@@ -403,7 +403,7 @@ def read_troncons(path: str | Path, layer: str = TABLE) -> gpd.GeoDataFrame:
         raise InputError(f"unknown BD TOPO file type '{suffix}'", path=path,
                          expected=".sql dump, .gpkg, .shp, .geojson or .fgb")
     if path.stat().st_size == 0:
-        raise InputError("empty file", path=path, expected=f"a {TABLE} layer")
+        raise InputError("fichier vide", path=path, expected=f"a {TABLE} layer")
     import pyogrio
 
     try:

@@ -1,4 +1,4 @@
-"""Pick the right network builder from a file."""
+"""Pick the right network builder from a file (formats in :mod:`proximite.network.formats`)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from proximite.errors import InputError
+from proximite.network.formats import detect
 from proximite.network.graph import RoadGraph
-
-SUPPORTED = "an OSM extract (.osm.pbf, .osm), an IGN BD TOPO troncon_de_route table " \
-    "(.sql dump, .gpkg, .shp) or an edge table (.csv)"
 
 
 def load_network(path: str | Path, *, mode: str = "car",
@@ -18,23 +15,8 @@ def load_network(path: str | Path, *, mode: str = "car",
                  nodes_path: str | Path | None = None,
                  edge_speed_kmh: float = 60.0,
                  is_stand_in: bool | None = None) -> RoadGraph:
-    """Build a :class:`RoadGraph` from any supported network file."""
+    """Build a :class:`RoadGraph` from any supported network file (or folder)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("network file not found", path=path, expected=SUPPORTED)
-    name = path.name.lower()
-    if name.endswith((".pbf", ".osm", ".osm.bz2", ".osm.gz")):
-        from proximite.network.osm import build_osm_graph
-
-        return build_osm_graph(path, mode=mode)
-    if name.endswith((".sql", ".gpkg", ".shp", ".fgb")):
-        from proximite.network.bdtopo import build_bdtopo_graph
-
-        return build_bdtopo_graph(path, mode=mode)
-    if name.endswith((".csv", ".tsv", ".txt")):
-        from proximite.network.edges import read_edge_table
-
-        return read_edge_table(path, node_coordinates=node_coordinates, mode=mode,
-                               nodes_path=nodes_path,
-                               speed_kmh=edge_speed_kmh, is_stand_in=is_stand_in)
-    raise InputError("unknown network format", path=path, expected=SUPPORTED)
+    return detect(path).build(path, mode=mode, node_coordinates=node_coordinates,
+                              nodes_path=nodes_path, edge_speed_kmh=edge_speed_kmh,
+                              is_stand_in=is_stand_in)

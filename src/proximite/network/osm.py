@@ -190,11 +190,11 @@ def open_osm_file(path: str | Path) -> osmium.io.File:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError("file not found", path=path, expected=OSM_FILE_EXPECTED)
+        raise InputError("fichier introuvable", path=path, expected=OSM_FILE_EXPECTED)
     if not path.is_file():
         raise InputError("not a file", path=path, expected=OSM_FILE_EXPECTED)
     if path.stat().st_size == 0:
-        raise InputError("empty file", path=path, expected=OSM_FILE_EXPECTED)
+        raise InputError("fichier vide", path=path, expected=OSM_FILE_EXPECTED)
     name = path.name.lower()
     if name.endswith(_KNOWN_SUFFIXES):
         return osmium.io.File(str(path))

@@ -1,0 +1,36 @@
+"""Readers of the small user tables: services to open in a scenario, candidate sites.
+
+Computation (:mod:`proximite.analysis.scenario`, :mod:`proximite.planning.siting`) takes
+the frames these return; only this module opens the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from proximite.errors import InputError, require_columns
+
+
+def read_open_services(path: str | Path) -> pd.DataFrame:
+    """Services to open from a CSV: ``category, lon, lat`` (+ ``name`` or any schema column)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("fichier introuvable", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("fichier vide", path=path, expected="category,lon,lat[,name]")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    require_columns(list(frame.columns), ["category", "lon", "lat"], path)
+    for col in ("lon", "lat"):
+        values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
+                             line=row + 2, field=col, expected="WGS84 degrees")
+        frame[col] = values
+    frame["source_file"] = str(path)
+    frame["source_line"] = [str(i + 2) for i in range(len(frame))]
+    return frame
