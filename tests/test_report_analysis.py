@@ -66,7 +66,7 @@ def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
 
 
 def test_difference_and_potential_classes() -> None:
-    from proximite.report_analysis import delta_class, potential_class
+    from proximite.report.analysis import delta_class, potential_class
 
     assert delta_class(5.0, 5.0) == "inchangé"
     assert delta_class(5.0, 9.0) == "+0 à 5 min"
@@ -87,7 +87,7 @@ def test_report_has_difference_and_potential_maps(
     result, analysis = demo
     html = unescape(render_report(result, analysis=analysis))
     assert "Carte de la variation du temps d'accès" in html
-    assert "Carte de l'accessibilité potentielle 2sfca_france_services_20min" in html
+    assert "Carte de l'accessibilité potentielle (France Services, 2SFCA à 20 min)" in html
     assert 'id="table-scenario-communes"' in html
     assert 'id="table-potentiel-communes"' in html
     # the closed post office's commune gets longer times

@@ -387,7 +387,7 @@ def plan(
     """
     from proximite.pipeline import run_diagnostic
     from proximite.planning.run import PlanningOptions, run_planning
-    from proximite.report_planning import write_planning_outputs
+    from proximite.report import write_planning_outputs
 
     try:
         with console.status("diagnostic, localisation, tournées…"):
