@@ -230,7 +230,7 @@ def test_report_content(stand_in_page: str) -> None:
     # a category without any service is listed as missing, an incomplete basket too
     missing = stand_in_page.split('id="donnees-manquantes"')[1].split("</section>")[0]
     assert "Médecin généraliste" in missing and "aucune donnée" in missing
-    assert "incomplet" in missing and "domain notes list 15 items" in missing
+    assert "incomplet" in missing and "les notes du domaine listent 15 équipements" in missing
     # all warnings, folded since there are many
     assert "avertissement de test n°11" in stand_in_page
     assert "<details><summary>Les 13 avertissements" in stand_in_page

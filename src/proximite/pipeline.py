@@ -281,8 +281,8 @@ def run_diagnostic(
                           zip(service_table.loc[far, "service_id"][:10], service_snap_m[far][:10],
                               strict=False))
         warnings.append(
-            f"{int(far.sum())} service(s) farther than {options.access.max_snap_m:.0f} m from "
-            f"the network are not used for travel times: {names}")
+            f"{int(far.sum())} service(s) à plus de {options.access.max_snap_m:.0f} m du "
+            f"réseau, non utilisé(s) pour les temps d'accès : {names}")
 
     with _timed(timings, "temps d'accès", step):
         members = {code: sorted(catalogue.members(code)) for code in categories}

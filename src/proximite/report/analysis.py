@@ -25,7 +25,13 @@ from proximite.report.blocks import (
     bullets,
     section,
 )
-from proximite.report.formatting import fmt_minutes, fmt_number, fmt_percent, fmt_threshold
+from proximite.report.formatting import (
+    fmt_count,
+    fmt_minutes,
+    fmt_number,
+    fmt_percent,
+    fmt_threshold,
+)
 from proximite.report.maps import categorical_png, simplified
 from proximite.report.targets import commune_names
 
@@ -80,8 +86,10 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
     used = [_label(result, c) for c in attrs.get("categories_used", [])]
     population = result.territory.communes.set_index("code_insee")["population"]
     rows: list[list[Cell]] = []
+    sizes: dict[str, int] = {}
     for profile in PROFILES:
         members = profiles[profiles["profile"] == profile]
+        sizes[profile] = len(members)
         n = counts.get("very_long" if profile == "A" else "long" if profile == "B"
                        else "short", 0)
         rows.append([profile, PROFILE_LABELS[profile].format(n=n), len(members),
@@ -108,7 +116,7 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                               "Profils d'accès des communes (A à F)", PROFILE_COLOURS,
                               legend_title="Profil", note=note)
         alt = ("Carte des profils d'accès A à F des communes : " + " ; ".join(
-            f"{r[0]} : {r[2]} communes" for r in rows) + ".")
+            f"{p} : {fmt_count(n, 'commune')}" for p, n in sizes.items()) + ".")
         body.append(_figure(png, "Profils d'accès A à F", alt, "table-profils"))
     names = commune_names(result)
     detail_rows: list[list[Cell]] = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
@@ -138,7 +146,7 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Sec
                               "Pôles de services", POLE_COLOURS,
                               legend_title="Niveau", legend_labels=POLE_NAMES, note=note)
         alt = ("Carte des pôles de services : " + ", ".join(
-            f"{POLE_NAMES[level]} : {int(counts.get(level, 0))} communes"
+            f"{POLE_NAMES[level]} : {fmt_count(int(counts.get(level, 0)), 'commune')}"
             for level in POLE_COLOURS) + ".")
         body.append(_figure(png, "Pôles de services", alt, "table-poles"))
     summary = analysis.pole_summary
@@ -253,7 +261,7 @@ def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) ->
                               POTENTIAL_COLOURS, legend_title="Sites / 1 000 hab.", note=note)
         counts = classes.value_counts()
         alt = (f"Carte de l'accessibilité potentielle ({name}) par commune : " + " ; ".join(
-            f"{k} : {int(v)} communes" for k, v in counts.items()) + ".")
+            f"{k} : {fmt_count(int(v), 'commune')}" for k, v in counts.items()) + ".")
         body.append(_figure(png, f"Accessibilité potentielle ({name})", alt,
                             "table-potentiel-communes"))
         names = commune_names(result)
@@ -348,8 +356,8 @@ def _difference_map(result: DiagnosticResult, scenario: ScenarioResult,
                           f"Scénario : variation du temps d'accès ({_label(result, category)})",
                           DELTA_CLASSES, legend_title="Variation", note=note)
     alt = (f"Carte de la variation du temps d'accès ({_label(result, category)}) après le "
-           "scénario : " + " ; ".join(f"{k} : {int(v)} communes" for k, v in counts.items())
-           + ".")
+           "scénario : " + " ; ".join(f"{k} : {fmt_count(int(v), 'commune')}"
+                                      for k, v in counts.items()) + ".")
     names = commune_names(result)
     changed: list[list[Cell]] = [[code, names.get(code, ""), fmt_minutes(b), fmt_minutes(a), label]
                for code, b, a, label in zip(rows["code_insee"], before, after, classes.reindex(

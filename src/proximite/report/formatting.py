@@ -74,3 +74,8 @@ def fmt_threshold(value: float) -> str:
 def fmt_date(day: dt.date) -> str:
     """``3 mars 2026``, without depending on the system locale."""
     return format_date(day, format="long", locale=LOCALE)
+
+
+def fmt_count(n: int, noun: str) -> str:
+    """``1 commune``, ``12 communes``: French plural (0 and 1 take the singular)."""
+    return f"{fmt_number(n)} {noun}{'s' if abs(n) >= 2 else ''}"
