@@ -13,15 +13,15 @@ import pyogrio
 import pytest
 
 from language import english_sentences, visible_text
-from proximite.analysis.diagnosis import AnalysisResult, run_analysis
+from proximite.analysis.diagnosis import AnalysisResult
 from proximite.outputs import write_outputs
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[DiagnosticResult, AnalysisResult]:
-    result = run_diagnostic()
-    return result, run_analysis(result)
+def demo(demo_result: DiagnosticResult,
+         demo_analysis: AnalysisResult) -> tuple[DiagnosticResult, AnalysisResult]:
+    return demo_result, demo_analysis
 
 
 @pytest.fixture(scope="module")
@@ -150,12 +150,8 @@ def test_difference_and_potential_classes() -> None:
     assert potential_class(7.0) == "5 et plus"
 
 
-def test_report_has_difference_and_potential_maps(
-        demo: tuple[DiagnosticResult, AnalysisResult]) -> None:
-    from proximite.report import render_report
-
-    result, analysis = demo
-    html = unescape(render_report(result, analysis=analysis))
+def test_report_has_difference_and_potential_maps(demo_page: str) -> None:
+    html = unescape(demo_page)
     assert "Carte de la variation du temps d'accès" in html
     assert "Carte de l'accessibilité potentielle (France Services, 2SFCA à 20 min)" in html
     assert 'id="table-scenario-communes"' in html

@@ -38,7 +38,7 @@ from proximite.report.targets import commune_names
 if TYPE_CHECKING:
     from proximite.analysis.diagnosis import AnalysisResult
     from proximite.analysis.scenario import ScenarioResult
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 NAV_ANALYSIS = [("profils", "Profils d'accès A–F"), ("poles", "Pôles de services"),
                 ("deficits", "Zones déficitaires"),

@@ -25,7 +25,7 @@ from proximite.report.targets import MAP_STAND_IN_NOTE, targets, thresholds
 
 if TYPE_CHECKING:
     from proximite.analysis.diagnosis import AnalysisResult
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 MAX_CATEGORY_MAPS = 8
 

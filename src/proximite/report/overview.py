@@ -48,7 +48,7 @@ from proximite.report.targets import (
 )
 
 if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 TOP_COMMUNES = 20
 NO_DATA_TEXT = ("aucune donnée : à compléter avec la BPE (INSEE) ou un inventaire local "

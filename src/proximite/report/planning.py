@@ -31,7 +31,7 @@ from proximite.report.render import render_page
 from proximite.report.targets import MAP_STAND_IN_NOTE
 
 if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
     from proximite.planning.run import PlanningResult
     from proximite.planning.siting import SitingResult
 

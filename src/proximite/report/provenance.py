@@ -27,7 +27,7 @@ from proximite.report.targets import file_name
 
 if TYPE_CHECKING:
     from proximite.errors import Rejection
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 MAX_REJECTED_ROWS = 50
 WARNINGS_IN_DETAILS_FROM = 10

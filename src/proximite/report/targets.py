@@ -13,7 +13,7 @@ import pandas as pd
 from proximite.report.formatting import is_finite
 
 if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 #: Printed under every map drawn on the stand-in network, so a copied image keeps it.
 MAP_STAND_IN_NOTE = ("Réseau de substitution, pas un réseau routier : ordres de grandeur, "
