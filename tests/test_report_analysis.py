@@ -222,4 +222,5 @@ def test_demo_report_prints_no_machine_path_and_no_code_as_label(demo_page: str)
     text = "\n".join(visible_text(demo_page))
     assert not re.search(r"(^|[\s(])/(home|work|tmp|usr|root)/", text)
     assert "2sfca_" not in text and "e2sfca_" not in text
+    assert "Panier : Panier" not in text and "Panier : Socle" in text
     assert "communes_48.geojson" in text  # the communes file, by its name

@@ -33,7 +33,7 @@ from proximite.report.formatting import (
     fmt_threshold,
 )
 from proximite.report.maps import categorical_png, simplified
-from proximite.report.targets import commune_names
+from proximite.report.targets import commune_names, titled
 
 if TYPE_CHECKING:
     from proximite.analysis.diagnosis import AnalysisResult
@@ -58,7 +58,7 @@ def _label(result: DiagnosticResult, code: str) -> str:
     if code in result.catalogue.categories:
         return result.catalogue.categories[code].label
     if code in result.catalogue.baskets:
-        return "Panier : " + result.catalogue.baskets[code].label
+        return titled(result.catalogue.baskets[code].label, "basket")
     return code
 
 

@@ -45,6 +45,7 @@ from proximite.report.targets import (
     members,
     population,
     service_counts,
+    titled,
 )
 
 if TYPE_CHECKING:
@@ -183,8 +184,7 @@ def maps(result: DiagnosticResult, mapped: list[Target]) -> tuple[Section, float
         "« Temps d'accès par commune ».")]
     for target in mapped:
         values = commune_values(result, target.code, target.kind)
-        kind = "Panier" if target.kind == "basket" else "Catégorie"
-        title = f"{kind} : {target.label}"
+        title = titled(target.label, target.kind)
         png = choropleth_png(shapes, values, title,
                              points[points["category"].isin(members(result, target))],
                              note=note)

@@ -48,6 +48,13 @@ def label(result: DiagnosticResult, code: str, kind: str = "category") -> str:
     return code
 
 
+def titled(name: str, kind: str) -> str:
+    """``Panier : <name>`` or ``Catégorie : <name>``, unless the name already says which
+    ("Panier de la vie courante" stays as is, never "Panier : Panier de...")."""
+    word = "Panier" if kind == "basket" else "Catégorie"
+    return name if name.lower().startswith(word.lower()) else f"{word} : {name}"
+
+
 def targets(result: DiagnosticResult, kind: str) -> list[Target]:
     codes = result.baskets if kind == "basket" else result.categories
     ind = result.indicators
