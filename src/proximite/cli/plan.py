@@ -69,7 +69,7 @@ def plan(
     from proximite.outdir import atomic_output_dir
     from proximite.pipeline import run_diagnostic
     from proximite.planning.run import run_planning
-    from proximite.report_planning import write_planning_outputs
+    from proximite.report import write_planning_outputs
 
     own: dict[str, Any] = {"category": category, "cutoff_min": cutoff_min, "k_new": k_new,
                            "depot": depot, "days_per_week": days_per_week,

@@ -201,8 +201,8 @@ def validate_locations(
     kept = services.loc[pending].reset_index(drop=True)
     warnings: list[str] = []
     if in_margin_only:
-        warnings.append(f"{in_margin_only} service(s) gardé(s) dans la marge hors du territoire "
-                        f"(à moins de {km} de sa limite)")
+        warnings.append(f"{in_margin_only} services hors du territoire conservés dans la "
+                        f"marge (à moins de {km} de sa limite)")
     return kept, rejections, warnings
 
 
