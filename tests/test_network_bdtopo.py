@@ -320,7 +320,7 @@ def test_misspelt_column_is_named_with_its_near_match(troncons, tmp_path: Path) 
     path = tmp_path / "renamed.gpkg"
     renamed.iloc[:20].drop(columns=["source_line"]).to_file(path, engine="pyogrio")
     with pytest.raises(InputError, match=r"renamed\.gpkg:1: colonne\(s\) manquante\(s\) "
-                                         r"'sens_de_circulation' \(found 'sens_circulation'"):
+                                         r"'sens_de_circulation' \(trouvé « sens_circulation »"):
         build_bdtopo_graph(path)
 
 

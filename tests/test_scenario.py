@@ -333,4 +333,4 @@ def test_cli_scenario_writes_tables_and_fails_cleanly(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "lat" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["scenario", "--speed-factor", "fast", "--out", str(out)])
-    assert bad.exit_code == 2 and "CLASS=FACTOR" in bad.output
+    assert bad.exit_code == 2 and "CLASSE=FACTEUR" in bad.output

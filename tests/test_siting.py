@@ -183,7 +183,7 @@ def test_candidates_csv(tmp_path) -> None:
     assert list(table["candidate_id"]) == ["x", "y"]
     assert np.isnan(table["capacity"][0]) and table["capacity"][1] == 1200
     path.write_text("candidate_id,lon,lat,name\nx,abc,44.5,Salle\n", encoding="utf-8")
-    with pytest.raises(ProximiteError, match=r"c.csv:2: field 'lon'"):
+    with pytest.raises(ProximiteError, match=r"c.csv:2: champ « lon »"):
         Candidates.from_csv(path)
 
 

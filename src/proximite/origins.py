@@ -118,7 +118,7 @@ def read_population_grid(path: str | Path,
         missing = [label for label, column in (("square id (idcar_200m)", id_column),
                                                ("population (ind)", population_column))
                    if column is None]
-        raise InputError(f"missing column(s): {', '.join(missing)}", path=path,
+        raise InputError(f"colonne(s) manquante(s) : {', '.join(missing)}", path=path,
                          expected="INSEE Filosofi columns idcar_200m and ind (any case)")
     if frame.empty:
         raise InputError("no square in file", path=path)
