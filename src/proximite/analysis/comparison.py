@@ -15,7 +15,7 @@ import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ import yaml
 
 from proximite.access import STATUS_OK
 from proximite.indicators import commune_mean_times, weighted_quantile
+
+if TYPE_CHECKING:
+    from proximite.model import AnalysisResult, DiagnosticResult
 
 FIGURES_FILE = "published_figures.yaml"
 FARTHEST_SHARE = 0.10
@@ -166,3 +169,30 @@ def compare_with_published(
             rows.append(_basket_figure(figure, access_times, baskets))
     columns = list(_row(PublishedFigure("", "", "", MEASURES[0], "", "", "")).keys())
     return pd.DataFrame(rows, columns=columns)
+
+
+def departement_of(codes: pd.Series) -> str | None:
+    """The département of a territory whose communes all share one (else None)."""
+    prefixes = {c[:3] if c.startswith("97") else c[:2] for c in codes.astype(str)}
+    return prefixes.pop() if len(prefixes) == 1 else None
+
+
+def compare_run(result: DiagnosticResult, analysis: AnalysisResult | None) -> pd.DataFrame:
+    """:func:`compare_with_published` for a diagnostic (and its analysis, for the poles)."""
+    communes = result.territory.communes
+    figures = figures_for(departement_of(communes["code_insee"])) if len(communes) else []
+    origins = result.origins
+    town_halls = (len(origins) == len(communes)
+                  and (origins["origin_id"].astype(str) == origins["code_insee"].astype(str)).all())
+    poles = analysis.pole_by_origin if analysis is not None else None
+    table = compare_with_published(figures, result.access_times, origins, result.baskets,
+                                   poles, origins_are_town_halls=bool(town_halls))
+    partial = analysis is not None and "warning" in analysis.poles \
+        and analysis.poles["warning"].fillna("").astype(bool).any()
+    pole_rows = table["figure_id"].map({f.id: f.measure for f in figures}) \
+        == "population_beyond_pole"
+    if partial:
+        table.loc[pole_rows & (table["status"] == STATUS_COMPUTED), "reason"] = (
+            "pôles définis sur une partie seulement des équipements de la gamme (voir la "
+            "section des pôles de services)")
+    return table
