@@ -309,6 +309,18 @@ def service_files(shared: Path, dep: str) -> list[tuple[Path, dict[str, str]]]:
     return files
 
 
+def prefer_located(services: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop the BPE rows placed at the town hall (``location_precision = commune``) of the
+    categories a located source covers (schools 2026, La Poste, fuel 2026, SNCF 2026,
+    annuaire 2016, hospitals 2020): the same places counted twice otherwise, and the
+    BPE of 2013/2018 also counts places closed since. Returns the kept rows and the
+    count dropped per category."""
+    located = set(services.loc[services["location_precision"] != "commune", "category"])
+    drop = (services["location_precision"] == "commune") & services["category"].isin(located)
+    counts = services.loc[drop, "category"].value_counts().sort_index()
+    return services[~drop].reset_index(drop=True), {k: int(v) for k, v in counts.items()}
+
+
 def build_services(shared: Path, dep: str, out: Path) -> dict:
     """The inventory of the département + margin with the project's importers, as one
     Proximité CSV (what ``--services`` reads back)."""
@@ -323,7 +335,12 @@ def build_services(shared: Path, dep: str, out: Path) -> dict:
                              bbox=territory.bbox(BBOX_MARGIN_DEG))
     kept, rejected, _ = validate_locations(imported.services, territory.geometry(),
                                            margin_m=MARGIN_M)
-    services = normalise_services(kept)
+    services, superseded = prefer_located(normalise_services(kept))
+    # a source listing the same record twice (prix-carburants 2026 repeats some stations
+    # with the same id): the first is kept, the count noted
+    repeated = services["service_id"].duplicated()
+    repeats = services.loc[repeated, "source"].value_counts().to_dict()
+    services = services[~repeated]
     services["source_file"] = services["source_file"].map(
         lambda p: str(Path(p).relative_to(shared)) if Path(p).is_relative_to(shared) else p)
     services = services.sort_values(["category", "service_id"]).reset_index(drop=True)
@@ -332,6 +349,7 @@ def build_services(shared: Path, dep: str, out: Path) -> dict:
     return {"file": name, "built_from": [str(f.relative_to(shared)) for f, _ in files],
             "provenance": [p for _, p in files], "count": len(services),
             "rejected_rows": rejected_rows([*imported.rejected, *rejected]),
+            "superseded": superseded, "repeats": {k: int(v) for k, v in repeats.items()},
             "by_source": services["source"].value_counts().to_dict(),
             "by_category": services["category"].value_counts().to_dict()}
 
@@ -369,6 +387,18 @@ def main(shared: Path, deps: list[str], with_services: bool = True) -> None:
         if with_services:
             services = build_services(shared, dep, out)
             manifest["services"] = [services["file"]]
+            if services["superseded"]:
+                manifest["notes"].append(
+                    "Inventaire : pour les catégories qu'une source localisée couvre "
+                    "(écoles, La Poste, carburants, gares, annuaire, hôpitaux), les "
+                    "équipements de la BPE placés à la mairie ne sont pas repris ("
+                    + ", ".join(f"{k} {v}" for k, v in services["superseded"].items())
+                    + ") ; la BPE 2013/2018 sert aux catégories qu'aucune autre source "
+                    "ne couvre (santé, commerces, banques…), à la mairie de la commune.")
+            for source, count in services["repeats"].items():
+                manifest["notes"].append(
+                    f"Inventaire : {count} enregistrement(s) présents deux fois sous le même "
+                    f"identifiant dans la source « {source} » : un seul est gardé.")
             manifest["built_from"] += services["built_from"]
             manifest["provenance"] += services["provenance"]
             manifest["counts"].update({
@@ -383,6 +413,7 @@ def main(shared: Path, deps: list[str], with_services: bool = True) -> None:
             manifest["provenance"] += [p for p in old["provenance"]
                                        if p not in manifest["provenance"]]
             manifest["counts"] = {**old["counts"], **manifest["counts"]}
+        manifest["built_from"] = list(dict.fromkeys(manifest["built_from"]))
         (out / "bundle.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True,
                                                         sort_keys=False), encoding="utf-8")
         territory = load_communes_file(out / communes["file"], name=manifest["name"])
