@@ -133,7 +133,8 @@ def reduced_basket_times(access_times: pd.DataFrame,
 
 
 def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
-                   baskets: list[str], members: list[str] | None) -> dict[str, Any]:
+                   baskets: list[str], members: list[str] | None,
+                   labels: dict[str, str]) -> dict[str, Any]:
     if figure.target not in baskets:
         return _row(figure, status=STATUS_NOT_COMPUTABLE,
                     reason=f"le panier « {figure.target} » n'est pas calculé dans ce diagnostic")
@@ -151,7 +152,7 @@ def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
         status = STATUS_PARTIAL
         reason = (f"panier réduit à {len(members) - len(missing)} de ses {len(members)} "
                   "catégories, faute de service dans l'inventaire pour : "
-                  + ", ".join(missing))
+                  + ", ".join(labels.get(code, code) for code in missing))
     if figure.measure == "population_median":
         value = weighted_quantile(times["travel_time_min"].to_numpy(),
                                   times["population"].to_numpy(), 0.5)
@@ -186,6 +187,7 @@ def compare_with_published(
     *,
     origins_are_town_halls: bool = True,
     basket_members: dict[str, list[str]] | None = None,
+    category_labels: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per published figure: the published and the computed value, or why not.
 
@@ -204,7 +206,8 @@ def compare_with_published(
             rows.append(_pole_figure(figure, pole_by_origin, origins))
         else:
             members = (basket_members or {}).get(figure.target)
-            rows.append(_basket_figure(figure, access_times, baskets, members))
+            rows.append(_basket_figure(figure, access_times, baskets, members,
+                                       category_labels or {}))
     columns = list(_row(PublishedFigure("", "", "", MEASURES[0], "", "", "")).keys())
     return pd.DataFrame(rows, columns=columns)
 
@@ -227,7 +230,9 @@ def compare_run(result: DiagnosticResult, analysis: AnalysisResult | None) -> pd
                for code, basket in result.catalogue.baskets.items()}
     table = compare_with_published(figures, result.access_times, origins, result.baskets,
                                    poles, origins_are_town_halls=bool(town_halls),
-                                   basket_members=members)
+                                   basket_members=members,
+                                   category_labels={code: c.label for code, c in
+                                                    result.catalogue.categories.items()})
     partial = analysis is not None and "warning" in analysis.poles \
         and analysis.poles["warning"].fillna("").astype(bool).any()
     pole_rows = table["figure_id"].map({f.id: f.measure for f in figures}) \
