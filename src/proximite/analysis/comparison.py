@@ -142,7 +142,7 @@ def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
     incomplete = int((~times["complete"]).sum())
     status, reason = STATUS_COMPUTED, ""
     if len(times) == 0 or incomplete:
-        missing = []
+        missing: list[str] = []
         if members:
             times, missing = reduced_basket_times(access_times, members)
         if not members or not missing or len(missing) == len(members) or len(times) == 0:
