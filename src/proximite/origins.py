@@ -133,6 +133,10 @@ def read_population_grid(path: str | Path,
                         "population": np.asarray(population, dtype=float)})
     _reject_duplicate_ids(out, path, field=id_column)
     empty = out["population"] <= 0
+    if empty.all():
+        raise InputError("la population de tous les carreaux est nulle : aucun indicateur "
+                         "pondéré par la population n'aurait de sens", path=path,
+                         field=population_column, expected="des populations > 0")
     if empty.any():
         warnings.append(f"{path}: {int(empty.sum())} square(s) without population left out")
         out = out[~empty]
