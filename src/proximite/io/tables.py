@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from proximite.errors import InputError, require_columns
+from proximite.textio import read_text_frame
 
 
 def read_open_services(path: str | Path) -> pd.DataFrame:
@@ -21,7 +22,7 @@ def read_open_services(path: str | Path) -> pd.DataFrame:
         raise InputError("fichier introuvable", path=path)
     if path.stat().st_size == 0:
         raise InputError("fichier vide", path=path, expected="category,lon,lat[,name]")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    frame, _ = read_text_frame(path)  # decoded like every input (Windows-1252 too)
     require_columns(list(frame.columns), ["category", "lon", "lat"], path)
     for col in ("lon", "lat"):
         values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
