@@ -43,19 +43,25 @@ class AccessParams:
     its snapped network node (walking pace by default: the last metres are on foot or on
     a track the network does not hold). Points farther than ``max_snap_m`` from the
     network are not snapped: they are ``unreachable`` with the reason stated.
+    ``detour_factor`` lengthens the crow-fly leg (a coarse network such as Travel Mapping
+    leaves kilometres of communal roads to it).
     """
 
     access_speed_kmh: float = 5.0
     max_snap_m: float = 2000.0
+    detour_factor: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.access_speed_kmh > 0:
             raise ProximiteError("access speed must be > 0 km/h")
         if not self.max_snap_m >= 0:
             raise ProximiteError("maximum snap distance must be >= 0 m")
+        if not self.detour_factor >= 1.0:
+            raise ProximiteError("le facteur de détour de l'accès local doit être >= 1")
 
     def leg_minutes(self, distance_m: np.ndarray) -> np.ndarray:
-        return np.asarray(distance_m, dtype=float) / 1000.0 / self.access_speed_kmh * 60.0
+        return (np.asarray(distance_m, dtype=float) * self.detour_factor / 1000.0
+                / self.access_speed_kmh * 60.0)
 
 
 def multi_source_search(

@@ -157,6 +157,7 @@ def run_diagnostic(
     services: Sequence[str | Path] = (),
     network: str | Path | None = None,
     network_nodes: str | Path | None = None,
+    calibration: str | Path | None = None,
     origins: str | Path | None = None,
     catalogue_dir: str | Path | None = None,
     options: DiagnosticOptions | None = None,
@@ -241,7 +242,8 @@ def run_diagnostic(
             graph = load_network(
                 network, mode=options.mode,
                 node_coordinates=node_coordinates,
-                nodes_path=network_nodes, edge_speed_kmh=options.edge_speed_kmh)
+                nodes_path=network_nodes, edge_speed_kmh=options.edge_speed_kmh,
+                calibration=calibration)
             speed = options.edge_speed_kmh
         else:
             raise ProximiteError("no network: give --network FILE (OSM PBF, BD TOPO or "
@@ -249,7 +251,7 @@ def run_diagnostic(
         warnings.extend(graph.warnings)
         if options.access is None:
             bundle_access = demo.manifest["network"].get("access", {}) if demo else {}
-            options.access = AccessParams(**bundle_access)
+            options.access = AccessParams(**(bundle_access or graph.metadata.get("access", {})))
         network_note = (STAND_IN_NOTE.format(speed=speed) if graph.is_stand_in
                         else f"Réseau : {graph.description}, {graph.n_nodes} nœuds, "
                         f"{graph.n_edges} arcs, mode {graph.mode}.")
