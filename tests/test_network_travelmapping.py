@@ -157,7 +157,8 @@ def test_load_network_travelmapping_says_network_and_access() -> None:
     points = pd.DataFrame({"node_id": ["48095"], "lon": [3.4994], "lat": [44.5181]})
     graph = load_network(FIXTURE, node_coordinates=points)
     assert "Travel Mapping" in graph.description
-    assert "calibré sur TimeDistCarIsere.csv" in graph.description
+    assert "calibré sur la matrice OSRM (OpenStreetMap) des 512 communes de l'Isère" \
+        in graph.description
     access = graph.metadata["access"]
     assert access["detour_factor"] == 1.3
     assert graph.metadata["calibration"]["fit"]["median_abs_error_min"] > 0
