@@ -32,8 +32,7 @@ from proximite.network.travelmapping import (
 
 FIXTURE = Path(__file__).parent / "data" / "travelmapping" / "lozere_mini.tar.gz"
 runner = CliRunner()
-TRUE = TravelMappingParams(speed_kmh={"autoroute": 115.0, "nationale": 95.0,
-                                      "departementale": 55.0, "autre": 50.0},
+TRUE = TravelMappingParams(nationale_speed_kmh=95.0, departementale_speed_kmh=55.0,
                            access_speed_kmh=20.0)
 
 
@@ -76,7 +75,7 @@ def test_calibration_not_converging_keeps_defaults(tmp_path: Path) -> None:
     assert not result.converged
     assert "bougent encore après 1 itérations" in result.message
     assert params_from_calibration({"converged": False, "parameters": {}}) == \
-        TravelMappingParams()
+        (TravelMappingParams(), None)
     path = tmp_path / "cal.yaml"
     path.write_text(yaml.safe_dump({
         "format": "proximite-calibration/1", "converged": False,
@@ -175,7 +174,7 @@ def test_reference_bad_value(tmp_path: Path) -> None:
 
 def test_distancier_from_to(tmp_path: Path) -> None:
     network = build_network(read_travelmapping(FIXTURE))
-    graph = network.graph(params_from_calibration(None))
+    graph = network.graph(params_from_calibration(None)[0])
     picks = [3, 40, 80]
     pd.DataFrame({"id": ["a", "b", "c"], "lon": graph.lon[picks],
                   "lat": graph.lat[picks]}).to_csv(tmp_path / "from.csv", index=False)
@@ -225,3 +224,23 @@ def test_distancier_departement_48(tmp_path: Path) -> None:
     square = matrix.pivot(index="from_id", columns="to_id", values="travel_time_min")
     assert np.allclose(square.to_numpy(), square.to_numpy().T, atol=0.011)
     assert "calibré sur" in (out / "distancier_lisez-moi.txt").read_text(encoding="utf-8")
+
+
+def test_settings_speeds_apply_without_calibration() -> None:
+    params = TravelMappingParams(nationale_speed_kmh=100.0)
+    graph = load_travelmapping(FIXTURE, params=params, use_calibration=False)
+    assert graph.metadata["speed_kmh"]["nationale"] == 100.0
+    assert "non calibré" in graph.description
+    calibrated = load_travelmapping(FIXTURE, params=params)
+    assert calibrated.metadata["speed_kmh"]["nationale"] == pytest.approx(66.3)
+
+
+def test_settings_tree_holds_the_travelmapping_keys() -> None:
+    from proximite.errors import SettingError
+    from proximite.settings import leaves
+
+    keys = {key for key, _, _ in leaves()}
+    assert {"network.travelmapping.nationale_speed_kmh", "network.calibration",
+            "network.use_calibration"} <= keys
+    with pytest.raises(SettingError, match="access_detour_factor 0.5 : attendu un facteur"):
+        TravelMappingParams(access_detour_factor=0.5)

@@ -107,9 +107,7 @@ def test_edge_time_hand_computed() -> None:
     expected = km * 1.3 / 80.0 * 60.0  # nationale: x 1.3 at 80 km/h
     assert graph.matrix[i, j] == pytest.approx(expected, rel=3e-3)  # sphere vs ellipsoid
     assert graph.matrix[j, i] == pytest.approx(graph.matrix[i, j])
-    faster = network.graph(TravelMappingParams(
-        speed_kmh={"autoroute": 115.0, "nationale": 120.0, "departementale": 65.0,
-                   "autre": 50.0}))
+    faster = network.graph(TravelMappingParams(nationale_speed_kmh=120.0))
     assert faster.matrix[i, j] == pytest.approx(graph.matrix[i, j] * 80.0 / 120.0)
 
 
@@ -220,3 +218,21 @@ def test_shipped_archive_reads_whole_france() -> None:
     assert counts["departementale"] > 30_000
     assert {"fraoccd48", "fraarad15", "fraarad03", "fraarad38"} <= set(data.routes["system"])
     assert not data.routes["system"].isin(["eure", "fratr"]).any()
+
+
+def test_diagnostic_on_travelmapping_uses_its_access_leg_and_says_so() -> None:
+    from proximite.pipeline import run_diagnostic
+
+    services = Path(__file__).parents[1] / "src/proximite/data/demo/48/services_48.csv"
+    result = run_diagnostic(departement="48", services=[services], network=FIXTURE)
+    assert result.options.access is not None
+    assert result.options.access.detour_factor == 1.3
+    assert result.options.access.max_snap_m == 5000.0
+    assert result.options.access.access_speed_kmh == pytest.approx(36.37)
+    assert "Travel Mapping" in result.network_note
+    assert "écart médian 4,1 min" in result.network_note
+    assert not result.graph.is_stand_in
+    # Mende's town hall is on the fixture's N88: a time, with the access leg paid
+    mende = result.access_times[(result.access_times["origin_id"] == "48095")
+                                & (result.access_times["status"] == "ok")]
+    assert len(mende) > 0

@@ -167,7 +167,9 @@ def load_inputs(
         graph = load_network(network, mode=mode, node_coordinates=node_coordinates,
                              nodes_path=network_nodes,
                              edge_speed_kmh=settings.diagnostic.edge_speed_kmh,
-                             calibration=calibration)
+                             calibration=calibration or settings.network.calibration,
+                             travelmapping=settings.network.travelmapping,
+                             use_calibration=settings.network.use_calibration)
         by_hand = _demo_files_by_hand([communes, *services, network])
         if by_hand is not None:
             differing = differences_from_demo(settings, by_hand.defaults(settings.demo.network))

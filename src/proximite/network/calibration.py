@@ -17,7 +17,7 @@ the fit (said in the result).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -149,11 +149,10 @@ def path_class_lengths(graph: RoadGraph, straight_km: np.ndarray, sources: np.nd
 
 def _params_from(theta: np.ndarray, fitted: list[str],
                  base: TravelMappingParams) -> TravelMappingParams:
-    speeds = dict(base.speed_kmh)
-    for value, code in zip(theta[:-1], fitted, strict=True):
-        speeds[code] = base.length_factor[code] * 60.0 / float(value)
-    return replace(base, speed_kmh=speeds,
-                   access_speed_kmh=base.access_detour_factor * 60.0 / float(theta[-1]))
+    speeds = {code: base.length_factor[code] * 60.0 / float(value)
+              for value, code in zip(theta[:-1], fitted, strict=True)}
+    return base.with_values(speed_kmh=speeds,
+                            access_speed_kmh=base.access_detour_factor * 60.0 / float(theta[-1]))
 
 
 def calibrate(network: TravelMappingNetwork, reference: Reference,

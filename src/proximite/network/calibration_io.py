@@ -10,7 +10,6 @@ package and is the default of every Travel Mapping network.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -176,33 +175,39 @@ def read_calibration(path: str | Path) -> dict[str, Any]:
 
 
 def params_from_calibration(content: dict[str, Any] | None,
-                            base: TravelMappingParams | None = None) -> TravelMappingParams:
-    """Parameters of a calibration (the defaults when it did not converge)."""
+                            base: TravelMappingParams | None = None
+                            ) -> tuple[TravelMappingParams, dict[str, Any] | None]:
+    """Parameters of a calibration and its summary (reference, date, file, fit figures);
+    ``base`` and None when there is none or it did not converge."""
     base = base or TravelMappingParams()
     if not content or not content.get("converged", False):
-        return base
+        return base, None
     summary = {"reference": content.get("reference", ""), "date": content.get("date", ""),
                "path": Path(content.get("path", "")).name, "fit": content.get("fit", {})}
     try:
-        return replace(with_calibration(base, content["parameters"]), calibration=summary)
+        return with_calibration(base, content["parameters"]), summary
     except (TypeError, ValueError) as exc:
         raise InputError(f"paramètres de calibration invalides ({exc})",
                          path=content.get("path"), field="parameters") from exc
 
 
 def load_travelmapping(path: str | Path, *, points: pd.DataFrame | None = None,
-                       calibration: str | Path | None = None) -> RoadGraph:
+                       calibration: str | Path | None = None,
+                       params: TravelMappingParams | None = None,
+                       use_calibration: bool = True) -> RoadGraph:
     """A Travel Mapping graph cut to ``points`` + margin, with a calibration applied
-    (default: the shipped Isère calibration)."""
+    over ``params`` (default calibration: the shipped Isère one; none when
+    ``use_calibration`` is False: ``params`` as they are)."""
     cal_path = Path(calibration) if calibration else DEFAULT_CALIBRATION
-    content = read_calibration(cal_path) if cal_path.exists() or calibration else None
-    params = params_from_calibration(content)
+    content = (read_calibration(cal_path)
+               if use_calibration and (cal_path.exists() or calibration) else None)
+    params, summary = params_from_calibration(content, params)
     data = read_travelmapping(path, params.excluded_systems)
     box = None
     if points is not None and len(points):
         box = territory_box(points["lon"].to_numpy(), points["lat"].to_numpy(),
                             params.margin_m)
-    graph = build_network(data, box).graph(params)
+    graph = build_network(data, box).graph(params, summary)
     if content is not None and not content.get("converged", False):
         graph.warnings.append(f"la calibration {cal_path.name} n'a pas convergé : valeurs "
                               "par défaut gardées")

@@ -8,6 +8,7 @@ import pandas as pd
 
 from proximite.errors import InputError
 from proximite.network.graph import RoadGraph
+from proximite.network.travelmapping import TravelMappingParams
 
 SUPPORTED = "an OSM extract (.osm.pbf, .osm), an IGN BD TOPO troncon_de_route table " \
     "(.sql dump, .gpkg, .shp), a Travel Mapping archive (.tar.gz or folder) or an edge " \
@@ -19,11 +20,14 @@ def load_network(path: str | Path, *, mode: str = "car",
                  nodes_path: str | Path | None = None,
                  edge_speed_kmh: float = 60.0,
                  is_stand_in: bool | None = None,
-                 calibration: str | Path | None = None) -> RoadGraph:
+                 calibration: str | Path | None = None,
+                 travelmapping: TravelMappingParams | None = None,
+                 use_calibration: bool = True) -> RoadGraph:
     """Build a :class:`RoadGraph` from any supported network file.
 
     ``calibration``: a calibration file for a Travel Mapping network (default: the
-    shipped Isère calibration); cut to ``node_coordinates`` + margin when given.
+    shipped Isère calibration) applied over ``travelmapping`` (the settings' parameters);
+    cut to ``node_coordinates`` + margin when given.
     """
     path = Path(path)
     if not path.exists():
@@ -37,7 +41,8 @@ def load_network(path: str | Path, *, mode: str = "car",
         if mode != "car":
             raise InputError("le réseau Travel Mapping ne sert qu'en voiture", path=path,
                              field="mode", expected="--mode car")
-        return load_travelmapping(path, points=node_coordinates, calibration=calibration)
+        return load_travelmapping(path, points=node_coordinates, calibration=calibration,
+                                  params=travelmapping, use_calibration=use_calibration)
     if name.endswith((".pbf", ".osm", ".osm.bz2", ".osm.gz")):
         from proximite.network.osm import build_osm_graph
 

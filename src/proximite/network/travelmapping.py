@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from proximite.errors import InputError, ProximiteError
+from proximite.errors import InputError, ProximiteError, SettingError
 from proximite.network.graph import RoadGraph
 
 ROAD_CLASSES = ("autoroute", "nationale", "departementale", "autre")
@@ -68,36 +68,64 @@ class TravelMappingParams:
     straight segments are 20-35 % short on winding roads); "autre" (métropolitaines...)
     50 km/h. The access leg joins a point to its nearest node: crow-fly distance x
     ``access_detour_factor`` at ``access_speed_kmh`` (communal streets and tracks the
-    graph does not hold); points farther than ``max_snap_m`` are not reachable.
+    graph does not hold); points farther than ``max_snap_m`` are not reachable. Segments
+    are kept within the territory's box + ``margin_m``. Flat fields, so that each one is
+    a key of the settings tree (``network.travelmapping.nationale_speed_kmh``); a
+    calibration file, when one applies, replaces the speeds and factors.
     """
 
-    speed_kmh: dict[str, float] = field(default_factory=lambda: {
-        "autoroute": 115.0, "nationale": 80.0, "departementale": 65.0, "autre": 50.0})
-    length_factor: dict[str, float] = field(default_factory=lambda: {
-        "autoroute": 1.3, "nationale": 1.3, "departementale": 1.3, "autre": 1.3})
+    autoroute_speed_kmh: float = 115.0
+    nationale_speed_kmh: float = 80.0
+    departementale_speed_kmh: float = 65.0
+    autre_speed_kmh: float = 50.0
+    autoroute_length_factor: float = 1.3
+    nationale_length_factor: float = 1.3
+    departementale_length_factor: float = 1.3
+    autre_length_factor: float = 1.3
     access_speed_kmh: float = 30.0
     access_detour_factor: float = 1.3
     max_snap_m: float = 5000.0
     margin_m: float = 30_000.0
     excluded_systems: tuple[str, ...] = OVERLAY_SYSTEMS
-    # Which calibration these figures come from (None: uncalibrated defaults), with its
-    # measured error, for the report and the géoportail.
-    calibration: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for name, values in (("speed_kmh", self.speed_kmh),
                              ("length_factor", self.length_factor)):
-            missing = [c for c in ROAD_CLASSES if c not in values]
-            if missing:
-                raise ProximiteError(f"paramètres Travel Mapping : {name} sans valeur pour "
-                                     + ", ".join(missing))
-            bad = [f"{c}={v}" for c, v in values.items() if not (np.isfinite(v) and v > 0)]
+            bad = [f"{c}_{name}={v}" for c, v in values.items()
+                   if not (np.isfinite(v) and v > 0)]
             if bad:
-                raise ProximiteError(f"paramètres Travel Mapping : {name} doit être > 0 "
-                                     f"({', '.join(bad)})")
-        if not (self.access_speed_kmh > 0 and self.access_detour_factor >= 1.0):
-            raise ProximiteError("paramètres Travel Mapping : vitesse d'accès > 0 et facteur "
-                                 "de détour >= 1 attendus")
+                raise SettingError(bad[0].split("=")[0], bad[0].split("=")[1],
+                                   "un nombre > 0")
+        if not (self.access_speed_kmh > 0):
+            raise SettingError("access_speed_kmh", self.access_speed_kmh, "une vitesse > 0")
+        if not (self.access_detour_factor >= 1.0):
+            raise SettingError("access_detour_factor", self.access_detour_factor,
+                               "un facteur >= 1")
+        if not (self.max_snap_m >= 0 and self.margin_m >= 0):
+            raise SettingError("max_snap_m/margin_m", f"{self.max_snap_m}/{self.margin_m}",
+                               "des distances >= 0 m")
+
+    @property
+    def speed_kmh(self) -> dict[str, float]:
+        return {c: float(getattr(self, f"{c}_speed_kmh")) for c in ROAD_CLASSES}
+
+    @property
+    def length_factor(self) -> dict[str, float]:
+        return {c: float(getattr(self, f"{c}_length_factor")) for c in ROAD_CLASSES}
+
+    def with_values(self, *, speed_kmh: dict[str, float] | None = None,
+                    length_factor: dict[str, float] | None = None,
+                    **others: float) -> TravelMappingParams:
+        """A copy with some class speeds / factors (by class) and other fields changed."""
+        changes: dict[str, Any] = dict(others)
+        for suffix, values in (("speed_kmh", speed_kmh or {}),
+                               ("length_factor", length_factor or {})):
+            for code, value in values.items():
+                if code not in ROAD_CLASSES:
+                    raise ProximiteError(f"classe de route inconnue : {code} (attendu : "
+                                         + ", ".join(ROAD_CLASSES) + ")")
+                changes[f"{code}_{suffix}"] = float(value)
+        return replace(self, **changes)
 
     def minutes_per_km(self) -> dict[str, float]:
         """Minutes per straight-line km of each class (all a time fit can identify)."""
@@ -109,14 +137,15 @@ class TravelMappingParams:
                 "detour_factor": self.access_detour_factor,
                 "max_snap_m": self.max_snap_m}
 
-    def summary_fr(self) -> str:
-        """One French sentence: speeds, factors, access leg and calibration."""
+    def summary_fr(self, calibration: dict[str, Any] | None = None) -> str:
+        """One French sentence: speeds, factors, access leg and ``calibration`` (its
+        reference and fit figures; None: uncalibrated)."""
         classes = ", ".join(f"{CLASS_LABELS_FR[c]} {_fr(self.speed_kmh[c], 0)} km/h x "
                             f"{_fr(self.length_factor[c], 2)}" for c in ROAD_CLASSES)
         text = (f"vitesses et facteurs de longueur : {classes} ; accès local à vol d'oiseau "
                 f"x {_fr(self.access_detour_factor, 2)} à {_fr(self.access_speed_kmh, 0)} km/h "
                 f"(au plus {_fr(self.max_snap_m / 1000, 0)} km)")
-        cal = self.calibration
+        cal = calibration
         if cal:
             fit = cal.get("fit", {})
             text += (f" ; calibré sur {cal.get('reference', '?')} : écart médian "
@@ -363,8 +392,13 @@ class TravelMappingNetwork:
         factor = np.array([per_km[c] for c in ROAD_CLASSES])
         return self.length_km * factor[_class_codes(self.road_class)]
 
-    def graph(self, params: TravelMappingParams | None = None) -> RoadGraph:
-        """The routable graph (both directions: Travel Mapping gives no one-way)."""
+    def graph(self, params: TravelMappingParams | None = None,
+              calibration: dict[str, Any] | None = None) -> RoadGraph:
+        """The routable graph (both directions: Travel Mapping gives no one-way).
+
+        ``calibration``: where ``params`` come from (reference, fit figures), said in the
+        description and kept in the metadata for the report and the géoportail.
+        """
         params = params or TravelMappingParams()
         minutes = self.minutes(params)
         graph = RoadGraph.from_edges(
@@ -372,19 +406,20 @@ class TravelMappingNetwork:
             from_index=np.concatenate([self.u, self.v]),
             to_index=np.concatenate([self.v, self.u]),
             travel_time_min=np.concatenate([minutes, minutes]),
-            mode="car", description=self.description(params),
+            mode="car", description=self.description(params, calibration),
             edge_class=np.concatenate([self.road_class, self.road_class]))
         graph.warnings[:0] = self.warnings
         graph.metadata = {"kind": "travelmapping", "access": params.access(),
-                          "calibration": params.calibration,
+                          "calibration": calibration,
                           "speed_kmh": dict(params.speed_kmh),
                           "length_factor": dict(params.length_factor)}
         return graph
 
-    def description(self, params: TravelMappingParams) -> str:
+    def description(self, params: TravelMappingParams,
+                    calibration: dict[str, Any] | None = None) -> str:
         return (f"routes numérotées Travel Mapping ({Path(self.source).name}, "
                 f"{self.n_routes} routes, segments droits entre points, pas de voirie "
-                f"communale) ; {params.summary_fr()}")
+                f"communale) ; {params.summary_fr(calibration)}")
 
 
 def _class_codes(classes: np.ndarray) -> np.ndarray:
@@ -458,13 +493,10 @@ def build_travelmapping_graph(path: str | Path, *,
 
 def with_calibration(params: TravelMappingParams, values: dict[str, Any]) -> TravelMappingParams:
     """Parameters updated from a calibration's ``parameters`` mapping."""
-    return replace(
-        params,
-        speed_kmh={**params.speed_kmh, **values.get("speed_kmh", {})},
-        length_factor={**params.length_factor, **values.get("length_factor", {})},
-        access_speed_kmh=float(values.get("access_speed_kmh", params.access_speed_kmh)),
-        access_detour_factor=float(values.get("access_detour_factor",
-                                              params.access_detour_factor)))
+    others = {key: float(values[key]) for key in ("access_speed_kmh", "access_detour_factor")
+              if key in values}
+    return params.with_values(speed_kmh=values.get("speed_kmh", {}),
+                              length_factor=values.get("length_factor", {}), **others)
 
 
 def is_travelmapping(path: Path) -> bool:
