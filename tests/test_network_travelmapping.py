@@ -236,3 +236,23 @@ def test_diagnostic_on_travelmapping_uses_its_access_leg_and_says_so() -> None:
     mende = result.access_times[(result.access_times["origin_id"] == "48095")
                                 & (result.access_times["status"] == "ok")]
     assert len(mende) > 0
+
+
+def test_ustar_reader_matches_tarfile_and_falls_back_on_pax(tmp_path: Path) -> None:
+    import gzip
+
+    from proximite.network.travelmapping import _ustar_members
+
+    raw = gzip.decompress(FIXTURE.read_bytes())
+    fast = dict(_ustar_members(raw) or [])
+    assert fast == _members()  # the standard library's reading, member for member
+    files = _members()
+    pax = tmp_path / "pax.tar.gz"
+    with tarfile.open(pax, "w:gz", format=tarfile.PAX_FORMAT) as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.pax_headers = {"comment": "é"}  # forces a pax header
+            archive.addfile(info, io.BytesIO(content))
+    assert _ustar_members(gzip.decompress(pax.read_bytes())) is None
+    assert len(read_travelmapping(pax).lon) == len(read_travelmapping(FIXTURE).lon)

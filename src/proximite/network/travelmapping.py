@@ -55,6 +55,10 @@ CLASS_LABELS_FR = {"autoroute": "autoroutes", "nationale": "nationales",
 # real roads, so they are left out by default.
 OVERLAY_SYSTEMS = ("eure", "fratr", "chegts")
 _WAYPOINT = re.compile(rb"lat=([-+]?[0-9.]+)&lon=([-+]?[0-9.]+)")
+# One waypoint line: its primary label, then the coordinates of its URL.
+_WAYPOINT_LINE = re.compile(rb"^[ \t]*(\S+)[^\n]*?lat=([-+]?[0-9.]+)&lon=([-+]?[0-9.]+)",
+                            re.MULTILINE)
+_NON_BLANK_LINE = re.compile(rb"^[ \t]*\S", re.MULTILINE)
 _D_SYSTEM = re.compile(r"^fra[a-z]{3}d\d")
 _M_SYSTEM = re.compile(r"^fra[a-z]{3}m\d")
 _GEOD = Geod(ellps="WGS84")
@@ -167,7 +171,8 @@ class TravelMappingData:
     """Every waypoint of the routes read, in file order.
 
     ``routes``: one row per route file (``system, region, route, root, road_class, path``);
-    ``route_of``: the route row of each waypoint; ``lon``/``lat``/``label``: the waypoints.
+    ``route_of``: the route row of each waypoint; ``lon``/``lat``/``label``: the waypoints
+    (labels as ASCII bytes, as in the files).
     """
 
     source: str
@@ -215,19 +220,55 @@ def _archive_files(path: Path) -> Iterator[tuple[str, bytes]]:
     try:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
-            # One gzip pass in memory, then tar headers from memory: much faster than a
-            # seeking gzip stream.
-            raw = gzip.decompress(raw)
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
-            for member in archive:
-                if member.isfile():
-                    handle = archive.extractfile(member)
-                    if handle is not None:
-                        name = member.name[2:] if member.name.startswith("./") else member.name
-                        yield name, handle.read()
+            raw = gzip.decompress(raw)  # one pass in memory, faster than a seeking stream
+        members = _ustar_members(raw)
+        if members is None:  # an extension (pax, GNU long names): the standard library
+            with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
+                members = [(m.name, archive.extractfile(m).read())  # type: ignore[union-attr]
+                           for m in archive if m.isfile()]
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise InputError(f"archive Travel Mapping illisible ou corrompue ({exc})", path=path,
                          expected="une archive .tar.gz du dépôt HighwayData") from exc
+    for name, content in members:
+        yield (name[2:] if name.startswith("./") else name), content
+
+
+def _ustar_members(raw: bytes) -> list[tuple[str, bytes]] | None:
+    """(name, content) of the regular files of a plain ustar/GNU archive held in memory.
+
+    Why not :mod:`tarfile` alone: it spends most of the build decoding its 40,000
+    headers field by field (benchmarks/bench_travelmapping.py); this reads only name,
+    size, type and checksum. It returns None for any header it does not handle (pax,
+    GNU long names, links), and the caller then uses :mod:`tarfile`.
+    """
+    members = []
+    offset, end = 0, len(raw)
+    while offset + 512 <= end:
+        header = raw[offset:offset + 512]
+        if header.count(0) == 512:
+            break  # end-of-archive blocks
+        try:
+            size = int(header[124:136].strip(b"\0 ") or b"0", 8)
+            checksum = int(header[148:156].strip(b"\0 "), 8)
+        except ValueError:
+            return None
+        if checksum != sum(header[:148]) + 256 + sum(header[156:]):
+            raise tarfile.ReadError(f"bad header checksum at byte {offset}")
+        flag = header[156:157]
+        if flag not in (b"0", b"\0", b"5"):
+            return None
+        name = header[:100].split(b"\0", 1)[0]
+        if header[257:262] == b"ustar":
+            prefix = header[345:500].split(b"\0", 1)[0]
+            if prefix:
+                name = prefix + b"/" + name
+        start = offset + 512
+        if flag != b"5":
+            if start + size > end:
+                raise tarfile.ReadError("truncated archive")
+            members.append((name.decode("utf-8", "replace"), raw[start:start + size]))
+        offset = start + (size + 511) // 512 * 512
+    return members
 
 
 def _read_system_lists(files: dict[str, bytes], path: Path) -> pd.DataFrame:
@@ -304,21 +345,23 @@ def read_travelmapping(path: str | Path,
         warnings.append(f"{int(outside.sum())} route(s) listée(s) dans des régions absentes de "
                         f"{path.name} ignorée(s)")
     listed = listed[~outside]
-    listed_files = ("hwy_data/" + listed["region"] + "/" + listed["system"] + "/"
-                    + listed["root"] + ".wpt").str.lower()
+    # Plain Python on ~40,000 names: pandas string columns cost more here than they save.
+    listed_files = [f"hwy_data/{region}/{system}/{root}.wpt".lower() for region, system, root
+                    in zip(listed["region"], listed["system"], listed["root"], strict=True)]
     original = {name.lower(): name for name in wpt}
     wpt = {name.lower(): content for name, content in wpt.items()}
-    missing = ~listed_files.isin(list(wpt))
-    if missing.any():
-        first = listed[missing].iloc[0]
+    missing = [i for i, name in enumerate(listed_files) if name not in wpt]
+    if missing:
+        first = listed.iloc[missing[0]]
         raise InputError(
-            f"{int(missing.sum())} route(s) listée(s) sans fichier de points, dont "
-            f"{listed_files[missing].iloc[0]}", path=f"{path}/{first['listed_in']}",
+            f"{len(missing)} route(s) listée(s) sans fichier de points, dont "
+            f"{listed_files[missing[0]]}", path=f"{path}/{first['listed_in']}",
             field="root", expected="un fichier .wpt pour chaque route listée")
     route_name = dict(zip(listed_files, listed["route"], strict=True))
     unlisted = 0
     rows: list[dict[str, str]] = []
-    lon_parts, lat_parts, label_parts, route_parts = [], [], [], []
+    waypoints: list[tuple[bytes, bytes, bytes]] = []
+    counts: list[int] = []
     for name in sorted(wpt):
         parts = name.split("/")
         if len(parts) != 4:
@@ -327,25 +370,20 @@ def read_travelmapping(path: str | Path,
         if system in excluded_systems:
             continue
         content = wpt[name]
-        coords = _WAYPOINT.findall(content)
-        lines = [line for line in content.splitlines() if line.strip()]
-        if len(coords) != len(lines):
+        found = _WAYPOINT_LINE.findall(content)
+        if len(found) != len(_NON_BLANK_LINE.findall(content)):
             for number, line in enumerate(content.splitlines(), start=1):
                 if line.strip() and not _WAYPOINT.search(line):
                     raise InputError("ligne de point sans coordonnées",
                                      path=f"{path}/{original[name]}",
                                      line=number, field="lat/lon",
                                      expected="LABEL http://www.openstreetmap.org/?lat=..&lon=..")
-        if len(coords) < 2:
+        if len(found) < 2:
             continue  # a one-point route has no segment
         if name not in route_name:
             unlisted += 1
-        array = np.asarray(coords, dtype=np.float64)
-        lat_parts.append(array[:, 0])
-        lon_parts.append(array[:, 1])
-        label_parts.append(np.asarray([line.split(None, 1)[0].decode("ascii", "replace")
-                                       for line in lines], dtype=object))
-        route_parts.append(np.full(len(coords), len(rows), dtype=np.int64))
+        waypoints.extend(found)
+        counts.append(len(found))
         route = route_name.get(name, filename.removesuffix(".wpt").split(".")[-1].upper())
         rows.append({"system": system, "region": region, "route": route,
                      "root": filename.removesuffix(".wpt"), "path": original[name],
@@ -356,10 +394,12 @@ def read_travelmapping(path: str | Path,
     if unlisted:
         warnings.append(f"{unlisted} fichier(s) de points de {path.name} ne sont listés dans "
                         "aucun fichier _systems : classe tirée du dossier du système")
+    labels, lats, lons = zip(*waypoints, strict=True)
     return TravelMappingData(
-        source=str(path), routes=pd.DataFrame(rows), route_of=np.concatenate(route_parts),
-        lon=np.concatenate(lon_parts), lat=np.concatenate(lat_parts),
-        label=np.concatenate(label_parts), warnings=warnings)
+        source=str(path), routes=pd.DataFrame(rows),
+        route_of=np.repeat(np.arange(len(rows), dtype=np.int64), counts),
+        lon=np.array(lons).astype(np.float64), lat=np.array(lats).astype(np.float64),
+        label=np.array(labels), warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------
@@ -466,7 +506,7 @@ def build_network(data: TravelMappingData,
     node_of[used] = node_of_used.ravel()
     rep = used[first]
     routes = data.routes
-    node_ids = np.asarray([f"{root}:{label}" for root, label in
+    node_ids = np.asarray([f"{root}:{label.decode('ascii', 'replace')}" for root, label in
                            zip(routes["root"].to_numpy()[data.route_of[rep]], data.label[rep],
                                strict=True)], dtype=object)
     _, _, distance_m = _GEOD.inv(data.lon[a], data.lat[a], data.lon[b], data.lat[b])
