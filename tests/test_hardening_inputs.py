@@ -128,7 +128,7 @@ def test_same_service_id_in_two_files_names_both(tmp_path: Path) -> None:
 
 
 def test_scenario_and_candidate_files_are_decoded_like_the_others(tmp_path: Path) -> None:
-    from proximite.analysis.scenario import read_open_services
+    from proximite.io.tables import read_open_services
     from proximite.planning.siting import Candidates
 
     opened = tmp_path / "open.csv"

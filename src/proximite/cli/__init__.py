@@ -59,6 +59,11 @@ def register() -> None:
     for module in (diagnostic, scenario, plan, serve, reference):
         for name, command in module.COMMANDS.items():
             app.command(name, cls=FrenchCommand)(command)
+    # The network commands (calibrate, distancier) live in their own module.
+    from proximite.cli.common import console, fail, out_console
+    from proximite.cli_network import register as register_network_commands
+
+    register_network_commands(app, fail, out_console, console)
 
 
 register()

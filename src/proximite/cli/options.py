@@ -48,6 +48,10 @@ INPUT_OPTIONS: dict[str, Any] = {
         help="Origines : CSV origin_id,lon,lat,population[,code_insee], ou grille de "
              "population INSEE (carreaux Filosofi : CSV avec idcar_200m et ind, ou "
              "GeoPackage) [défaut : les mairies]", rich_help_panel="Données du territoire")],
+    "calibration": Annotated[Path | None, typer.Option(
+        help="Fichier de calibration d'un réseau Travel Mapping (écrit par `proximite "
+             "calibrate`) [défaut : la calibration sur l'Isère livrée]",
+        rich_help_panel="Données du territoire")],
     "catalogue": Annotated[Path | None, typer.Option(
         help="Dossier contenant categories.yaml et baskets.yaml",
         rich_help_panel="Données du territoire")],
@@ -79,7 +83,7 @@ INPUT_OPTIONS: dict[str, Any] = {
         rich_help_panel="Paramètres")],
 }
 FILE_OPTIONS = ("network", "network_nodes", "services", "communes", "departement", "origins",
-                "catalogue")
+                "calibration", "catalogue")
 
 #: option -> (settings key, factor from the option's unit to the setting's unit)
 SETTING_OF: dict[str, tuple[str, float | None]] = {
