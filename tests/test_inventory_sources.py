@@ -237,8 +237,9 @@ def test_stations_once_each_with_french_names(tmp_path: Path, catalogue: Catalog
     assert len(services) == 29 and services["service_id"].is_unique
     assert one(services, "uic:87783605")["name"] == "Gare de Mende"
     assert one(services, "uic:87783308")["name"] == "Gare du Monastier"
-    assert result.warnings == [f"{GARES}: 4 row(s) repeat a station already listed for "
-                               "another line (same code_uic), merged into its first row"]
+    assert result.warnings == [f"{GARES} : 4 ligne(s) répètent une gare déjà listée pour "
+                               "une autre ligne (même code_uic), fusionnée(s) avec sa "
+                               "première ligne"]
     assert station_name("Les Salelles") == "Gare des Salelles"
     assert station_name("La Bastide") == "Gare de la Bastide"
 
@@ -296,6 +297,10 @@ def test_bpe_long_layout_one_service_per_equipment_at_the_town_hall(
                                                              "lycee": 12}
     assert (services["location_precision"] == "commune").all()
     assert (services["data_date"] == "2018").all()
+    assert result.warnings[-1] == (
+        f"{BPE18} : 141 équipement(s) connu(s) seulement par leur commune, placé(s) à la "
+        "mairie (location_precision = commune) : le temps d'accès à ces équipements est le "
+        "temps jusqu'à la mairie")
     mende = services[services["code_insee"] == "48095"]
     assert mende["category"].value_counts().to_dict() == {"ecole": 10, "lycee": 4,
                                                           "college": 2}
@@ -303,7 +308,7 @@ def test_bpe_long_layout_one_service_per_equipment_at_the_town_hall(
     assert set(zip(mende["lon"], mende["lat"], strict=True)) == {
         (halls.at["48095", "lon"], halls.at["48095", "lat"])}
     # Rieutort-de-Randon (48126) absorbed 48078 in 2019: its school is counted there
-    moved = one(services, "bpe:C104:48126:1")
+    moved = one(services, "bpe2018:C104:48126:1")
     assert (moved["source_id"], moved["source_line"]) == ("C104:48078", "52")
     assert any("48078 -> 48126" in w for w in result.warnings)
 
@@ -368,8 +373,8 @@ def test_bpe2013_unknown_label_reported_with_its_equipment_count(
     assert label.reason == ("equipment label not in bpe2013_equipements.csv: 88 equipment(s) "
                             "in 51 commune(s) not imported")
     assert "boulangerie" not in set(result.services["category"])
-    assert result.warnings[0] == (f"{path}: 1 equipment label(s) not recognised, not "
-                                  "imported: Boulangerie-pâtisserie artisanale")
+    assert result.warnings[0] == (f"{path} : 1 libellé(s) d'équipement non reconnu(s), "
+                                  "non importé(s) : Boulangerie-pâtisserie artisanale")
 
 
 def test_every_bpe2013_label_of_the_table_is_translated() -> None:
