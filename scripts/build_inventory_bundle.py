@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from proximite.catalogue import load_catalogue
 from proximite.inventory.communes import assign_communes
@@ -88,7 +89,12 @@ def read_all(shared: Path, catalogue, bbox) -> tuple[pd.DataFrame, Counter]:
         rejected[name] += rejected_rows(result.rejected)
         print(f"read {name} [{layout.name}]: {len(services)} services in the box, "
               f"{rejected_rows(result.rejected)} rows rejected")
-    return concat_services(frames), rejected
+    services = concat_services(frames)
+    # A station near a border is listed in two départements' files: the same record twice.
+    repeated = services.duplicated(["service_id", "source"])
+    if repeated.any():
+        print(f"{int(repeated.sum())} records listed in two départements' files, kept once")
+    return services[~repeated].reset_index(drop=True), rejected
 
 
 def main() -> None:
@@ -101,14 +107,19 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     catalogue = load_catalogue()
     bundles = ROOT / "src" / "proximite" / "data" / "bundles"
-    territories = {dep: load_communes_file(bundles / dep / f"communes_{dep}.geojson")
-                   for dep in DEPARTEMENTS}
+    territories = {}
+    for dep in DEPARTEMENTS:
+        manifest = yaml.safe_load((bundles / dep / "bundle.yaml").read_text(encoding="utf-8"))
+        territories[dep] = load_communes_file(bundles / dep / manifest["communes"],
+                                              name=manifest["name"])
     boxes = [t.bbox(BOX_MARGIN_DEG) for t in territories.values()]
     bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes))
     services, _ = read_all(args.shared.resolve(), catalogue, bbox)
     ftth, quarter = read_ftth(FTTH)
-    sites = read_mobile_sites(SITES)
+    sites, site_rejections = read_mobile_sites(SITES)
+    print(f"read {SITES}: {len(sites)} sites, {len(site_rejections)} rows rejected "
+          "(no coordinates)")
     for dep, territory in territories.items():
         kept, _, _ = validate_locations(services, territory.geometry(),
                                         margin_m=args.margin_km * 1000)

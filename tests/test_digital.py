@@ -51,11 +51,22 @@ def test_ftth_file_without_header_line_is_refused(tmp_path: Path) -> None:
 
 
 def test_mobile_sites_read_with_operator_names() -> None:
-    sites = read_mobile_sites(SITES)
+    sites, rejected = read_mobile_sites(SITES)
     raw = pd.read_csv(SITES, sep=";", dtype=str)
-    assert len(sites) == len(raw)
+    assert len(sites) == len(raw) and not rejected
     assert set(sites["operator"]) <= {"orange", "sfr", "free", "bouygues"}
     assert int(sites["has_4g"].sum()) == int((raw["4G"] == "1").sum())
+
+
+def test_site_without_coordinates_is_a_rejection(tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text("Operateur;x;y;2G;3G;4G\n20801;728000;6376000;1;1;1\n"
+                    "20815;#N/A;#N/A;0;1;0\n", encoding="utf-8")
+    sites, rejected = read_mobile_sites(path)
+    assert sites["operator"].tolist() == ["orange"]
+    assert [r.message() for r in rejected] == [
+        f"{path}:3: field 'x/y': coordinate is not a number (Lambert-93 metres expected) "
+        "[#N/A #N/A]"]
 
 
 def test_4g_sites_within_the_radius_hand_placed() -> None:
@@ -81,7 +92,7 @@ def test_4g_sites_within_the_radius_hand_placed() -> None:
 
 def test_digital_indicators_one_row_per_commune() -> None:
     ftth, quarter = read_ftth(FTTH)
-    sites = read_mobile_sites(SITES)
+    sites, _ = read_mobile_sites(SITES)
     x, y = sites.loc[sites["has_4g"], ["x_m", "y_m"]].iloc[0]
     lon, lat = TO_WGS84.transform(x, y)
     halls = pd.DataFrame({"code_insee": ["48095", "48999"], "nom": ["Mende", "Nulle part"],
@@ -101,7 +112,7 @@ def test_digital_csv_written_with_its_columns(tmp_path: Path) -> None:
     ftth, quarter = read_ftth(FTTH)
     halls = pd.DataFrame({"code_insee": ["48095"], "nom": ["Mende"], "lon": [3.5],
                           "lat": [44.52]})
-    path = write_digital(digital_indicators(halls, ftth, read_mobile_sites(SITES),
+    path = write_digital(digital_indicators(halls, ftth, read_mobile_sites(SITES)[0],
                                             quarter=quarter), tmp_path)
     back = pd.read_csv(path, dtype={"code_insee": str})
     assert path.name == "digital.csv"

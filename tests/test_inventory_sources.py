@@ -77,8 +77,8 @@ def test_all_sources_load_together_into_the_one_schema(catalogue: Catalogue) -> 
     result = load_services(files, catalogue)
     services = result.services
     assert list(services.columns) == SERVICE_COLUMNS
-    # 19 + 25 + 26 + 19 + 39 + 29 + 11 + 18 + 141 rows, each counted in its own test below
-    assert len(services) == 327
+    # 19 + 25 + 22 + 19 + 39 + 29 + 11 + 18 + 141 rows, each counted in its own test below
+    assert len(services) == 323
     assert (services["source"] != "").all() and (services["source_id"] != "").all()
     assert (services["data_date"] != "").all()
     assert set(services["category"]) <= set(catalogue.categories)
@@ -152,8 +152,12 @@ def test_school_of_an_unknown_type_is_a_grouped_rejection(tmp_path: Path,
 def test_fuel_stations_and_their_cash_machines(catalogue: Catalogue) -> None:
     result = read_carburants(CARBURANTS, catalogue)
     services = result.services
-    assert services["category"].value_counts().to_dict() == {"station_carburant": 16,
-                                                             "distributeur_billets": 10}
+    # 16 records, 14 stations: 48000005 and 48000006 are listed twice, identically
+    assert services["category"].value_counts().to_dict() == {"station_carburant": 14,
+                                                             "distributeur_billets": 8}
+    assert services["service_id"].is_unique
+    assert result.warnings[-1] == (f"{CARBURANTS} : 2 station(s) listée(s) deux fois (même "
+                                   "id), gardée(s) une fois")
     villefort = one(services, "carbu:48800002")
     assert villefort["address"] == "65 AVENUE DES CEVENNES, 48800 Villefort"
     assert (villefort["opening_hours"], villefort["opening_hours_raw"]) == (
