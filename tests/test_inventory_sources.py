@@ -421,3 +421,17 @@ def test_stations_counted_in_their_lozere_communes(catalogue: Catalogue) -> None
     assert one(placed, "uic:87783605")["code_insee"] == "48095"  # Mende
     assert one(placed, "uic:87783282")["code_insee"] == "48092"  # Marvejols
     assert one(placed, "uic:87783001")["code_insee"] == ""  # Millau, Aveyron: margin
+
+
+def test_osm_extract_accepted_as_a_services_file(catalogue: Catalogue) -> None:
+    from proximite.inventory.osm_pois import import_osm_pois
+
+    extract = DATA / "osm" / "Helsinki.osm.pbf"
+    direct = import_osm_pois(extract, catalogue).services
+    through = load_services([extract], catalogue).services
+    assert len(through) == len(direct) == 83
+    assert through["service_id"].tolist() == direct["service_id"].tolist()
+    west, south, east, north = 24.93, 60.16, 24.95, 60.18
+    boxed = detect_layout(extract).reader(extract, catalogue, (west, south, east, north))
+    assert 0 < len(boxed.services) < len(direct)
+    assert boxed.services["lon"].between(west, east).all()
