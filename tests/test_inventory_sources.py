@@ -77,8 +77,8 @@ def test_all_sources_load_together_into_the_one_schema(catalogue: Catalogue) -> 
     result = load_services(files, catalogue)
     services = result.services
     assert list(services.columns) == SERVICE_COLUMNS
-    # 19 + 25 + 26 + 19 + 39 + 29 + 11 + 18 + 141 rows, each counted in its own test below
-    assert len(services) == 327
+    # 19 + 25 + 22 + 19 + 39 + 29 + 11 + 18 + 141 rows, each counted in its own test below
+    assert len(services) == 323
     assert (services["source"] != "").all() and (services["source_id"] != "").all()
     assert (services["data_date"] != "").all()
     assert set(services["category"]) <= set(catalogue.categories)
@@ -152,8 +152,12 @@ def test_school_of_an_unknown_type_is_a_grouped_rejection(tmp_path: Path,
 def test_fuel_stations_and_their_cash_machines(catalogue: Catalogue) -> None:
     result = read_carburants(CARBURANTS, catalogue)
     services = result.services
-    assert services["category"].value_counts().to_dict() == {"station_carburant": 16,
-                                                             "distributeur_billets": 10}
+    # 16 records, 14 stations: 48000005 and 48000006 are listed twice, identically
+    assert services["category"].value_counts().to_dict() == {"station_carburant": 14,
+                                                             "distributeur_billets": 8}
+    assert services["service_id"].is_unique
+    assert result.warnings[-1] == (f"{CARBURANTS} : 2 station(s) listée(s) deux fois (même "
+                                   "id), gardée(s) une fois")
     villefort = one(services, "carbu:48800002")
     assert villefort["address"] == "65 AVENUE DES CEVENNES, 48800 Villefort"
     assert (villefort["opening_hours"], villefort["opening_hours_raw"]) == (
@@ -237,8 +241,9 @@ def test_stations_once_each_with_french_names(tmp_path: Path, catalogue: Catalog
     assert len(services) == 29 and services["service_id"].is_unique
     assert one(services, "uic:87783605")["name"] == "Gare de Mende"
     assert one(services, "uic:87783308")["name"] == "Gare du Monastier"
-    assert result.warnings == [f"{GARES}: 4 row(s) repeat a station already listed for "
-                               "another line (same code_uic), merged into its first row"]
+    assert result.warnings == [f"{GARES} : 4 ligne(s) répètent une gare déjà listée pour "
+                               "une autre ligne (même code_uic), fusionnée(s) avec sa "
+                               "première ligne"]
     assert station_name("Les Salelles") == "Gare des Salelles"
     assert station_name("La Bastide") == "Gare de la Bastide"
 
@@ -296,6 +301,10 @@ def test_bpe_long_layout_one_service_per_equipment_at_the_town_hall(
                                                              "lycee": 12}
     assert (services["location_precision"] == "commune").all()
     assert (services["data_date"] == "2018").all()
+    assert result.warnings[-1] == (
+        f"{BPE18} : 141 équipement(s) connu(s) seulement par leur commune, placé(s) à la "
+        "mairie (location_precision = commune) : le temps d'accès à ces équipements est le "
+        "temps jusqu'à la mairie")
     mende = services[services["code_insee"] == "48095"]
     assert mende["category"].value_counts().to_dict() == {"ecole": 10, "lycee": 4,
                                                           "college": 2}
@@ -303,7 +312,7 @@ def test_bpe_long_layout_one_service_per_equipment_at_the_town_hall(
     assert set(zip(mende["lon"], mende["lat"], strict=True)) == {
         (halls.at["48095", "lon"], halls.at["48095", "lat"])}
     # Rieutort-de-Randon (48126) absorbed 48078 in 2019: its school is counted there
-    moved = one(services, "bpe:C104:48126:1")
+    moved = one(services, "bpe2018:C104:48126:1")
     assert (moved["source_id"], moved["source_line"]) == ("C104:48078", "52")
     assert any("48078 -> 48126" in w for w in result.warnings)
 
@@ -368,8 +377,8 @@ def test_bpe2013_unknown_label_reported_with_its_equipment_count(
     assert label.reason == ("equipment label not in bpe2013_equipements.csv: 88 equipment(s) "
                             "in 51 commune(s) not imported")
     assert "boulangerie" not in set(result.services["category"])
-    assert result.warnings[0] == (f"{path}: 1 equipment label(s) not recognised, not "
-                                  "imported: Boulangerie-pâtisserie artisanale")
+    assert result.warnings[0] == (f"{path} : 1 libellé(s) d'équipement non reconnu(s), "
+                                  "non importé(s) : Boulangerie-pâtisserie artisanale")
 
 
 def test_every_bpe2013_label_of_the_table_is_translated() -> None:
@@ -412,3 +421,17 @@ def test_stations_counted_in_their_lozere_communes(catalogue: Catalogue) -> None
     assert one(placed, "uic:87783605")["code_insee"] == "48095"  # Mende
     assert one(placed, "uic:87783282")["code_insee"] == "48092"  # Marvejols
     assert one(placed, "uic:87783001")["code_insee"] == ""  # Millau, Aveyron: margin
+
+
+def test_osm_extract_accepted_as_a_services_file(catalogue: Catalogue) -> None:
+    from proximite.inventory.osm_pois import import_osm_pois
+
+    extract = DATA / "osm" / "Helsinki.osm.pbf"
+    direct = import_osm_pois(extract, catalogue).services
+    through = load_services([extract], catalogue).services
+    assert len(through) == len(direct) == 83
+    assert through["service_id"].tolist() == direct["service_id"].tolist()
+    west, south, east, north = 24.93, 60.16, 24.95, 60.18
+    boxed = detect_layout(extract).reader(extract, catalogue, (west, south, east, north))
+    assert 0 < len(boxed.services) < len(direct)
+    assert boxed.services["lon"].between(west, east).all()

@@ -143,3 +143,13 @@ def write_output_files(result: DiagnosticResult, out: Path, run_id: str, *,
 
         written["report"] = write_report(result, out / "report.html", analysis=analysis)
     return written
+
+
+def write_digital(table: pd.DataFrame, out_dir: str | Path, name: str = "digital.csv") -> Path:
+    """Write the digital-infrastructure commune indicators
+    (:func:`proximite.inventory.digital.digital_indicators`) next to the other outputs."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    table.to_csv(path, index=False)
+    return path

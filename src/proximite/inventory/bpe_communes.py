@@ -116,8 +116,8 @@ def read_bpe2013_table(
         "line": long[LINE_COLUMN].to_numpy(),
         "vintage": BPE2013_VINTAGE,
     })
-    warnings = ([f"{path}: {len(unknown_labels)} equipment label(s) not recognised, not "
-                 "imported: " + ", ".join(unknown_labels)] if unknown_labels else [])
+    warnings = ([f"{path} : {len(unknown_labels)} libellé(s) d'équipement non reconnu(s), "
+                 "non importé(s) : " + ", ".join(unknown_labels)] if unknown_labels else [])
     result = commune_level_services(path, counts, catalogue, catalogue.code_index("bpe2013"),
                                     source="INSEE BPE 2013 (par commune)", rejected=rejected,
                                     count_field="count", bbox=bbox)
@@ -196,7 +196,7 @@ def commune_level_services(
     key = rows["typequ"] + ":" + rows["code_insee"]
     number = (rows.groupby(key).cumcount() + 1).astype(str)
     services = pd.DataFrame({
-        "service_id": "bpe:" + key + ":" + number,
+        "service_id": "bpe" + rows["vintage"] + ":" + key + ":" + number,
         "category": rows["category"],
         "name": labels + " (" + rows["typequ"] + ", " + rows["nom"] + ")",
         "operator": "",
@@ -218,8 +218,9 @@ def commune_level_services(
     result = finish(services, bbox, rejected, warnings)
     if len(result.services):
         result.warnings.append(
-            f"{path}: {len(result.services)} equipment(s) known only by their commune, "
-            "placed at its town hall (location_precision = commune)")
+            f"{path} : {len(result.services)} équipement(s) connu(s) seulement par leur "
+            "commune, placé(s) à la mairie (location_precision = commune) : le temps d'accès "
+            "à ces équipements est le temps jusqu'à la mairie")
     return result
 
 
@@ -229,6 +230,7 @@ def _translation_warning(path: str | Path, counts: pd.DataFrame) -> list[str]:
         return []
     pairs = sorted(set(zip(moved["depcom"], moved["code_insee"], strict=True)))
     listed = ", ".join(f"{old} -> {new}" for old, new in pairs[:10])
-    more = f" and {len(pairs) - 10} more" if len(pairs) > 10 else ""
-    return [f"{path}: {len(pairs)} former commune code(s) translated to the current commune "
-            f"(communes nouvelles, INSEE COG), {len(moved)} row(s): {listed}{more}"]
+    more = f" et {len(pairs) - 10} autre(s)" if len(pairs) > 10 else ""
+    return [f"{path} : {len(pairs)} ancien(s) code(s) commune traduit(s) vers la commune "
+            f"actuelle (communes nouvelles, COG de l'INSEE), {len(moved)} ligne(s) : "
+            f"{listed}{more}"]

@@ -65,12 +65,19 @@ def read_carburants(
         source_id=station_id,
         data_date=data_date,
     )
-    located = stations[rows.ok.to_numpy()]
-    has_atm = frame["services"].str.contains(ATM_SERVICE, regex=False)[rows.ok]
+    # The 2026 file lists a few stations twice (identical records): kept once, counted.
+    repeat = station_id.duplicated() & rows.ok
+    keep = rows.ok & ~repeat
+    located = stations[keep.to_numpy()]
+    has_atm = frame["services"].str.contains(ATM_SERVICE, regex=False)[keep]
     atms = located[has_atm.to_numpy()].assign(
         service_id=lambda f: f["service_id"] + ":dab",
         category="distributeur_billets",
         name=lambda f: "Distributeur de billets, " + f["name"].str.lower(),
         opening_hours="24/7", opening_hours_raw=ATM_SERVICE)
+    warnings = hours_warning(located, path)
+    if repeat.any():
+        warnings.append(f"{path} : {int(repeat.sum())} station(s) listée(s) deux fois (même "
+                        "id), gardée(s) une fois")
     return finish(pd.concat([located, atms], ignore_index=True), bbox, rows.rejected,
-                  hours_warning(located, path))
+                  warnings)

@@ -25,8 +25,14 @@ import pandas as pd
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from proximite.errors import InputError, require_columns
-from proximite.inventory._read import decode_text, insee_code, read_bytes, read_csv_table
+from proximite.errors import InputError, Rejection, require_columns
+from proximite.inventory._read import (
+    LINE_COLUMN,
+    decode_text,
+    insee_code,
+    read_bytes,
+    read_csv_table,
+)
 
 FTTH_HEADER_START = "Code commune"
 FTTH_CONNECTABLE = "Locaux Raccordables"
@@ -78,24 +84,27 @@ def read_ftth(path: str | Path) -> tuple[pd.DataFrame, str]:
     return out, latest
 
 
-def read_mobile_sites(path: str | Path) -> pd.DataFrame:
-    """Antenna sites: operator name, Lambert-93 x/y (metres), has_2g/3g/4g booleans."""
+def read_mobile_sites(path: str | Path) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Antenna sites (operator name, Lambert-93 x/y in metres, has_2g/3g/4g booleans) and
+    the rows without usable coordinates (the national file has '#N/A' ones), rejected."""
     frame = read_csv_table(path, SITES_REQUIRED).frame
     x = pd.to_numeric(frame["x"], errors="coerce")
     y = pd.to_numeric(frame["y"], errors="coerce")
     bad = x.isna() | y.isna()
-    if bad.any():
-        line = int(frame.loc[bad, "_line"].iloc[0])
-        raise InputError("coordinate is not a number", path=path, line=line, field="x/y",
-                         expected="Lambert-93 metres")
-    return pd.DataFrame({
+    rejected = [Rejection(str(path), int(frame.at[i, LINE_COLUMN]), "x/y",
+                          f"{frame.at[i, 'x']} {frame.at[i, 'y']}",
+                          "coordinate is not a number (Lambert-93 metres expected)")
+                for i in frame.index[bad]]
+    frame, x, y = frame[~bad], x[~bad], y[~bad]
+    sites = pd.DataFrame({
         "operator": frame["Operateur"].str.strip().map(OPERATORS).fillna(
             frame["Operateur"].str.strip()),
         "x_m": x, "y_m": y,
         "has_2g": frame["2G"].str.strip() == "1",
         "has_3g": frame["3G"].str.strip() == "1",
         "has_4g": frame["4G"].str.strip() == "1",
-    })
+    }).reset_index(drop=True)
+    return sites, rejected
 
 
 def fibre_share(ftth: pd.DataFrame) -> pd.DataFrame:

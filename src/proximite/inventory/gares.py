@@ -65,7 +65,7 @@ def read_gares(
         source_id=uic,
         data_date=data_date,
     )
-    warnings = ([f"{path}: {int(repeat.sum())} row(s) repeat a station already listed for "
-                 "another line (same code_uic), merged into its first row"]
+    warnings = ([f"{path} : {int(repeat.sum())} ligne(s) répètent une gare déjà listée pour "
+                 "une autre ligne (même code_uic), fusionnée(s) avec sa première ligne"]
                 if repeat.any() else [])
     return rows.result(services, bbox, warnings, keep=keep)
