@@ -85,8 +85,11 @@ def browser():
 
 @pytest.fixture()
 def page(browser, base_url):
+    # bypass_csp: Playwright's wait_for_function polls its predicate with eval(), which
+    # the portal's Content-Security-Policy forbids; test_pages_run_under_the_csp checks
+    # the pages with the policy enforced.
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR",
-                                  timezone_id="Europe/Paris")
+                                  timezone_id="Europe/Paris", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     requested: list[str] = []
