@@ -32,6 +32,13 @@ MESSAGES: dict[str, str] = {
 }
 
 
+def _number(value: str | int | float) -> str:
+    """A bound as French writes it: 90, 1,5."""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
+
+
 def french_message(error: Mapping[str, Any]) -> str:
     """The French message of one pydantic error (its own text for our ValueErrors)."""
     kind = str(error.get("type", ""))
@@ -42,8 +49,8 @@ def french_message(error: Mapping[str, Any]) -> str:
     if template is None:
         return "valeur invalide"
     try:
-        return template.format(**{k: v for k, v in ctx.items() if isinstance(v, str | int
-                                                                             | float)})
+        return template.format(**{k: _number(v) for k, v in ctx.items()
+                                  if isinstance(v, str | int | float)})
     except (KeyError, IndexError):
         return template.split(" {")[0]
 
