@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from proximite.access import AccessParams, nearest_service_times
 from proximite.analysis.catchment import population_within, reachable_area, service_catchments
 from proximite.errors import ProximiteError
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 from test_scenario import SERVICE_CATEGORIES, tiny_networks
 
 PARAMS = AccessParams(access_speed_kmh=30.0, max_snap_m=60_000)
@@ -39,8 +39,8 @@ def test_catchment_populations_sum_to_the_population_reaching_the_category(
 
 
 @pytest.fixture(scope="module")
-def demo() -> DiagnosticResult:
-    return run_diagnostic()
+def demo(demo_result: DiagnosticResult) -> DiagnosticResult:
+    return demo_result
 
 
 def test_demo_catchments_partition_the_population(demo) -> None:

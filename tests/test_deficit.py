@@ -16,7 +16,7 @@ from proximite.analysis.deficit import (
 from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
 from proximite.analysis.typology import commune_profiles
 from proximite.errors import ProximiteError
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 
 COMMUNES = pd.DataFrame({
     "code_insee": ["K1", "K2", "K3", "K4"],
@@ -121,8 +121,8 @@ def test_weight_validation() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo() -> DiagnosticResult:
-    return run_diagnostic()
+def demo(demo_result: DiagnosticResult) -> DiagnosticResult:
+    return demo_result
 
 
 def test_demo_profiles_poles_and_deficits(demo: DiagnosticResult) -> None:

@@ -142,5 +142,5 @@ def test_basket_mean_incomplete_and_unreachable() -> None:
 
 
 def test_thresholds_must_be_positive() -> None:
-    with pytest.raises(ProximiteError, match="thresholds must be positive"):
+    with pytest.raises(ProximiteError, match="thresholds_min 0 : attendu des durées en min"):
         IndicatorParams((0.0,))

@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from proximite.cli import app
 from proximite.outputs import write_outputs
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo() -> DiagnosticResult:
-    return run_diagnostic()
+def demo(demo_result: DiagnosticResult) -> DiagnosticResult:
+    return demo_result
 
 
 def test_demo_covers_every_commune_and_category(demo: DiagnosticResult) -> None:
@@ -126,7 +126,7 @@ def test_network_with_no_edge_in_territory(tmp_path: Path) -> None:
                                  str(edges), "--network-nodes", str(nodes),
                                  "--services", str(services), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "the network has no edge in the territory" in result.output
+    assert "le réseau n'a aucun arc dans le territoire" in result.output
     assert "far.csv" in result.output
 
 

@@ -18,17 +18,15 @@ from proximite.errors import Rejection
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
 from proximite.inventory.schema import normalise_services
 from proximite.maps import choropleth_png, class_counts
+from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import (
     STAND_IN_NOTE,
-    DiagnosticOptions,
-    DiagnosticResult,
     categories_to_compute,
     services_per_commune,
-    territory_from_origins,
 )
 from proximite.report import fmt_minutes, fmt_number, fmt_percent, write_report
-from proximite.territory import Territory
+from proximite.territory import Territory, territory_from_origins
 
 STAND_IN_TEXT = "ce n'est PAS un réseau routier"
 PROVENANCE_URL = "https://www.data.gouv.fr/fr/datasets/liste-des-france-services/"

@@ -9,15 +9,15 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from proximite.analysis.diagnosis import AnalysisResult, run_analysis
+from proximite.analysis.diagnosis import AnalysisResult
 from proximite.outputs import write_outputs
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[DiagnosticResult, AnalysisResult]:
-    result = run_diagnostic()
-    return result, run_analysis(result)
+def demo(demo_result: DiagnosticResult,
+         demo_analysis: AnalysisResult) -> tuple[DiagnosticResult, AnalysisResult]:
+    return demo_result, demo_analysis
 
 
 def test_analysis_covers_every_commune(demo: tuple[DiagnosticResult, AnalysisResult]) -> None:

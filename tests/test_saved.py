@@ -45,8 +45,8 @@ AT = "2026-03-03T10:00:00"  # a Tuesday morning: "open now" the same for both po
 
 
 @pytest.fixture(scope="module")
-def live() -> DiagnosticResult:
-    return run_diagnostic()
+def live(demo_result: DiagnosticResult) -> DiagnosticResult:
+    return demo_result
 
 
 @pytest.fixture(scope="module")

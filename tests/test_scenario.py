@@ -25,14 +25,12 @@ from proximite.cli import app
 from proximite.errors import ProximiteError
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import normalise_services
+from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import (
-    DiagnosticOptions,
-    DiagnosticResult,
     categories_to_compute,
-    run_diagnostic,
-    territory_from_origins,
 )
+from proximite.territory import territory_from_origins
 
 CATALOGUE = load_catalogue()
 SERVICE_CATEGORIES = ["france_services", "bureau_de_poste", "agence_postale",
@@ -243,8 +241,8 @@ def test_osm_graph_carries_highway_classes() -> None:
 # --- the demo ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo() -> DiagnosticResult:
-    return run_diagnostic()
+def demo(demo_result: DiagnosticResult) -> DiagnosticResult:
+    return demo_result
 
 
 def test_example_closure_recomputes_only_la_poste_and_its_baskets(demo) -> None:

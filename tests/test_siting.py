@@ -188,10 +188,8 @@ def test_candidates_csv(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lozere():
-    from proximite.pipeline import run_diagnostic
-
-    return run_diagnostic()
+def lozere(demo_result):  # type: ignore[no-untyped-def]
+    return demo_result
 
 
 def test_lozere_france_services(lozere) -> None:

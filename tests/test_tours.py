@@ -186,10 +186,8 @@ def test_bad_inputs() -> None:
         plan_tours(result, _line_plan(category="ecole"), max_iterations=10)
 
 
-def test_lozere_france_services_bus() -> None:
-    from proximite.pipeline import run_diagnostic
-
-    result = run_diagnostic()
+def test_lozere_france_services_bus(demo_result) -> None:  # type: ignore[no-untyped-def]
+    result = demo_result
     plan = TourPlan(depots=[depot_at_commune(result, "48095")], n_vehicles=1,
                     days_per_week=5, day_length_min=480, service_time_min=120,
                     coverage_min=15.0, category="france_services")

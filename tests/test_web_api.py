@@ -9,7 +9,6 @@ import holidays
 import pytest
 from fastapi.testclient import TestClient
 
-from proximite.pipeline import run_diagnostic
 from proximite.web.app import create_app
 from proximite.web.hours import PARIS, hours_status
 from proximite.web.store import PortalData, fold_name
@@ -19,8 +18,8 @@ MENDE = "48095"
 
 
 @pytest.fixture(scope="module")
-def result():
-    return run_diagnostic()
+def result(demo_result):  # type: ignore[no-untyped-def]
+    return demo_result
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 
 from proximite.catalogue import load_catalogue
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
-from proximite.pipeline import run_diagnostic
 from proximite.web.app import create_app
 from proximite.web.exports import (
     CATEGORY_OF_RESEAU,
@@ -46,8 +45,8 @@ from proximite.web.store import PortalData
 
 
 @pytest.fixture(scope="module")
-def portal() -> PortalData:
-    return PortalData.from_result(run_diagnostic())
+def portal(demo_result) -> PortalData:  # type: ignore[no-untyped-def]
+    return PortalData.from_result(demo_result)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,14 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from proximite.errors import ProximiteError
+from proximite.model import (
+    STATUS_NO_SERVICE,
+    STATUS_OK,
+    STATUS_UNREACHABLE,
+    AccessParams,
+)
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
-
-STATUS_OK = "ok"
-STATUS_UNREACHABLE = "unreachable"
-STATUS_NO_SERVICE = "no_service"
 
 ACCESS_COLUMNS = [
     "origin_id",
@@ -33,29 +34,6 @@ ACCESS_COLUMNS = [
     "snap_distance_m",
     "service_snap_distance_m",
 ]
-
-
-@dataclass(frozen=True)
-class AccessParams:
-    """Parameters of the off-network legs.
-
-    ``access_speed_kmh`` is the speed, as the crow flies, of the legs between a point and
-    its snapped network node (walking pace by default: the last metres are on foot or on
-    a track the network does not hold). Points farther than ``max_snap_m`` from the
-    network are not snapped: they are ``unreachable`` with the reason stated.
-    """
-
-    access_speed_kmh: float = 5.0
-    max_snap_m: float = 2000.0
-
-    def __post_init__(self) -> None:
-        if not self.access_speed_kmh > 0:
-            raise ProximiteError("access speed must be > 0 km/h")
-        if not self.max_snap_m >= 0:
-            raise ProximiteError("maximum snap distance must be >= 0 m")
-
-    def leg_minutes(self, distance_m: np.ndarray) -> np.ndarray:
-        return np.asarray(distance_m, dtype=float) / 1000.0 / self.access_speed_kmh * 60.0
 
 
 def multi_source_search(

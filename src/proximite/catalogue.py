@@ -6,7 +6,6 @@ by editing a YAML file (``--catalogue DIR`` points at its own copy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,74 +13,9 @@ from typing import Any
 import yaml
 
 from proximite.errors import InputError
+from proximite.model import Basket, Catalogue, Category
 
 DEFAULT_CATALOGUE_DIR = Path(str(resources.files("proximite") / "data" / "catalogue"))
-
-
-@dataclass(frozen=True)
-class Category:
-    code: str
-    label: str
-    family: str
-    parent: str | None = None
-    gamme: str | None = None
-    bpe_codes: tuple[str, ...] = ()
-    osm_filters: tuple[dict[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Basket:
-    code: str
-    label: str
-    categories: tuple[str, ...]
-    source: str = ""
-    to_check: str = ""
-
-
-@dataclass
-class Catalogue:
-    categories: dict[str, Category]
-    baskets: dict[str, Basket]
-    families: dict[str, str] = field(default_factory=dict)
-
-    def category(self, code: str, *, path: str | None = None, line: int | None = None) -> Category:
-        """Return a category or raise a located error listing the known codes."""
-        if code not in self.categories:
-            raise InputError(
-                f"unknown category '{code}'",
-                path=path,
-                line=line,
-                field="category",
-                expected="one of " + ", ".join(sorted(self.categories)),
-            )
-        return self.categories[code]
-
-    def members(self, code: str) -> set[str]:
-        """The category and all its descendants (a bureau de poste is a La Poste point)."""
-        found = {code}
-        changed = True
-        while changed:
-            changed = False
-            for cat in self.categories.values():
-                if cat.parent in found and cat.code not in found:
-                    found.add(cat.code)
-                    changed = True
-        return found
-
-    def ancestors(self, code: str) -> list[str]:
-        """The category followed by its parents, nearest first."""
-        chain = [code]
-        while self.categories[chain[-1]].parent:
-            chain.append(self.categories[chain[-1]].parent)  # type: ignore[arg-type]
-        return chain
-
-    def bpe_index(self) -> dict[str, str]:
-        """Map each BPE TYPEQU code to the most specific category that lists it."""
-        index: dict[str, str] = {}
-        for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
-            for bpe in cat.bpe_codes:
-                index[bpe] = cat.code  # children (deeper) overwrite parents
-        return index
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

@@ -16,12 +16,17 @@ from rich.console import Console
 from rich.table import Table
 
 from proximite.errors import ProximiteError
+from proximite.model import AccessParams
+from proximite.settings import Given, Settings, describe, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Proximité : accessibilité des services au public (SDAASP).")
 console = Console(stderr=True)
 out_console = Console()
 
+
+_DEFAULTS = Settings()
+_ACCESS = AccessParams()
 
 # Options shared by the commands that run a diagnostic (one definition, one help text).
 NetworkOption = Annotated[Path | None, typer.Option(
@@ -39,15 +44,23 @@ OriginsOption = Annotated[Path | None, typer.Option(
     help="Origins: CSV origin_id,lon,lat,population[,code_insee], or an INSEE population "
          "grid (Filosofi carreaux: CSV with idcar_200m and ind, or GeoPackage) "
          "[default: town halls]")]
-ModeOption = Annotated[str, typer.Option(help="car or walk")]
-ThresholdsOption = Annotated[str, typer.Option(help="Thresholds in minutes")]
+ModeOption = Annotated[str | None, typer.Option(
+    help=f"car ou walk [défaut : {_DEFAULTS.diagnostic.mode}]")]
+ThresholdsOption = Annotated[str | None, typer.Option(
+    help="Seuils en minutes, séparés par des virgules [défaut : "
+         + ",".join(f"{t:g}" for t in _DEFAULTS.diagnostic.indicators.thresholds_min) + "]")]
 AccessSpeedOption = Annotated[float | None, typer.Option(
-    help="Speed of the off-network legs (km/h) [default 5, demo 30]")]
+    help=f"Vitesse des trajets hors réseau (km/h) [défaut : {_ACCESS.access_speed_kmh:g}, "
+         "démo : celle de son bundle.yaml]")]
 MaxSnapOption = Annotated[float | None, typer.Option(
-    help="Farthest a point may be from the network (m) [default 2000, demo 10000]")]
-MarginOption = Annotated[float, typer.Option(
-    help="Services kept up to this distance outside the territory (km)")]
-EdgeSpeedOption = Annotated[float, typer.Option(help="Speed for edge tables giving km only")]
+    help=f"Distance maximale d'un point au réseau (m) [défaut : {_ACCESS.max_snap_m:g}, "
+         "démo : celle de son bundle.yaml]")]
+MarginOption = Annotated[float | None, typer.Option(
+    help="Services gardés jusqu'à cette distance hors du territoire (km) [défaut : "
+         f"{_DEFAULTS.diagnostic.margin_m / 1000:g}]")]
+EdgeSpeedOption = Annotated[float | None, typer.Option(
+    help="Vitesse des tables d'arcs qui ne donnent que des km (km/h) [défaut : "
+         f"{_DEFAULTS.diagnostic.edge_speed_kmh:g}]")]
 CatalogueOption = Annotated[Path | None, typer.Option(
     help="Folder with categories.yaml and baskets.yaml")]
 SavedDiagnosticOption = Annotated[Path | None, typer.Option(
@@ -56,23 +69,24 @@ SavedDiagnosticOption = Annotated[Path | None, typer.Option(
          "or its diagnostic.gpkg (instead of running one; not with the input options)")]
 
 
-def _diagnostic_options(mode: str, thresholds: str, access_speed_kmh: float | None,
-                        max_snap_m: float | None, margin_km: float,
-                        edge_speed_kmh: float):  # type: ignore[no-untyped-def]
-    """The DiagnosticOptions of the command-line values (None = the network's default)."""
-    from proximite.access import AccessParams
-    from proximite.indicators import IndicatorParams
-    from proximite.pipeline import DiagnosticOptions
-
-    threshold_values = tuple(float(t) for t in thresholds.split(",") if t.strip())
-    access = None
-    if access_speed_kmh is not None or max_snap_m is not None:
-        access = AccessParams(**{k: v for k, v in (("access_speed_kmh", access_speed_kmh),
-                                                   ("max_snap_m", max_snap_m))
-                                 if v is not None})
-    return DiagnosticOptions(mode=mode, access=access,
-                             indicators=IndicatorParams(thresholds_min=threshold_values),
-                             margin_m=margin_km * 1000.0, edge_speed_kmh=edge_speed_kmh)
+def _settings(mode: str | None = None, thresholds: str | None = None,
+              access_speed_kmh: float | None = None, max_snap_m: float | None = None,
+              margin_km: float | None = None, edge_speed_kmh: float | None = None,
+              config: Path | None = None) -> Settings:
+    """The effective settings: defaults < proximite.toml < environment < the options given."""
+    given = {
+        "diagnostic.mode": ("--mode", mode, mode),
+        "diagnostic.indicators.thresholds_min": ("--thresholds", thresholds, thresholds),
+        "diagnostic.access.access_speed_kmh": ("--access-speed-kmh", access_speed_kmh, None),
+        "diagnostic.access.max_snap_m": ("--max-snap-m", max_snap_m, None),
+        "diagnostic.margin_m": ("--margin-km",
+                                None if margin_km is None else margin_km * 1000.0,
+                                None if margin_km is None else f"{margin_km:g}"),
+        "diagnostic.edge_speed_kmh": ("--edge-speed-kmh", edge_speed_kmh, None),
+    }
+    return load_settings(config, overrides={
+        key: Given(value, option, shown) for key, (option, value, shown) in given.items()
+        if value is not None})
 
 
 def _fail(exc: Exception) -> None:
@@ -95,12 +109,12 @@ def diagnostic(
     communes: CommunesOption = None,
     departement: DepartementOption = None,
     origins: OriginsOption = None,
-    mode: ModeOption = "car",
-    thresholds: ThresholdsOption = "10,20,30",
+    mode: ModeOption = None,
+    thresholds: ThresholdsOption = None,
     access_speed_kmh: AccessSpeedOption = None,
     max_snap_m: MaxSnapOption = None,
-    margin_km: MarginOption = 20.0,
-    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    margin_km: MarginOption = None,
+    edge_speed_kmh: EdgeSpeedOption = None,
     catalogue: CatalogueOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html")] = False,
     no_analysis: Annotated[bool, typer.Option(
@@ -114,10 +128,11 @@ def diagnostic(
     from proximite.pipeline import run_diagnostic
 
     try:
-        options = _diagnostic_options(mode, thresholds, access_speed_kmh, max_snap_m,
-                                      margin_km, edge_speed_kmh)
-        if mode == "walk" and network is None and communes is None and departement is None:
-            raise ProximiteError("walking needs a real network: give --network FILE")
+        settings = _settings(mode, thresholds, access_speed_kmh, max_snap_m, margin_km,
+                             edge_speed_kmh)
+        if (settings.diagnostic.mode == "walk" and network is None and communes is None
+                and departement is None):
+            raise ProximiteError("la marche demande un vrai réseau : donner --network FICHIER")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
             current: dict[str, int] = {}
@@ -130,8 +145,7 @@ def diagnostic(
             result = run_diagnostic(
                 communes=communes, departement=departement, services=services or (),
                 network=network, network_nodes=network_nodes, origins=origins,
-                catalogue_dir=catalogue,
-                options=options, step=step)
+                catalogue_dir=catalogue, settings=settings, step=step)
             analysis = None
             if not no_analysis:
                 from proximite.analysis.diagnosis import run_analysis
@@ -181,6 +195,26 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     if without_data:
         out_console.print("Pas de données (aucun service dans l'inventaire) : "
                           + ", ".join(without_data), soft_wrap=True)
+
+
+@app.command()
+def config(
+    config_file: Annotated[Path | None, typer.Option(
+        "--config", help="Fichier de configuration [défaut : ./proximite.toml s'il existe]")]
+    = None,
+) -> None:
+    """Afficher les réglages effectifs et leur provenance (défaut, fichier, environnement)."""
+    try:
+        settings = load_settings(config_file)
+    except ProximiteError as exc:
+        _fail(exc)
+        return
+    out_console.print("# Réglages effectifs, au format de proximite.toml ; après chaque "
+                      "valeur, sa provenance.\n# Environnement : PROXIMITE_SECTION__CLÉ, "
+                      "ex. PROXIMITE_DIAGNOSTIC__MARGIN_M=10000.", highlight=False,
+                      markup=False, soft_wrap=True)
+    for line in describe(settings):
+        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("build-demo")
@@ -259,12 +293,12 @@ def scenario(
     communes: CommunesOption = None,
     departement: DepartementOption = None,
     origins: OriginsOption = None,
-    mode: ModeOption = "car",
-    thresholds: ThresholdsOption = "10,20,30",
+    mode: ModeOption = None,
+    thresholds: ThresholdsOption = None,
     access_speed_kmh: AccessSpeedOption = None,
     max_snap_m: MaxSnapOption = None,
-    margin_km: MarginOption = 20.0,
-    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    margin_km: MarginOption = None,
+    edge_speed_kmh: EdgeSpeedOption = None,
     catalogue: CatalogueOption = None,
 ) -> None:
     """What if services closed or opened, or roads got slower? Before/after comparison.
@@ -281,15 +315,15 @@ def scenario(
     from proximite.pipeline import run_diagnostic
 
     try:
-        options = _diagnostic_options(mode, thresholds, access_speed_kmh, max_snap_m,
-                                      margin_km, edge_speed_kmh)
+        settings = _settings(mode, thresholds, access_speed_kmh, max_snap_m, margin_km,
+                             edge_speed_kmh)
         factors = _parse_speed_factors(speed_factor or [])
         opened = read_open_services(open_file) if open_file is not None else None
         with console.status("diagnostic…"):
             result = run_diagnostic(
                 communes=communes, departement=departement, services=services or (),
                 network=network, network_nodes=network_nodes, origins=origins,
-                catalogue_dir=catalogue, options=options)
+                catalogue_dir=catalogue, settings=settings)
         plan = Scenario(close_service_ids=close_service or [],
                         close_categories=close_category or [],
                         close_communes=close_commune or [],
@@ -434,11 +468,11 @@ def serve(
     communes: CommunesOption = None,
     departement: DepartementOption = None,
     origins: OriginsOption = None,
-    mode: ModeOption = "car",
+    mode: ModeOption = None,
     access_speed_kmh: AccessSpeedOption = None,
     max_snap_m: MaxSnapOption = None,
-    margin_km: MarginOption = 20.0,
-    edge_speed_kmh: EdgeSpeedOption = 60.0,
+    margin_km: MarginOption = None,
+    edge_speed_kmh: EdgeSpeedOption = None,
     catalogue: CatalogueOption = None,
 ) -> None:
     """Serve the géoportail: the page at /, the JSON API at /api (OpenAPI docs at /docs).
@@ -473,13 +507,13 @@ def serve(
         else:
             from proximite.pipeline import run_diagnostic
 
-            options = _diagnostic_options(mode, "10,20,30", access_speed_kmh, max_snap_m,
-                                          margin_km, edge_speed_kmh)
+            settings = _settings(mode, None, access_speed_kmh, max_snap_m, margin_km,
+                                 edge_speed_kmh)
             with console.status("diagnostic…"):
                 result = run_diagnostic(
                     communes=communes, departement=departement, services=services or (),
                     network=network, network_nodes=network_nodes, origins=origins,
-                    catalogue_dir=catalogue, options=options)
+                    catalogue_dir=catalogue, settings=settings)
         with console.status("index du géoportail (temps commune → services)…"):
             data = PortalData.from_result(result)
     except ProximiteError as exc:

@@ -20,7 +20,21 @@ class ProximiteError(Exception):
     """An error whose message is meant for the user, shown without a traceback."""
 
 
-class InputError(ProximiteError):
+class SettingError(ProximiteError, ValueError):
+    """A setting with a value out of its domain, named by its key in the settings tree.
+
+    :mod:`proximite.settings` re-raises it naming where the value came from (the CLI
+    option, the ``proximite.toml`` key or the environment variable).
+    """
+
+    def __init__(self, key: str, value: object, expected: str) -> None:
+        self.key = key
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{key} {value} : attendu {expected}")
+
+
+class InputError(ProximiteError, ValueError):
     """A problem in an input file, located as precisely as possible."""
 
     def __init__(

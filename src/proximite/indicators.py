@@ -9,28 +9,20 @@ that falls on them is reported as missing, never as a finite number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from proximite.access import STATUS_NO_SERVICE, STATUS_OK, STATUS_UNREACHABLE
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
+from proximite.model import (
+    STATUS_INCOMPLETE,
+    STATUS_NO_SERVICE,
+    STATUS_OK,
+    STATUS_UNREACHABLE,
+    IndicatorParams,
+)
 
 DECILES = tuple(range(1, 10))
-STATUS_INCOMPLETE = "incomplete"
-
-
-@dataclass(frozen=True)
-class IndicatorParams:
-    """Thresholds (minutes) for the population beyond X min."""
-
-    thresholds_min: tuple[float, ...] = (10.0, 20.0, 30.0)
-
-    def __post_init__(self) -> None:
-        if not self.thresholds_min or any(t <= 0 for t in self.thresholds_min):
-            raise ProximiteError("thresholds must be positive numbers of minutes")
 
 
 def commune_mean_times(keys: pd.DataFrame, times: np.ndarray,

@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from proximite.errors import ProximiteError
-from proximite.pipeline import DiagnosticResult
+from proximite.model import DiagnosticResult
 from proximite.saved import GPKG_NAME, write_record
 
 

@@ -34,7 +34,7 @@ from proximite.inventory.schema import PROVENANCE_SEP, rejected_rows
 from proximite.maps import CLASS_BREAKS_MIN, choropleth_png, class_counts, simplified
 
 if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 #: Thousands separator: narrow no-break space (French typography, never wraps).
 THOUSANDS_SEP = "\u202f"

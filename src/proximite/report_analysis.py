@@ -12,7 +12,7 @@ from proximite.analysis.diagnosis import AnalysisResult
 from proximite.analysis.typology import PROFILE_LABELS, PROFILES
 from proximite.indicators import weighted_quantile
 from proximite.maps import categorical_png, simplified
-from proximite.pipeline import DiagnosticResult
+from proximite.model import DiagnosticResult
 from proximite.report import (
     Column,
     Markup,

@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 from pathlib import Path
 
-from proximite.pipeline import DiagnosticResult
+from proximite.model import DiagnosticResult
 from proximite.planning.run import PlanningResult
 from proximite.planning.siting import SitingResult
 from proximite.report import (

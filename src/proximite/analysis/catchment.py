@@ -41,7 +41,7 @@ from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper, project
 
 if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
+    from proximite.model import DiagnosticResult
 
 CATCHMENT_COLUMNS = [
     "service_id", "name", "category", "lon", "lat", "n_origins", "population",

@@ -9,7 +9,6 @@ documented default in :class:`AnalysisOptions`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,38 +16,10 @@ import pandas as pd
 from proximite.analysis.bounded import bounded_travel_times
 from proximite.analysis.deficit import deficit_zones, epci_deficit_summary
 from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
-from proximite.analysis.potential import DREES_APL_2012, StepDecay, potential_accessibility
-from proximite.analysis.scenario import ScenarioResult, make_example_closure, run_scenario
+from proximite.analysis.potential import potential_accessibility
+from proximite.analysis.scenario import make_example_closure, run_scenario
 from proximite.analysis.typology import commune_profiles
-from proximite.pipeline import DiagnosticResult
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Parameters of the diagnosis (all user-visible in the report's method section)."""
-
-    potential_cutoffs_min: tuple[float, ...] = (20.0, 30.0)
-    decay: StepDecay = DREES_APL_2012
-    deficit_threshold_min: float = 20.0
-    example_scenario: bool = True
-
-
-@dataclass
-class AnalysisResult:
-    """Tables of the diagnosis, one per question of the scheme."""
-
-    potential: pd.DataFrame  # per commune, columns 2sfca_<category>_<cutoff>min, e2sfca_*
-    profiles: pd.DataFrame
-    equipment: pd.DataFrame
-    poles: pd.DataFrame
-    pole_by_origin: pd.DataFrame
-    pole_summary: pd.DataFrame
-    deficits: pd.DataFrame
-    epci_deficits: pd.DataFrame
-    scenario: ScenarioResult | None
-    options: AnalysisOptions
-    warnings: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
+from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult
 
 
 def categories_with_data(result: DiagnosticResult) -> list[str]:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from proximite.errors import ProximiteError
+from proximite.model import DREES_APL_2012, StepDecay
 
 DESTINATION_COLUMNS = ("destination_id", "service_id")
 LIST_LIMIT = 10
@@ -42,80 +42,6 @@ WeightFunction = Callable[[np.ndarray], np.ndarray]
 
 
 # --------------------------------------------------------------------------- decay
-
-
-@dataclass(frozen=True)
-class StepDecay:
-    """Stepwise distance decay: ``(upper_min, weight)`` bands, 0 beyond the last one.
-
-    A time ``t`` takes the weight of the first band with ``t <= upper_min`` (as PySAL's
-    ``step_fn``). Bands may also be written ``(lower_min, upper_min, weight)``, the first
-    starting at 0 and each at the previous one's end. They are checked up front (sorted,
-    not overlapping, weights in [0, 1] and not increasing) because a mis-typed band
-    silently changes every indicator.
-    """
-
-    bands: tuple[tuple[float, float], ...]
-
-    def __init__(self, bands: Iterable[Sequence[float]]) -> None:
-        parsed: list[tuple[float, float]] = []
-        previous_upper = 0.0
-        for band in bands:
-            if len(band) == 3:
-                # (lower, upper, weight): the lower bound must close the previous band.
-                lower = float(band[0])
-                if lower < previous_upper:
-                    raise ProximiteError(f"overlapping bands: a band starts at {lower:g} min, "
-                                         f"before the previous one ends ({previous_upper:g})")
-                if lower > previous_upper:
-                    raise ProximiteError(f"gap between decay bands from {previous_upper:g} "
-                                         f"to {lower:g} min")
-                band = band[1:]
-            if len(band) != 2:
-                raise ProximiteError(
-                    f"decay band {tuple(band)!r} must be (upper bound in min, weight)")
-            upper, weight = float(band[0]), float(band[1])
-            if not (math.isfinite(upper) and upper > 0):
-                raise ProximiteError(f"decay band upper bound must be > 0 min, got {upper:g}")
-            if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
-                raise ProximiteError(f"decay band weight must be in [0, 1], got {weight:g}")
-            parsed.append((upper, weight))
-            previous_upper = upper
-        if not parsed:
-            raise ProximiteError("decay needs at least one band")
-        uppers = [upper for upper, _ in parsed]
-        for previous, current in pairwise(uppers):
-            if current == previous:
-                raise ProximiteError(
-                    f"overlapping bands: two decay bands end at {current:g} min")
-        if any(current < previous for previous, current in pairwise(uppers)):
-            raise ProximiteError("decay bands must be sorted by upper bound "
-                                 f"(got {', '.join(f'{u:g}' for u in uppers)} min)")
-        weights = [weight for _, weight in parsed]
-        if any(current > previous for previous, current in pairwise(weights)):
-            raise ProximiteError("decay weights must not increase with travel time "
-                                 f"(got {', '.join(f'{w:g}' for w in weights)})")
-        object.__setattr__(self, "bands", tuple(parsed))
-
-    @property
-    def horizon_min(self) -> float:
-        """The last band's upper bound: beyond it the weight is 0."""
-        return self.bands[-1][0]
-
-    def __call__(self, minutes: np.ndarray) -> np.ndarray:
-        minutes = np.asarray(minutes, dtype=float)
-        uppers = np.array([upper for upper, _ in self.bands])
-        weights = np.append([weight for _, weight in self.bands], 0.0)
-        # side="left": t == upper falls in that band (inclusive upper bound).
-        band = np.searchsorted(uppers, minutes, side="left")
-        band = np.where(np.isnan(minutes), len(uppers), band)
-        return weights[band]
-
-
-#: DREES APL 2012 bands: weight 1 up to 5 min, 0.3 up to 10, 0.1 up to 15, 0 beyond.
-#: The published bands are approximate (later APL versions use a 20 min horizon): treat
-#: them as parameters, not as a standard.
-DREES_APL_2012 = StepDecay([(5, 1.0), (10, 0.3), (15, 0.1)])
 
 
 def power_decay(beta: float, min_time_min: float = 1.0) -> WeightFunction:

@@ -18,10 +18,8 @@ leaves more people beyond the threshold.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,10 +28,8 @@ from proximite.access import STATUS_NO_SERVICE, STATUS_OK, nearest_service_times
 from proximite.errors import InputError, ProximiteError, require_columns
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
+from proximite.model import DiagnosticResult, Scenario, ScenarioResult, _changed_mask
 from proximite.network.snap import Snapper
-
-if TYPE_CHECKING:
-    from proximite.pipeline import DiagnosticResult
 
 NO_SERVICE_LEFT = "no service left within the territory and its margin"
 SCENARIO_SOURCE = "scénario"
@@ -47,66 +43,6 @@ THRESHOLD_COLUMNS = [
     "category", "target_kind", "threshold", "population_now_beyond",
     "population_no_longer_beyond", "net",
 ]
-
-OpenedService = tuple[str, float, float, str]
-
-
-@dataclass
-class Scenario:
-    """Changes to apply to a diagnostic.
-
-    ``close_categories`` closes every service of the category and of its children
-    (closing ``la_poste`` closes every post office, relay and agency).
-    ``open_services`` is a table in the service schema (at least ``category, lon, lat``)
-    or a list of ``(category, lon, lat, name)``. ``speed_factor_by_class`` divides the
-    travel time of every edge of a road class (0.5 = half the speed).
-    """
-
-    close_service_ids: Sequence[str] = ()
-    close_categories: Sequence[str] = ()
-    close_communes: Sequence[str] = ()
-    open_services: pd.DataFrame | Sequence[OpenedService] | None = None
-    speed_factor_by_class: Mapping[str, float] = field(default_factory=dict)
-    name: str = ""
-
-    def is_empty(self) -> bool:
-        opened = self.open_services
-        return not (self.close_service_ids or self.close_categories or self.close_communes
-                    or self.speed_factor_by_class
-                    or (opened is not None and len(opened) > 0))
-
-
-@dataclass
-class ScenarioResult:
-    """Before/after figures of a scenario, for the recomputed categories and baskets only."""
-
-    scenario: Scenario
-    comparison: pd.DataFrame
-    threshold_changes: pd.DataFrame
-    indicators_before: pd.DataFrame
-    indicators_after: pd.DataFrame
-    affected_population: float
-    recomputed: list[str]
-    closed_service_ids: list[str]
-    opened_services: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
-    timings_s: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def affected_by_category(self) -> pd.DataFrame:
-        """Population whose time or status changes, per category/basket."""
-        changed = _changed_mask(self.comparison)
-        frame = self.comparison.assign(changed=changed)
-        longer = changed & ~(frame["delta_min"] < 0)
-        shorter = changed & (frame["delta_min"] < 0)
-        out = frame.assign(
-            population_affected=np.where(changed, frame["population"], 0.0),
-            population_worse=np.where(longer, frame["population"], 0.0),
-            population_better=np.where(shorter, frame["population"], 0.0),
-        ).groupby(["category", "target_kind"], sort=False)[
-            ["population_affected", "population_worse", "population_better"]].sum()
-        return out.reset_index()
-
 
 def make_example_closure(result: DiagnosticResult) -> Scenario:
     """Close the post office that is the nearest one for the largest population.
@@ -228,12 +164,6 @@ def _closed_mask(scenario: Scenario, result: DiagnosticResult,
 
 def _effective(times: pd.Series, status: pd.Series) -> np.ndarray:
     return np.where(status.to_numpy() == STATUS_OK, times.to_numpy(dtype=float), np.inf)
-
-
-def _changed_mask(comparison: pd.DataFrame) -> np.ndarray:
-    status_changed = comparison["status_before"] != comparison["status_after"]
-    delta = comparison["delta_min"].abs() > 1e-9
-    return (status_changed | delta).to_numpy()
 
 
 def run_scenario(result: DiagnosticResult, scenario: Scenario, *,

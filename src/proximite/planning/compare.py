@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from proximite.analysis.scenario import Scenario, ScenarioResult, run_scenario
-from proximite.pipeline import DiagnosticResult
+from proximite.model import DiagnosticResult
 
 
 def plan_scenario(name: str, category: str, *, new_sites: pd.DataFrame | None = None,

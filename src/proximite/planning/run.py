@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from proximite.analysis.scenario import ScenarioResult
-from proximite.pipeline import DiagnosticResult
+from proximite.model import DiagnosticResult
 from proximite.planning.compare import compare_plans, plan_scenario
 from proximite.planning.siting import (
     Candidates,

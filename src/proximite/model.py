@@ -1,0 +1,434 @@
+"""The data contracts of a diagnostic, at the bottom of the package.
+
+Every layer above (inventory, network, access, indicators, analysis, planning, the
+orchestrator, outputs, report, web, CLI) exchanges these types; this module imports only
+the standard library, numpy, pandas, the error types and the graph type, so nothing needs
+the orchestrator (:mod:`proximite.pipeline`) for its types. The :class:`Territory` type is
+named for type checking only (it carries a GeoDataFrame and its loaders).
+
+Parameter dataclasses hold each default once; :mod:`proximite.settings` composes them into
+the one settings tree read from ``proximite.toml``, the environment and the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from proximite.errors import InputError, ProximiteError, Rejection, SettingError
+from proximite.network.graph import RoadGraph
+
+if TYPE_CHECKING:
+    from proximite.territory import Territory
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+class AccessStatus(StrEnum):
+    """Status of one origin's time to one category or basket."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    NO_SERVICE = "no_service"
+    INCOMPLETE = "incomplete"  # a basket with a category not reachable
+
+
+class TargetKind(StrEnum):
+    """What a row of access times or indicators is about."""
+
+    CATEGORY = "category"
+    BASKET = "basket"
+
+
+class Level(StrEnum):
+    """Geographic level of an indicator row."""
+
+    COMMUNE = "commune"
+    EPCI = "epci"
+    TERRITORY = "territory"
+
+
+class TravelMode(StrEnum):
+    """How people travel on the network."""
+
+    CAR = "car"
+    WALK = "walk"
+
+
+# Plain-string aliases kept for the modules and tests that compare with them.
+STATUS_OK = AccessStatus.OK.value
+STATUS_UNREACHABLE = AccessStatus.UNREACHABLE.value
+STATUS_NO_SERVICE = AccessStatus.NO_SERVICE.value
+STATUS_INCOMPLETE = AccessStatus.INCOMPLETE.value
+
+
+def _finite(value: float, *, minimum: float | None = None, positive: bool = False) -> bool:
+    number = float(value)
+    if not math.isfinite(number):
+        return False
+    if positive and not number > 0:
+        return False
+    return not (minimum is not None and number < minimum)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str
+    family: str
+    parent: str | None = None
+    gamme: str | None = None
+    bpe_codes: tuple[str, ...] = ()
+    osm_filters: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Basket:
+    code: str
+    label: str
+    categories: tuple[str, ...]
+    source: str = ""
+    to_check: str = ""
+
+
+@dataclass
+class Catalogue:
+    categories: dict[str, Category]
+    baskets: dict[str, Basket]
+    families: dict[str, str] = field(default_factory=dict)
+
+    def category(self, code: str, *, path: str | None = None, line: int | None = None) -> Category:
+        """Return a category or raise a located error listing the known codes."""
+        if code not in self.categories:
+            raise InputError(
+                f"unknown category '{code}'",
+                path=path,
+                line=line,
+                field="category",
+                expected="one of " + ", ".join(sorted(self.categories)),
+            )
+        return self.categories[code]
+
+    def members(self, code: str) -> set[str]:
+        """The category and all its descendants (a bureau de poste is a La Poste point)."""
+        found = {code}
+        changed = True
+        while changed:
+            changed = False
+            for cat in self.categories.values():
+                if cat.parent in found and cat.code not in found:
+                    found.add(cat.code)
+                    changed = True
+        return found
+
+    def ancestors(self, code: str) -> list[str]:
+        """The category followed by its parents, nearest first."""
+        chain = [code]
+        while self.categories[chain[-1]].parent:
+            chain.append(self.categories[chain[-1]].parent)  # type: ignore[arg-type]
+        return chain
+
+    def bpe_index(self) -> dict[str, str]:
+        """Map each BPE TYPEQU code to the most specific category that lists it."""
+        index: dict[str, str] = {}
+        for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
+            for bpe in cat.bpe_codes:
+                index[bpe] = cat.code  # children (deeper) overwrite parents
+        return index
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class AccessParams:
+    """Parameters of the off-network legs.
+
+    ``access_speed_kmh`` is the speed, as the crow flies, of the legs between a point and
+    its snapped network node (walking pace by default: the last metres are on foot or on
+    a track the network does not hold). Points farther than ``max_snap_m`` from the
+    network are not snapped: they are ``unreachable`` with the reason stated.
+    """
+
+    access_speed_kmh: float = 5.0
+    max_snap_m: float = 2000.0
+
+    def __post_init__(self) -> None:
+        if not _finite(self.access_speed_kmh, positive=True):
+            raise SettingError("access_speed_kmh", self.access_speed_kmh, "une vitesse > 0 km/h")
+        if not _finite(self.max_snap_m, minimum=0.0):
+            raise SettingError("max_snap_m", self.max_snap_m, "une distance ≥ 0 m")
+
+    def leg_minutes(self, distance_m: np.ndarray) -> np.ndarray:
+        return np.asarray(distance_m, dtype=float) / 1000.0 / self.access_speed_kmh * 60.0
+
+
+@dataclass(frozen=True)
+class IndicatorParams:
+    """Thresholds (minutes) for the population beyond X min."""
+
+    thresholds_min: tuple[float, ...] = (10.0, 20.0, 30.0)
+
+    def __post_init__(self) -> None:
+        if not self.thresholds_min or not all(_finite(t, positive=True)
+                                              for t in self.thresholds_min):
+            raise SettingError("thresholds_min", ",".join(f"{t:g}" for t in self.thresholds_min),
+                               "des durées en minutes > 0, séparées par des virgules")
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    """Stepwise distance decay: ``(upper_min, weight)`` bands, 0 beyond the last one.
+
+    A time ``t`` takes the weight of the first band with ``t <= upper_min`` (as PySAL's
+    ``step_fn``). Bands may also be written ``(lower_min, upper_min, weight)``, the first
+    starting at 0 and each at the previous one's end. They are checked up front (sorted,
+    not overlapping, weights in [0, 1] and not increasing) because a mis-typed band
+    silently changes every indicator.
+    """
+
+    bands: tuple[tuple[float, float], ...]
+
+    def __init__(self, bands: Iterable[Sequence[float]]) -> None:
+        parsed: list[tuple[float, float]] = []
+        previous_upper = 0.0
+        for band in bands:
+            if len(band) == 3:
+                # (lower, upper, weight): the lower bound must close the previous band.
+                lower = float(band[0])
+                if lower < previous_upper:
+                    raise ProximiteError(f"overlapping bands: a band starts at {lower:g} min, "
+                                         f"before the previous one ends ({previous_upper:g})")
+                if lower > previous_upper:
+                    raise ProximiteError(f"gap between decay bands from {previous_upper:g} "
+                                         f"to {lower:g} min")
+                band = band[1:]
+            if len(band) != 2:
+                raise ProximiteError(
+                    f"decay band {tuple(band)!r} must be (upper bound in min, weight)")
+            upper, weight = float(band[0]), float(band[1])
+            if not (math.isfinite(upper) and upper > 0):
+                raise ProximiteError(f"decay band upper bound must be > 0 min, got {upper:g}")
+            if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
+                raise ProximiteError(f"decay band weight must be in [0, 1], got {weight:g}")
+            parsed.append((upper, weight))
+            previous_upper = upper
+        if not parsed:
+            raise ProximiteError("decay needs at least one band")
+        uppers = [upper for upper, _ in parsed]
+        for previous, current in pairwise(uppers):
+            if current == previous:
+                raise ProximiteError(
+                    f"overlapping bands: two decay bands end at {current:g} min")
+        if any(current < previous for previous, current in pairwise(uppers)):
+            raise ProximiteError("decay bands must be sorted by upper bound "
+                                 f"(got {', '.join(f'{u:g}' for u in uppers)} min)")
+        weights = [weight for _, weight in parsed]
+        if any(current > previous for previous, current in pairwise(weights)):
+            raise ProximiteError("decay weights must not increase with travel time "
+                                 f"(got {', '.join(f'{w:g}' for w in weights)})")
+        object.__setattr__(self, "bands", tuple(parsed))
+
+    @property
+    def horizon_min(self) -> float:
+        """The last band's upper bound: beyond it the weight is 0."""
+        return self.bands[-1][0]
+
+    def __call__(self, minutes: np.ndarray) -> np.ndarray:
+        minutes = np.asarray(minutes, dtype=float)
+        uppers = np.array([upper for upper, _ in self.bands])
+        weights = np.append([weight for _, weight in self.bands], 0.0)
+        # side="left": t == upper falls in that band (inclusive upper bound).
+        band = np.searchsorted(uppers, minutes, side="left")
+        band = np.where(np.isnan(minutes), len(uppers), band)
+        return weights[band]
+
+
+#: DREES APL 2012 bands: weight 1 up to 5 min, 0.3 up to 10, 0.1 up to 15, 0 beyond.
+#: The published bands are approximate (later APL versions use a 20 min horizon): treat
+#: them as parameters, not as a standard.
+DREES_APL_2012 = StepDecay([(5, 1.0), (10, 0.3), (15, 0.1)])
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Parameters of the diagnosis (all user-visible in the report's method section)."""
+
+    potential_cutoffs_min: tuple[float, ...] = (20.0, 30.0)
+    decay: StepDecay = DREES_APL_2012
+    deficit_threshold_min: float = 20.0
+    example_scenario: bool = True
+
+
+@dataclass
+class AnalysisResult:
+    """Tables of the diagnosis, one per question of the scheme."""
+
+    potential: pd.DataFrame  # per commune, columns 2sfca_<category>_<cutoff>min, e2sfca_*
+    profiles: pd.DataFrame
+    equipment: pd.DataFrame
+    poles: pd.DataFrame
+    pole_by_origin: pd.DataFrame
+    pole_summary: pd.DataFrame
+    deficits: pd.DataFrame
+    epci_deficits: pd.DataFrame
+    scenario: ScenarioResult | None
+    options: AnalysisOptions
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DiagnosticOptions:
+    """Everything the job needs besides the files (all with documented defaults)."""
+
+    mode: str = "car"
+    # None: the network's own default (the demo's stand-in sets its own, see bundle.yaml)
+    access: AccessParams | None = None
+    indicators: IndicatorParams = field(default_factory=IndicatorParams)
+    margin_m: float = 20_000.0
+    dedup_distance_m: float = 50.0
+    edge_speed_kmh: float = 60.0
+    baskets: Sequence[str] | None = None  # None = every basket of the catalogue
+    extra_categories: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.mode not in tuple(TravelMode):
+            raise SettingError("mode", self.mode, "car ou walk")
+        if not _finite(self.margin_m, minimum=0.0):
+            raise SettingError("margin_m", self.margin_m, "une distance ≥ 0")
+        if not _finite(self.dedup_distance_m, minimum=0.0):
+            raise SettingError("dedup_distance_m", self.dedup_distance_m, "une distance ≥ 0 m")
+        if not _finite(self.edge_speed_kmh, positive=True):
+            raise SettingError("edge_speed_kmh", self.edge_speed_kmh, "une vitesse > 0 km/h")
+
+
+@dataclass
+class DemoDefaults:
+    """What a bundle's manifest sets instead of the library defaults (shown when used)."""
+
+    access: AccessParams
+    edge_speed_kmh: float
+    source: str  # the manifest file, named in the message that shows these values
+
+
+@dataclass
+class DiagnosticInputs:
+    """Everything read from files before any computation (:func:`proximite.pipeline.load_inputs`).
+
+    A notebook user may build it from their own frames: ``services`` is in the service
+    schema (:data:`proximite.inventory.schema.SERVICE_COLUMNS`), ``origins`` has
+    ``origin_id, code_insee, lon, lat, population``.
+    """
+
+    territory: Territory
+    origins: pd.DataFrame
+    services: pd.DataFrame
+    graph: RoadGraph
+    catalogue: Catalogue
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    provenance: list[dict[str, str]] = field(default_factory=list)
+    network_source: str = ""  # the network file, named in errors about it
+    demo: DemoDefaults | None = None  # set when the inputs are an embedded demo bundle
+
+
+@dataclass
+class DiagnosticResult:
+    """What the diagnostic produced; every output (GeoPackage, CSV, report) reads this."""
+
+    territory: Territory
+    services: pd.DataFrame
+    rejected: list[Rejection]
+    duplicates: pd.DataFrame
+    origins: pd.DataFrame
+    graph: RoadGraph
+    access_times: pd.DataFrame
+    indicators: pd.DataFrame
+    categories: list[str]
+    baskets: list[str]
+    catalogue: Catalogue
+    options: DiagnosticOptions
+    network_note: str
+    warnings: list[str] = field(default_factory=list)
+    provenance: list[dict[str, str]] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+OpenedService = tuple[str, float, float, str]
+
+
+@dataclass
+class Scenario:
+    """Changes to apply to a diagnostic.
+
+    ``close_categories`` closes every service of the category and of its children
+    (closing ``la_poste`` closes every post office, relay and agency).
+    ``open_services`` is a table in the service schema (at least ``category, lon, lat``)
+    or a list of ``(category, lon, lat, name)``. ``speed_factor_by_class`` divides the
+    travel time of every edge of a road class (0.5 = half the speed).
+    """
+
+    close_service_ids: Sequence[str] = ()
+    close_categories: Sequence[str] = ()
+    close_communes: Sequence[str] = ()
+    open_services: pd.DataFrame | Sequence[OpenedService] | None = None
+    speed_factor_by_class: Mapping[str, float] = field(default_factory=dict)
+    name: str = ""
+
+    def is_empty(self) -> bool:
+        opened = self.open_services
+        return not (self.close_service_ids or self.close_categories or self.close_communes
+                    or self.speed_factor_by_class
+                    or (opened is not None and len(opened) > 0))
+
+
+@dataclass
+class ScenarioResult:
+    """Before/after figures of a scenario, for the recomputed categories and baskets only."""
+
+    scenario: Scenario
+    comparison: pd.DataFrame
+    threshold_changes: pd.DataFrame
+    indicators_before: pd.DataFrame
+    indicators_after: pd.DataFrame
+    affected_population: float
+    recomputed: list[str]
+    closed_service_ids: list[str]
+    opened_services: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def affected_by_category(self) -> pd.DataFrame:
+        """Population whose time or status changes, per category/basket."""
+        changed = _changed_mask(self.comparison)
+        frame = self.comparison.assign(changed=changed)
+        longer = changed & ~(frame["delta_min"] < 0)
+        shorter = changed & (frame["delta_min"] < 0)
+        out = frame.assign(
+            population_affected=np.where(changed, frame["population"], 0.0),
+            population_worse=np.where(longer, frame["population"], 0.0),
+            population_better=np.where(shorter, frame["population"], 0.0),
+        ).groupby(["category", "target_kind"], sort=False)[
+            ["population_affected", "population_worse", "population_better"]].sum()
+        return out.reset_index()
+
+
+def _changed_mask(comparison: pd.DataFrame) -> np.ndarray:
+    status_changed = comparison["status_before"] != comparison["status_after"]
+    delta = comparison["delta_min"].abs() > 1e-9
+    return (status_changed | delta).to_numpy()

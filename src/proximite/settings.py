@@ -1,0 +1,408 @@
+"""One typed, validated settings tree: every default written once, in its dataclass.
+
+Why nested standard-library dataclasses rather than pydantic-settings: the sections *are*
+the parameter types the library already takes (:class:`~proximite.model.DiagnosticOptions`,
+:class:`~proximite.model.AnalysisOptions`, :class:`~proximite.planning.run.PlanningOptions`
+...), so a notebook user and the CLI read the same defaults from the same place and no
+second model has to be kept in sync; validation stays in each dataclass's
+``__post_init__`` (French messages naming the key); and recording where each value came
+from (``proximite config``) is a dictionary filled while the tree is built. TOML is read
+with the standard library's :mod:`tomllib`.
+
+Precedence, lowest first: the dataclass defaults, a ``proximite.toml`` (``--config`` or
+``./proximite.toml``), environment variables ``PROXIMITE_<SECTION>__<KEY>`` (``__``
+between levels, e.g. ``PROXIMITE_DIAGNOSTIC__ACCESS__MAX_SNAP_M=5000``), then the CLI.
+
+Adding a section: write a frozen dataclass with defaults and validation, add it as a field
+of :class:`Settings`; the loader, the environment variables and ``proximite config`` follow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proximite.errors import ProximiteError, SettingError
+from proximite.model import (
+    AccessParams,
+    AnalysisOptions,
+    DemoDefaults,
+    DiagnosticOptions,
+    StepDecay,
+)
+from proximite.planning.run import PlanningOptions
+
+DEFAULT = "défaut"
+ENV_PREFIX = "PROXIMITE_"
+CONFIG_FILE = "proximite.toml"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """The géoportail server."""
+
+    host: str = "127.0.0.1"  # local only unless asked
+    port: int = 8000
+    workers: int | None = None  # None: one process per core
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingError("port", self.port, "un port entre 1 et 65535")
+        if self.workers is not None and self.workers < 1:
+            raise SettingError("workers", self.workers, "un nombre de processus ≥ 1")
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """The embedded demo bundle."""
+
+    # Which network of the bundle the demo runs on ("stand-in": the commune contiguity
+    # graph); the golden test pins this one whatever the default becomes.
+    network: str = "stand-in"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole tree. ``sources`` maps a dotted key to where its value came from."""
+
+    diagnostic: DiagnosticOptions = field(default_factory=DiagnosticOptions)
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
+    planning: PlanningOptions = field(default_factory=PlanningOptions)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, DEFAULT)
+
+    def get(self, key: str) -> Any:
+        node: Any = self
+        for part in key.split("."):
+            node = getattr(node, part)
+        return node
+
+    def is_default(self, key: str) -> bool:
+        """True when nobody set ``key``: sourced from the default or, for a tree built in
+        code (no ``sources``), unset (an optional section left None) or equal to its default.
+        """
+        if key in self.sources:
+            return self.sources[key] == DEFAULT
+        try:
+            value = self.get(key)
+        except AttributeError:  # inside an optional section left None
+            return True
+        return bool(value == _default_of(key))
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class Given:
+    """One value given by a source: the raw text or TOML value, and who gave it."""
+
+    value: Any
+    origin: str  # "--margin-km", "PROXIMITE_...", "proximite.toml: diagnostic.margin_m"
+    shown: str | None = None  # the value as the user typed it (CLI units), for messages
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _dataclass_of(annotation: Any) -> type | None:
+    """The dataclass type of ``X`` or ``X | None``, else None."""
+    if dataclasses.is_dataclass(annotation) and annotation is not StepDecay:
+        return annotation  # type: ignore[return-value]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        for arg in typing.get_args(annotation):
+            if dataclasses.is_dataclass(arg) and arg is not StepDecay:
+                return arg  # type: ignore[return-value]
+    return None
+
+
+def leaves(cls: type = Settings, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """``(dotted key, annotation, default)`` of every leaf of the tree."""
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name == "sources":
+            continue
+        key = prefix + f.name
+        sub = _dataclass_of(hints[f.name])
+        if sub is not None:
+            yield from leaves(sub, key + ".")
+        else:
+            default = (f.default if f.default is not dataclasses.MISSING
+                       else f.default_factory() if f.default_factory is not dataclasses.MISSING
+                       else None)
+            yield key, hints[f.name], default
+
+
+def _coerce(annotation: Any, raw: Any) -> Any:
+    """Convert a TOML value or a text (CLI, environment) to the annotated type."""
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none")):
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], raw)
+    origin = typing.get_origin(annotation)
+    if annotation is StepDecay:
+        return raw if isinstance(raw, StepDecay) else StepDecay(raw)
+    if origin in (tuple, list) or str(origin).endswith("Sequence'>"):
+        items = raw.split(",") if isinstance(raw, str) else list(raw)
+        item_type = args[0] if args else str
+        values = tuple(_coerce(item_type, item.strip() if isinstance(item, str) else item)
+                       for item in items if not (isinstance(item, str) and not item.strip()))
+        return values
+    if annotation is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "oui", "yes", "vrai"):
+            return True
+        if text in ("0", "false", "non", "no", "faux"):
+            return False
+        raise ValueError(raw)
+    if annotation is float:
+        return float(str(raw).replace(",", ".")) if isinstance(raw, str) else float(raw)
+    if annotation is int:
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError(raw)
+        return int(raw)
+    if annotation is Path:
+        return Path(raw)
+    return raw if isinstance(raw, str) else str(raw)
+
+
+_EXPECTED = {float: "un nombre", int: "un nombre entier", bool: "true ou false"}
+
+
+def _build(cls: type, prefix: str, given: Mapping[str, Given], sources: dict[str, str]) -> Any:
+    """Instantiate ``cls`` from its defaults and the given leaves under ``prefix``."""
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name == "sources":
+            continue
+        key = prefix + f.name
+        sub = _dataclass_of(hints[f.name])
+        if sub is not None:
+            optional = sub is not hints[f.name]
+            if optional and not any(k.startswith(key + ".") for k in given):
+                continue  # an optional section nobody set: keep its None default
+            kwargs[f.name] = _build(sub, key + ".", given, sources)
+            continue
+        if key in given:
+            item = given[key]
+            try:
+                kwargs[f.name] = _coerce(hints[f.name], item.value)
+            except (ValueError, TypeError, ProximiteError) as exc:
+                raise _named(SettingError(f.name, item.value, _expected(hints[f.name], exc)),
+                             key, given) from None
+            sources[key] = item.origin
+        else:
+            sources.setdefault(key, DEFAULT)
+    try:
+        return cls(**kwargs)
+    except SettingError as exc:
+        raise _named(exc, prefix + exc.key, given) from None
+
+
+def _expected(annotation: Any, exc: Exception) -> str:
+    if isinstance(exc, SettingError):
+        return exc.expected
+    base = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    if typing.get_origin(annotation) is tuple:
+        return "des nombres séparés par des virgules"
+    return _EXPECTED.get(base[0], "une valeur valide")
+
+
+def _named(exc: SettingError, key: str, given: Mapping[str, Given]) -> SettingError:
+    """The same error, naming the option, file key or variable the value came from."""
+    item = given.get(key)
+    if item is None:
+        return SettingError(key, exc.value, exc.expected)
+    shown = item.shown if item.shown is not None else _show(item.value)
+    return SettingError(item.origin, shown, exc.expected)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ",".join(_show(v) for v in value)
+    return str(value)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, value in table.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{name}.")
+        else:
+            yield prefix + name, value
+
+
+def read_toml(path: Path) -> dict[str, Given]:
+    """The leaves of a ``proximite.toml``, refusing unknown keys (a typo must not pass)."""
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ProximiteError(f"{path} : fichier de configuration introuvable") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProximiteError(f"{path} : TOML invalide ({exc})") from None
+    known = {key for key, _, _ in leaves()}
+    given: dict[str, Given] = {}
+    for key, value in _flatten(table):
+        if key not in known:
+            raise ProximiteError(f"{path} : clé inconnue « {key} » (clés possibles : "
+                                 "voir `proximite config`)")
+        given[key] = Given(value, f"{path} : {key}", _show(value))
+    return given
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Given]:
+    """``PROXIMITE_SECTION__KEY`` variables, refusing unknown ones under the prefix."""
+    known = {key.replace(".", "__").upper(): key for key, _, _ in leaves()}
+    given: dict[str, Given] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        suffix = name[len(ENV_PREFIX):]
+        if suffix not in known:
+            if "__" in suffix:  # a nested name under our prefix: surely meant for us
+                raise ProximiteError(f"variable d'environnement inconnue {name}")
+            continue
+        given[known[suffix]] = Given(value, name, value)
+    return given
+
+
+def load_settings(config: str | Path | None = None, *,
+                  environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Given] | None = None) -> Settings:
+    """The effective settings: defaults < ``proximite.toml`` < environment < ``overrides``.
+
+    ``config`` None reads ``./proximite.toml`` when it exists.
+    """
+    given: dict[str, Given] = {}
+    path = Path(config) if config is not None else Path(CONFIG_FILE)
+    if config is not None or path.exists():
+        given.update(read_toml(path))
+    given.update(read_environment(os.environ if environ is None else environ))
+    given.update(overrides or {})
+    sources: dict[str, str] = {}
+    built = _build(Settings, "", given, sources)
+    return dataclasses.replace(built, sources=sources)
+
+
+# --------------------------------------------------------------------------- demo defaults
+
+#: The keys a demo bundle's manifest may set, with how to show them.
+DEMO_KEYS = {
+    "diagnostic.access.access_speed_kmh": "vitesse hors réseau {:g} km/h",
+    "diagnostic.access.max_snap_m": "distance au réseau max. {:g} m",
+    "diagnostic.edge_speed_kmh": "vitesse sur les arcs {:g} km/h",
+}
+
+
+def _default_of(key: str) -> Any:
+    for leaf, _, default in leaves():
+        if leaf == key:
+            return default
+    raise KeyError(key)
+
+
+def demo_values(demo: DemoDefaults) -> dict[str, float]:
+    return {"diagnostic.access.access_speed_kmh": demo.access.access_speed_kmh,
+            "diagnostic.access.max_snap_m": demo.access.max_snap_m,
+            "diagnostic.edge_speed_kmh": demo.edge_speed_kmh}
+
+
+def _value_or_default(settings: Settings, key: str) -> float:
+    """The setting's value; for the optional access section, its class default when unset."""
+    if key.startswith("diagnostic.access.") and settings.diagnostic.access is None:
+        return float(getattr(AccessParams(), key.rsplit(".", 1)[1]))
+    return float(settings.get(key))
+
+
+def with_demo_defaults(settings: Settings, demo: DemoDefaults) -> tuple[Settings, list[str]]:
+    """The settings with the bundle's values wherever nobody set one, and what was taken."""
+    values = demo_values(demo)
+    taken = [key for key in DEMO_KEYS if settings.is_default(key)]
+    if not taken:
+        return settings, []
+    access = settings.diagnostic.access or AccessParams()
+    access_changes = {key.rsplit(".", 1)[1]: values[key] for key in taken
+                      if key.startswith("diagnostic.access.")}
+    diagnostic = dataclasses.replace(
+        settings.diagnostic, access=dataclasses.replace(access, **access_changes),
+        edge_speed_kmh=(values["diagnostic.edge_speed_kmh"]
+                        if "diagnostic.edge_speed_kmh" in taken
+                        else settings.diagnostic.edge_speed_kmh))
+    sources = dict(settings.sources) | {key: f"démo ({demo.source})" for key in taken}
+    return (dataclasses.replace(settings, diagnostic=diagnostic, sources=sources),
+            [DEMO_KEYS[key].format(values[key]) for key in taken])
+
+
+def differences_from_demo(settings: Settings, demo: DemoDefaults) -> list[str]:
+    """The defaulted values that differ from the demo's (running its files by hand)."""
+    values = demo_values(demo)
+    out = []
+    for key, template in DEMO_KEYS.items():
+        if not settings.is_default(key):
+            continue
+        used = _value_or_default(settings, key)
+        if not math.isclose(used, values[key]):
+            out.append(f"{template.format(used)} (démo : {values[key]:g})")
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, StepDecay):
+        return "[" + ", ".join(f"[{u:g}, {w:g}]" for u, w in value.bands) + "]"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def describe(settings: Settings) -> list[str]:
+    """The effective settings as ``proximite.toml`` lines, each with its source.
+
+    Unset values (``None``: decided later, e.g. the network's own access speeds) are
+    written commented out, with what decides them.
+    """
+    sections: dict[str, list[str]] = {}
+    for key, _, default in leaves():
+        head, _, name = key.rpartition(".")
+        lines = sections.setdefault(head, [])
+        try:
+            value = settings.get(key)
+        except AttributeError:  # inside an optional section left None
+            value = None
+        source = settings.source(key)
+        if value is None and key.startswith("diagnostic.access."):
+            lines.append(f"# {name} = {_toml_value(default)}  # {source} du réseau "
+                         "(la démo : celui de son bundle.yaml)")
+        elif value is None:
+            lines.append(f"# {name} =  # {source} : non défini")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}  # {source}")
+    out: list[str] = []
+    for head, lines in sections.items():
+        out.extend(([""] if out else []) + [f"[{head}]", *lines])
+    return out

@@ -1,0 +1,32 @@
+"""Shared fixtures: the embedded stand-in demo, built once per test run.
+
+Eleven test modules read the demo diagnostic; building it once (about 2 s each) instead
+of once per module is most of the suite's setup time. Tests must not mutate these
+objects (the golden test, which compares the demo's CSV outputs byte for byte, would
+catch it when it runs after them).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from proximite.model import AnalysisResult, DiagnosticResult
+from proximite.settings import DemoSettings, Settings
+
+#: The settings of the pinned demo: the commune contiguity stand-in network, whatever
+#: network the embedded demo defaults to.
+STAND_IN_DEMO = Settings(demo=DemoSettings(network="stand-in"))
+
+
+@pytest.fixture(scope="session")
+def demo_result() -> DiagnosticResult:
+    from proximite.pipeline import run_diagnostic
+
+    return run_diagnostic(settings=STAND_IN_DEMO)
+
+
+@pytest.fixture(scope="session")
+def demo_analysis(demo_result: DiagnosticResult) -> AnalysisResult:
+    from proximite.analysis.diagnosis import run_analysis
+
+    return run_analysis(demo_result, STAND_IN_DEMO.analysis)
