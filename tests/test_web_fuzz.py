@@ -25,8 +25,9 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 
 
 @pytest.fixture(scope="module")
-def web_schema() -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(PortalData.demo()))
+def web_schema(demo_result) -> schemathesis.BaseSchema:  # type: ignore[no-untyped-def]
+    app = create_app(PortalData.from_result(demo_result))
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode) -> list[str]:

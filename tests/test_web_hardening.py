@@ -31,8 +31,8 @@ DST_GAP = "2026-03-29T02:30:00"
 
 
 @pytest.fixture(scope="module")
-def portal() -> PortalData:
-    return PortalData.demo()
+def portal(demo_result) -> PortalData:  # type: ignore[no-untyped-def]
+    return PortalData.from_result(demo_result)
 
 
 @pytest.fixture(scope="module")
