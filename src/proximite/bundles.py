@@ -1,0 +1,66 @@
+"""Shipped territory bundles: what ``--departement 48 / 15 / 03`` reads on a fresh clone.
+
+A bundle is a folder ``data/bundles/<dep>/`` with a ``bundle.yaml`` manifest naming its
+communes file, optional service files and network, the notes the report must repeat (e.g.
+reconstructed commune outlines), the files it was built from and their provenance. It is
+written by ``scripts/build_bundles.py`` from the shared open data; this module only reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proximite.errors import ProximiteError
+from proximite.territory import BUNDLES_DIR, Territory, load_communes_file
+
+
+@dataclass(frozen=True)
+class TerritoryBundle:
+    """One shipped département: a folder and its manifest."""
+
+    departement: str
+    directory: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def find(cls, departement: str) -> TerritoryBundle | None:
+        """The bundle of a département code (``"15"``, ``"3"``), or None if none ships."""
+        code = str(departement).strip().upper().zfill(2)
+        directory = Path(str(BUNDLES_DIR)) / code
+        manifest_path = directory / "bundle.yaml"
+        if not manifest_path.is_file():
+            return None
+        try:
+            manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ProximiteError(f"{manifest_path}: manifeste illisible ({exc})") from exc
+        return cls(code, directory, manifest)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    def territory(self) -> Territory:
+        """The communes, with the manifest's notes among the territory's warnings."""
+        territory = load_communes_file(self.directory / self.manifest["communes"],
+                                       population_field=self.manifest["population_field"],
+                                       name=self.name)
+        territory.source = f"jeu de données Proximité embarqué ({self.name})"
+        territory.warnings.extend(self.manifest.get("notes", []))
+        return territory
+
+    def service_files(self) -> list[Path]:
+        return [self.directory / name for name in self.manifest.get("services", [])]
+
+    def provenance(self) -> list[dict[str, str]]:
+        return list(self.manifest.get("provenance", []))
+
+
+def shipped_departements() -> list[str]:
+    """Codes of the départements with a shipped bundle."""
+    root = Path(str(BUNDLES_DIR))
+    return sorted(p.name for p in root.iterdir() if (p / "bundle.yaml").is_file())
