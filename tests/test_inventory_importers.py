@@ -539,7 +539,8 @@ def test_bad_json(tmp_path: Path, catalogue: Catalogue) -> None:
 
 def test_unknown_category_in_partner_file_through_load_services(tmp_path: Path,
                                                                 catalogue: Catalogue) -> None:
-    partner = write(tmp_path / "p.csv", "category,name,lon,lat\nmairie,Mairie,3.5,44.5\n")
+    partner = write(tmp_path / "p.csv",
+                    "category,name,lon,lat\nmairie_annexe,Mairie annexe,3.5,44.5\n")
     result = load_services([partner], catalogue)
     assert len(result.services) == 0
     (rejection,) = result.rejected

@@ -97,6 +97,7 @@ def test_node_fields_fill_the_schema(tmp_path: Path, catalogue: Catalogue) -> No
         "data_date": "2024-05-01",
         "source_file": str(path),
         "source_line": "",
+        "location_precision": "exact",
     }
 
 
@@ -105,14 +106,14 @@ def test_most_specific_filter_wins(tmp_path: Path, catalogue: Catalogue) -> None
         1: (3.5, 44.5, {"amenity": "police"}),
         2: (3.5, 44.5, {"amenity": "police", "police:FR": "gendarmerie"}),
         3: (3.5, 44.5, {"amenity": "hospital", "emergency": "yes"}),
-        4: (3.5, 44.5, {"amenity": "hospital"}),  # no category for a hospital as such
+        4: (3.5, 44.5, {"amenity": "hospital"}),  # a hospital without emergency department
         5: (3.5, 44.5, {"healthcare": "pharmacy"}),
         6: (3.5, 44.5, {"amenity": "school", "school:FR": "collège"}),
     })
     services = by_source_id(import_osm_pois(path, catalogue).services)
     assert services["category"].to_dict() == {
         "node/1": "police", "node/2": "gendarmerie", "node/3": "urgences",
-        "node/5": "pharmacie", "node/6": "college"}
+        "node/4": "hopital", "node/5": "pharmacie", "node/6": "college"}
 
 
 def test_wildcard_and_ties(tmp_path: Path) -> None:
@@ -219,8 +220,8 @@ def test_helsinki_services(helsinki: pd.DataFrame) -> None:
     assert helsinki.groupby("category").size().to_dict() == {
         "banque": 17, "bibliotheque": 7, "boucherie": 1, "boulangerie": 3,
         "chirurgien_dentiste": 5, "distributeur_billets": 18, "epicerie": 9,
-        "finances_publiques": 1, "gare": 3, "la_poste": 2, "medecin_generaliste": 3,
-        "pharmacie": 6, "supermarche": 6}
+        "finances_publiques": 1, "gare": 3, "la_poste": 2, "mairie": 1,
+        "medecin_generaliste": 3, "pharmacie": 6, "supermarche": 6, "tribunal": 1}
     assert helsinki["service_id"].is_unique
     assert (helsinki["data_date"] == "").all()  # the extract's header has no timestamp
     west, south, east, north = HELSINKI_BBOX

@@ -17,6 +17,16 @@ from proximite.model import Basket, Catalogue, Category
 
 DEFAULT_CATALOGUE_DIR = Path(str(resources.files("proximite") / "data" / "catalogue"))
 
+CODE_SCHEMES: dict[str, str] = {
+    "bpe2013": "INSEE BPE 2013 equipment codes (the commune table's labels, see "
+               "data/reference/bpe2013_equipements.csv)",
+    "annuaire": "annuaire de l'administration (DILA) office types (pivotlocal)",
+    "education": "annuaire de l'Éducation nationale school types",
+    "healthcare": "FINESS establishment types (Eurostat GISCO healthcare facility_type)",
+}
+"""Source nomenclatures mapped in categories.yaml besides the current BPE (``bpe``) and OSM:
+a category lists the codes of each scheme it covers (key = scheme name)."""
+
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
@@ -55,6 +65,8 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
             osm_filters=tuple(
                 {str(k): str(v) for k, v in f.items()} for f in spec.get("osm") or ()
             ),
+            codes={scheme: tuple(str(c) for c in spec.get(scheme) or ())
+                   for scheme in CODE_SCHEMES if spec.get(scheme)},
         )
     for cat in categories.values():
         if cat.parent and cat.parent not in categories:

@@ -91,6 +91,8 @@ class Category:
     gamme: str | None = None
     bpe_codes: tuple[str, ...] = ()
     osm_filters: tuple[dict[str, str], ...] = ()
+    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Codes of the other source nomenclatures (catalogue.CODE_SCHEMES) mapped here."""
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,15 @@ class Catalogue:
 
     def bpe_index(self) -> dict[str, str]:
         """Map each BPE TYPEQU code to the most specific category that lists it."""
+        return self.code_index("bpe")
+
+    def code_index(self, scheme: str) -> dict[str, str]:
+        """Map each code of ``scheme`` ("bpe" or a catalogue.CODE_SCHEMES key) to the most
+        specific category that lists it, so a child is never also counted as its parent."""
         index: dict[str, str] = {}
         for cat in sorted(self.categories.values(), key=lambda c: len(self.ancestors(c.code))):
-            for bpe in cat.bpe_codes:
-                index[bpe] = cat.code  # children (deeper) overwrite parents
+            for code in cat.bpe_codes if scheme == "bpe" else cat.codes.get(scheme, ()):
+                index[code] = cat.code  # children (deeper) overwrite parents
         return index
 
 

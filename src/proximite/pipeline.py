@@ -111,6 +111,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
     Location checks and de-duplication, snapping, nearest-service times per category and
     basket, indicators. ``step`` is called with the name of each step (CLI progress).
     """
+    from proximite.inventory.communes import assign_communes
     from proximite.inventory.dedup import deduplicate
     from proximite.inventory.validate import validate_locations
 
@@ -139,6 +140,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
             inputs.services, territory.geometry(), margin_m=options.margin_m)
         rejected.extend(location_rejects)
         warnings.extend(location_warnings)
+        kept = assign_communes(kept, territory.communes)  # stations come without a code
         service_table, duplicates = deduplicate(kept, catalogue,
                                                 distance_m=options.dedup_distance_m)
         if len(service_table) == 0:

@@ -92,6 +92,7 @@ def catalogue_yaml(catalogue: Catalogue) -> tuple[str, str]:
             spec["gamme"] = cat.gamme
         spec["bpe"] = list(cat.bpe_codes)
         spec["osm"] = [dict(f) for f in cat.osm_filters]
+        spec.update({scheme: list(codes) for scheme, codes in cat.codes.items()})
         categories[code] = spec
     baskets = {code: {"label": b.label, "source": b.source, "to_check": b.to_check,
                       "categories": list(b.categories)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,49 +193,97 @@ def read_json_table(
     *,
     optional: Iterable[str] = (),
     record: str = "record",
+    key: str | None = None,
 ) -> Table:
     """Read a JSON array of objects (named ``record`` in errors) like :func:`read_csv_table`.
 
     The columns are the required and optional keys (a missing optional key, or null, reads
-    as ""), values are text as a CSV cell would hold them (44.5 -> '44.5', 48095.0 ->
-    '48095'), and the line of a record is its 1-based position in the array, so a rejection
-    reads like a line number for the user.
+    as ""); a dotted key ("geo.latitude", "properties.libelle") reads a nested object's
+    field. Values are text as a CSV cell would hold them (44.5 -> '44.5', 48095.0 ->
+    '48095'), and the line of a record is its 1-based position in the array (its line in
+    a JSON-lines file), so a rejection reads like a line number for the user. ``key`` names
+    the array inside a top-level object when the object holds several.
     """
-    records = read_json_records(path, record)
+    records = read_json_records(path, record, key=key)
     if not records:
         raise InputError("empty JSON array", path=path, expected=f"one object per {record}")
-    keys = list(dict.fromkeys(k for item in records for k in item))
+    keys = list(dict.fromkeys(k for item in records for k in _flat_keys(item)))
     require_columns(keys, required, path)
     frame = pd.DataFrame(
-        {key: [json_text(item.get(key)) for item in records] for key in [*required, *optional]})
+        {name: [json_text(nested_value(item, name)) for item in records]
+         for name in [*required, *optional]})
     frame[LINE_COLUMN] = range(1, len(records) + 1)
     return Table(frame)
 
 
-def read_json_records(path: str | Path, record: str = "record") -> list[dict[str, object]]:
+def _flat_keys(item: dict[str, object], prefix: str = "") -> Iterator[str]:
+    for name, value in item.items():
+        yield prefix + name
+        if isinstance(value, dict):
+            yield from _flat_keys(value, prefix + name + ".")
+
+
+def nested_value(item: dict[str, object], dotted: str) -> object:
+    """``item["geo"]["latitude"]`` for "geo.latitude"; None when any level is missing."""
+    value: object = item
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def read_json_records(path: str | Path, record: str = "record", *,
+                      key: str | None = None) -> list[dict[str, object]]:
     """A JSON array of objects, or a located error saying what is wrong with the file.
 
-    An object holding a single array (``{"features": [...]}``-like wrappers) is unwrapped.
+    An object holding a single array (``{"features": [...]}``-like wrappers), or the array
+    ``key``, is unwrapped. A JSON-lines file (one object per line, as the annuaire de
+    l'administration's ``.sjson``) is read line by line, an unreadable line named.
     """
     text, _ = decode_text(read_bytes(path))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
-                         expected="a JSON array of objects") from exc
+        if exc.msg != "Extra data":
+            raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
+                             expected="a JSON array of objects") from exc
+        data = _json_lines(path, text, record)
     if isinstance(data, dict):
-        lists = [v for v in data.values() if isinstance(v, list)]
-        data = lists[0] if len(lists) == 1 else data
+        if key is not None:
+            if not isinstance(data.get(key), list):
+                raise InputError(f"no '{key}' array in the JSON object", path=path,
+                                 field=key, expected=f"{{\"{key}\": [...]}}")
+            data = data[key]
+        else:
+            lists = [v for v in data.values() if isinstance(v, list)]
+            data = lists[0] if len(lists) == 1 else data
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InputError("not a JSON array of objects", path=path,
                          expected=f"[{{...}}, {{...}}] with one object per {record}")
     return data
 
 
+def _json_lines(path: str | Path, text: str, record: str) -> list[object]:
+    records: list[object] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON line: {exc.msg}", path=path, line=number,
+                             expected=f"one JSON object per line (one {record} each)") from exc
+    return records
+
+
 def json_text(value: object) -> str:
-    """A JSON value as CSV text: null -> '', a whole float -> no '.0', others stripped."""
+    """A JSON value as CSV text: null -> '', a whole float -> no '.0', a list -> its items
+    joined by ', ' (the annuaire's address lines), others stripped."""
     if value is None:
         return ""
+    if isinstance(value, list):
+        return ", ".join(filter(None, (json_text(item) for item in value)))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

@@ -208,3 +208,35 @@ def fuel_raw_text(start: str | None, end: str | None, except_days: str | None) -
     if except_days and except_days.strip():
         text += f" sauf {except_days.strip()}"
     return text
+
+
+AUTOMAT_24 = "automate-24-24"
+_DAY_TEXT = re.compile(r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s*(.*)$")
+
+
+def fuel_text_hours_to_osm(text: str | None) -> str | None:
+    """prix-carburants 2026 free text -> OSM, e.g. 'Lundi08.00-19.00, ..., Samedi, Dimanche'.
+
+    'Automate-24-24' is a card pump open round the clock: fuel can be bought at any hour,
+    so the station is '24/7' whatever the shop's hours. Otherwise each 'JourHH.MM-HH.MM
+    [et HH.MM-HH.MM]' gives that day's ranges and a day named without hours is closed.
+    The feed's placeholders (01.00-01.00, 00.00-00.00) or any unreadable part give None:
+    the raw text is kept instead of invented hours.
+    """
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if any(_fold(part) == AUTOMAT_24 for part in parts):
+        return "24/7"
+    week: dict[int, list[TimeRange]] = {}
+    for part in parts:
+        match = _DAY_TEXT.match(_fold(part))
+        if match is None:
+            return None
+        day, hours = FRENCH_DAYS.index(match.group(1)), match.group(2).strip()
+        ranges: list[TimeRange] = []
+        for piece in filter(None, (p.strip() for p in hours.split(" et "))):
+            parsed = parse_time_range(piece)
+            if parsed is None or parsed[0] == parsed[1]:
+                return None
+            ranges.append(parsed)
+        week[day] = ranges
+    return week_to_osm(week)

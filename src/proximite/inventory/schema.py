@@ -32,7 +32,13 @@ SERVICE_COLUMNS: list[str] = [
     "data_date",
     "source_file",
     "source_line",
+    "location_precision",
 ]
+
+LOCATION_EXACT = "exact"
+LOCATION_COMMUNE = "commune"
+"""``location_precision``: the service's own address (``exact``), or only its commune, placed
+at the town hall (``commune``: the BPE counts per commune); the report says which."""
 
 ACCESS_MODES: tuple[str, ...] = ("on_site", "itinerant", "phone", "video", "online")
 PROVENANCE_SEP = " | "
@@ -93,6 +99,8 @@ def normalise_services(frame: pd.DataFrame) -> pd.DataFrame:
     for col in SERVICE_COLUMNS:
         if col not in ("lon", "lat"):
             out[col] = out[col].fillna("").astype(str)
+    out["location_precision"] = out["location_precision"].where(
+        out["location_precision"] != "", LOCATION_EXACT)
     return out.reset_index(drop=True)
 
 

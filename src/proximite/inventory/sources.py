@@ -20,16 +20,30 @@ from proximite.inventory._read import (
     clean_header,
     decode_text,
     first_line,
+    in_bbox,
     read_bytes,
     sniff_separator,
 )
 from proximite.inventory.anct import FS_REQUIRED, read_france_services
+from proximite.inventory.annuaire import ANNUAIRE_REQUIRED, read_annuaire
 from proximite.inventory.bpe import read_bpe
+from proximite.inventory.bpe_communes import (
+    BPE_COUNT_REQUIRED,
+    read_bpe2013_table,
+    read_bpe_counts,
+)
+from proximite.inventory.carburants import read_carburants
 from proximite.inventory.cnfs import CNFS_REQUIRED, read_cnfs
+from proximite.inventory.covoiturage import BNLC_REQUIRED, read_covoiturage
 from proximite.inventory.derived import DERIVED_REQUIRED, read_derived_services
+from proximite.inventory.education import read_education
 from proximite.inventory.fuel import FUEL_REQUIRED, read_fuel_stations
+from proximite.inventory.gares import read_gares
 from proximite.inventory.gtfs import read_gtfs_stations
+from proximite.inventory.healthcare import HEALTHCARE_REQUIRED, read_healthcare
 from proximite.inventory.laposte import LAPOSTE_REQUIRED, read_laposte
+from proximite.inventory.mednum import MEDNUM_REQUIRED, read_mednum
+from proximite.inventory.msap import MSAP_ADDRESS, read_msap
 from proximite.inventory.partner import PARTNER_REQUIRED, read_partner_services
 from proximite.inventory.schema import ImportResult, empty_services
 
@@ -55,6 +69,12 @@ CSV_LAYOUTS: tuple[Layout, ...] = (
            read_fuel_stations),
     Layout("bpe", "INSEE BPE (CSV ';', TYPEQU/DEPCOM/LAMBERT_X/LAMBERT_Y)",
            ("TYPEQU", "DEPCOM", "LAMBERT_X", "LAMBERT_Y"), read_bpe),
+    Layout("bpe_counts", "INSEE BPE per commune, official long layout (DEPCOM;TYPEQU;NB_EQUIP)",
+           tuple(BPE_COUNT_REQUIRED), read_bpe_counts),
+    Layout("healthcare", "Eurostat GISCO healthcare services (FINESS, CSV)",
+           tuple(HEALTHCARE_REQUIRED), read_healthcare),
+    Layout("covoiturage", "Base nationale des lieux de covoiturage (BNLC, CSV)",
+           tuple(BNLC_REQUIRED), read_covoiturage),
     Layout("derived", "services_<dep>.csv (service_type, name, lon, lat, ...)",
            tuple(DERIVED_REQUIRED), read_derived_services),
     Layout("partner", "Proximité service schema (CSV: category, name, lon, lat, ...)",
@@ -62,9 +82,42 @@ CSV_LAYOUTS: tuple[Layout, ...] = (
 )
 JSON_LAYOUT = Layout("cnfs", "ANCT conseillers numériques structures (JSON array)",
                      tuple(CNFS_REQUIRED), read_cnfs)
+MEDNUM_LAYOUT = Layout("mednum", "ANCT lieux de médiation numérique (JSON array)",
+                       tuple(MEDNUM_REQUIRED), read_mednum)
+ANNUAIRE_LAYOUT = Layout("annuaire", "annuaire de l'administration DILA (JSON lines .sjson)",
+                         tuple(ANNUAIRE_REQUIRED), read_annuaire)
+EDUCATION_LAYOUT = Layout("education", "annuaire de l'éducation ({\"etab\": [...]} JSON)",
+                          ("etab",), read_education)
+CARBURANTS_LAYOUT = Layout("carburants", "prix-carburants 2026 ({\"stations\": [...]} JSON)",
+                           ("stations",), read_carburants)
+GARES_LAYOUT = Layout("gares", "SNCF gares de voyageurs (GeoJSON, code_uic)",
+                      ("features", "code_uic"), read_gares)
+JSON_LAYOUTS: tuple[Layout, ...] = (JSON_LAYOUT, MEDNUM_LAYOUT, ANNUAIRE_LAYOUT,
+                                    EDUCATION_LAYOUT, CARBURANTS_LAYOUT, GARES_LAYOUT)
 GTFS_LAYOUT = Layout("gtfs", "GTFS feed (.zip with stops.txt), e.g. SNCF TER",
                      ("stops.txt",), read_gtfs_stations)
-ALL_LAYOUTS: tuple[Layout, ...] = (*CSV_LAYOUTS, JSON_LAYOUT, GTFS_LAYOUT)
+BPE2013_LAYOUT = Layout("bpe2013", "INSEE BPE 2013 per commune (.xlsx: depcom + one column "
+                        "per equipment label)", ("depcom",), read_bpe2013_table)
+MSAP_LAYOUT = Layout("msap", "Maisons de services au public 2018 (shapefile .shp)",
+                     (MSAP_ADDRESS,), read_msap)
+
+
+def _read_osm(path: str | Path, catalogue: Catalogue, bbox: BBox | None = None
+              ) -> ImportResult:
+    from proximite.inventory.osm_pois import import_osm_pois
+
+    result = import_osm_pois(path, catalogue)
+    if bbox is not None:
+        result.services = result.services[in_bbox(result.services["lon"],
+                                                  result.services["lat"], bbox)]
+    return result
+
+
+OSM_LAYOUT = Layout("osm", "OpenStreetMap extract (.osm.pbf, .osm)", ("tags",), _read_osm)
+FILE_LAYOUTS: tuple[Layout, ...] = (GTFS_LAYOUT, BPE2013_LAYOUT, MSAP_LAYOUT, OSM_LAYOUT)
+ALL_LAYOUTS: tuple[Layout, ...] = (*CSV_LAYOUTS, *JSON_LAYOUTS, *FILE_LAYOUTS)
+SUFFIX_LAYOUTS: dict[str, Layout] = {".xlsx": BPE2013_LAYOUT, ".shp": MSAP_LAYOUT,
+                                     ".pbf": OSM_LAYOUT, ".osm": OSM_LAYOUT}
 
 # A header matching at least this share of a layout's columns is read as that layout, so a
 # misspelt column ends in the reader's "missing column (found ...: misspelt?)" message
@@ -80,7 +133,10 @@ def supported_layouts() -> str:
 def detect_layout(path: str | Path) -> Layout:
     """Recognise a file's layout from its content (zip signature, JSON keys, CSV header)."""
     head = _read_head(path)
-    if head[:4] == b"PK\x03\x04" or Path(path).suffix.lower() == ".zip":
+    suffix = Path(path).suffix.lower()
+    if suffix in SUFFIX_LAYOUTS:
+        return SUFFIX_LAYOUTS[suffix]
+    if head[:4] == b"PK\x03\x04" or suffix == ".zip":
         return GTFS_LAYOUT
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if text[:1] in ("[", "{"):
@@ -89,7 +145,9 @@ def detect_layout(path: str | Path) -> Layout:
     header = clean_header(next(csv.reader([header_text],
                                           delimiter=sniff_separator(header_text))))
     if "TYPEQU" in header and "DEPCOM" in header:
-        return next(layout for layout in CSV_LAYOUTS if layout.name == "bpe")
+        located = {"LAMBERT_X", "LONGITUDE"} & set(header)
+        name = "bpe" if located or "NB_EQUIP" not in header else "bpe_counts"
+        return next(layout for layout in CSV_LAYOUTS if layout.name == name)
     best: Layout | None = None
     best_share = 0.0
     for layout in CSV_LAYOUTS:
@@ -120,17 +178,50 @@ def _detect_json(path: str | Path, text: str) -> Layout:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
-                         expected="a JSON array of objects") from exc
+        if exc.msg != "Extra data":
+            raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
+                             expected="a JSON array of objects") from exc
+        data = [_first_json_line(path, text)]  # JSON lines: one object per line
+        if _share(ANNUAIRE_REQUIRED, data[0]) >= MATCH_SHARE:
+            return ANNUAIRE_LAYOUT
+    if isinstance(data, dict):
+        if isinstance(data.get("etab"), list):
+            return EDUCATION_LAYOUT
+        if isinstance(data.get("stations"), list):
+            return CARBURANTS_LAYOUT
+        features = data.get("features")
+        if isinstance(features, list) and features and isinstance(features[0], dict) \
+                and "code_uic" in (features[0].get("properties") or {}):
+            return GARES_LAYOUT
     records = data if isinstance(data, list) else next(
         (v for v in data.values() if isinstance(v, list)), []) if isinstance(data, dict) else []
     if isinstance(records, list) and not records:
         raise InputError("empty JSON array", path=path, expected="one object per record")
     keys = {k for r in records[:50] if isinstance(r, dict) for k in r}
-    if keys and sum(1 for c in CNFS_REQUIRED if c in keys) / len(CNFS_REQUIRED) >= MATCH_SHARE:
-        return JSON_LAYOUT
+    best = max((JSON_LAYOUT, MEDNUM_LAYOUT), key=lambda layout: _share(layout.columns, keys))
+    if keys and _share(best.columns, keys) >= MATCH_SHARE:
+        return best
     raise InputError("unrecognised JSON layout", path=path,
                      expected="one of: " + supported_layouts())
+
+
+def _share(columns: Iterable[str], keys: Iterable[str]) -> float:
+    wanted = list(columns)
+    present = set(keys)
+    return sum(1 for c in wanted if c in present) / len(wanted)
+
+
+def _first_json_line(path: str | Path, text: str) -> dict[str, object]:
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        first = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=1,
+                         expected="a JSON array of objects, or one object per line") from exc
+    if not isinstance(first, dict):
+        raise InputError("unrecognised JSON layout", path=path, line=1,
+                         expected="one of: " + supported_layouts())
+    return first
 
 
 def load_services(
