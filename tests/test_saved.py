@@ -226,7 +226,9 @@ def _round_trip(result: DiagnosticResult, out: Path) -> DiagnosticResult:
 def test_population_grid_origins_round_trip(tmp_path: Path) -> None:
     live = run_diagnostic(origins=GRID)
     reloaded = _round_trip(live, tmp_path)
-    assert len(reloaded.origins) == 68
+    # 68 squares, and a zero-population origin for each of the 150 communes they miss
+    assert (reloaded.origins["population"] > 0).sum() == 68
+    assert len(reloaded.origins) == 68 + 150
     assert list(reloaded.origins.columns) == ["origin_id", "lon", "lat", "population",
                                               "code_insee"]
     assert reloaded.origins["origin_id"].iloc[0] == "CRS3035RES200mN2433600E3788400"

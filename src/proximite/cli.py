@@ -17,6 +17,7 @@ from rich.table import Table
 
 from proximite.errors import ProximiteError
 from proximite.model import AccessParams
+from proximite.outdir import RunInterrupted
 from proximite.settings import Given, Settings, describe, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -94,6 +95,12 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def _interrupted(exc: Exception) -> None:
+    """Ctrl-C: say what was kept, exit 130 like any program stopped by SIGINT."""
+    console.print(f"[bold yellow]Interrompu :[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=130)
+
+
 def _format_min(value: float) -> str:
     import math
 
@@ -124,7 +131,8 @@ def diagnostic(
     """Run the diagnostic. Without options: the embedded Lozère demo."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from proximite.outputs import write_outputs
+    from proximite.outdir import atomic_output_dir
+    from proximite.outputs import DIAGNOSTIC_FILES, write_output_files
     from proximite.pipeline import run_diagnostic
 
     try:
@@ -133,8 +141,12 @@ def diagnostic(
         if (settings.diagnostic.mode == "walk" and network is None and communes is None
                 and departement is None):
             raise ProximiteError("la marche demande un vrai réseau : donner --network FICHIER")
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=False) as progress:
+        # The folder is locked and written aside from the start: a second run into it is
+        # refused at once, and an interruption at any step leaves the previous outputs.
+        with atomic_output_dir(out, command="diagnostic", patterns=DIAGNOSTIC_FILES) as (
+                folder, run_id), \
+                Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                         TimeElapsedColumn(), console=console, transient=False) as progress:
             current: dict[str, int] = {}
 
             def step(name: str) -> None:
@@ -154,8 +166,12 @@ def diagnostic(
                      "scénario exemple")
                 analysis = run_analysis(result)
             step("écriture GeoPackage, CSV et rapport")
-            written = write_outputs(result, out, report=not no_report, analysis=analysis)
+            written = write_output_files(result, folder, run_id, report=not no_report,
+                                         analysis=analysis)
             step("terminé")
+    except RunInterrupted as exc:
+        _interrupted(exc)
+        return
     except ProximiteError as exc:
         _fail(exc)
         return
@@ -164,9 +180,26 @@ def diagnostic(
         return
     if result.graph.is_stand_in:
         console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
+    _print_warnings(result)
     _print_summary(result)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())))
+
+
+WARNINGS_SHOWN = 5
+SCENARIO_FILES = ("scenario_comparison.csv", "scenario_thresholds.csv")
+PLAN_FILES = ("plan_report.html", "plan_comparison.csv", "siting_*.csv", "tour_timetable.csv",
+              "tour.ics")
+
+
+def _print_warnings(result) -> None:  # type: ignore[no-untyped-def]
+    """The run's first warnings (the stand-in note apart), then how many more the report has."""
+    warnings = [w for w in result.warnings if w != result.network_note]
+    for warning in warnings[:WARNINGS_SHOWN]:
+        console.print(f"[yellow]Attention :[/] {warning}", highlight=False, soft_wrap=True)
+    if len(warnings) > WARNINGS_SHOWN:
+        console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
+                      "(liste complète dans report.html)[/]", highlight=False)
 
 
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
@@ -312,6 +345,7 @@ def scenario(
         read_open_services,
         run_scenario,
     )
+    from proximite.outdir import atomic_output_dir
     from proximite.pipeline import run_diagnostic
 
     try:
@@ -336,9 +370,13 @@ def scenario(
                                      "--close-category, --close-commune, --open or "
                                      "--speed-factor") from exc
         outcome = run_scenario(result, plan)
-        out.mkdir(parents=True, exist_ok=True)
-        outcome.comparison.to_csv(out / "scenario_comparison.csv", index=False)
-        outcome.threshold_changes.to_csv(out / "scenario_thresholds.csv", index=False)
+        with atomic_output_dir(out, command="scenario", patterns=SCENARIO_FILES) as (
+                folder, _):
+            outcome.comparison.to_csv(folder / "scenario_comparison.csv", index=False)
+            outcome.threshold_changes.to_csv(folder / "scenario_thresholds.csv", index=False)
+    except RunInterrupted as exc:
+        _interrupted(exc)
+        return
     except (ProximiteError, ValueError, OSError) as exc:
         _fail(exc)
         return
@@ -419,12 +457,14 @@ def plan(
 
     Writes plan_report.html, plan_comparison.csv, siting_*.csv, tour_timetable.csv, tour.ics.
     """
+    from proximite.outdir import atomic_output_dir
     from proximite.pipeline import run_diagnostic
     from proximite.planning.run import PlanningOptions, run_planning
     from proximite.report_planning import write_planning_outputs
 
     try:
-        with console.status("diagnostic, localisation, tournées…"):
+        with atomic_output_dir(out, command="plan", patterns=PLAN_FILES) as (folder, _), \
+                console.status("diagnostic, localisation, tournées…"):
             result = run_diagnostic(network=network, services=services or (),
                                     communes=communes, departement=departement)
             planning = run_planning(result, PlanningOptions(
@@ -432,7 +472,11 @@ def plan(
                 candidates_csv=candidates,
                 days_per_week=days_per_week, day_length_min=day_hours * 60.0,
                 service_time_min=stop_min, tour_runtime_s=tour_seconds))
-            written = write_planning_outputs(result, planning, out)
+            written = {name: out / path.name for name, path in
+                       write_planning_outputs(result, planning, folder).items()}
+    except RunInterrupted as exc:
+        _interrupted(exc)
+        return
     except ProximiteError as exc:
         _fail(exc)
         return

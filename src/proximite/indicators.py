@@ -16,6 +16,7 @@ from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
 from proximite.model import (
     STATUS_INCOMPLETE,
+    STATUS_NO_ORIGIN,
     STATUS_NO_SERVICE,
     STATUS_OK,
     STATUS_UNREACHABLE,
@@ -116,6 +117,11 @@ def basket_times(access: pd.DataFrame, catalogue: Catalogue,
 
 def _summary(times: np.ndarray, status: np.ndarray, population: np.ndarray,
              params: IndicatorParams) -> dict[str, float]:
+    # A commune without origin (no_origin) holds nobody: no figure, in no total.
+    has_origin = status != STATUS_NO_ORIGIN
+    if not has_origin.any():
+        return {"population": 0.0, "n_origins": 0.0, "population_unreachable": float("nan")}
+    times, status, population = times[has_origin], status[has_origin], population[has_origin]
     effective = np.where(status == STATUS_OK, times, np.inf)
     computable = not np.isin(status, [STATUS_NO_SERVICE, STATUS_INCOMPLETE]).any()
     total = float(population.sum())

@@ -39,6 +39,7 @@ class AccessStatus(StrEnum):
     UNREACHABLE = "unreachable"
     NO_SERVICE = "no_service"
     INCOMPLETE = "incomplete"  # a basket with a category not reachable
+    NO_ORIGIN = "no_origin"  # a commune where the origins (a population grid) have no point
 
 
 class TargetKind(StrEnum):
@@ -68,6 +69,7 @@ STATUS_OK = AccessStatus.OK.value
 STATUS_UNREACHABLE = AccessStatus.UNREACHABLE.value
 STATUS_NO_SERVICE = AccessStatus.NO_SERVICE.value
 STATUS_INCOMPLETE = AccessStatus.INCOMPLETE.value
+STATUS_NO_ORIGIN = AccessStatus.NO_ORIGIN.value
 
 
 def _finite(value: float, *, minimum: float | None = None, positive: bool = False) -> bool:
@@ -348,6 +350,7 @@ class DiagnosticInputs:
     warnings: list[str] = field(default_factory=list)
     provenance: list[dict[str, str]] = field(default_factory=list)
     network_source: str = ""  # the network file, named in errors about it
+    origins_source: str = ""  # the origins file (none: town halls), named in errors about it
     demo: DemoDefaults | None = None  # set when the inputs are an embedded demo bundle
 
 

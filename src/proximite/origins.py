@@ -16,6 +16,7 @@ CSV files need no geometry; a GeoPackage or Shapefile with the squares' polygons
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from pyproj import Transformer
 
 from proximite.errors import InputError, numeric_column, require_columns
 from proximite.territory import Territory
+from proximite.textio import decode_text, encoding_warnings, first_line, read_text
 
 ORIGINS_CSV_COLUMNS = ["origin_id", "lon", "lat", "population"]
 GRID_ID_COLUMNS = ("idcar_200m", "idcar_1km", "idcar_nat", "idcar")
@@ -37,9 +39,13 @@ VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb"}
 
 def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
     """Origins CSV: origin_id, lon, lat, population (+ optional code_insee)."""
-    path = Path(path)
+    return _read_origins_csv(Path(path), territory)[0]
+
+
+def _read_origins_csv(path: Path,
+                      territory: Territory | None) -> tuple[pd.DataFrame, list[str]]:
     _check_file(path, expected=",".join(ORIGINS_CSV_COLUMNS))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame, warnings = _read_text_table(path)
     require_columns(list(frame.columns), ORIGINS_CSV_COLUMNS, path)
     if frame.empty:
         raise InputError("no origin in file", path=path)
@@ -52,7 +58,7 @@ def read_origins(path: str | Path, territory: Territory | None) -> pd.DataFrame:
         out["code_insee"] = frame["code_insee"].astype(str)
     else:
         out["code_insee"] = _commune_of(out, territory)
-    return out
+    return out, warnings
 
 
 def load_origins(path: str | Path,
@@ -65,7 +71,7 @@ def load_origins(path: str | Path,
     header = _first_line(path).lower()
     if any(name in re.split(r"[;,\t]", header.strip()) for name in GRID_ID_COLUMNS):
         return read_population_grid(path, territory)
-    return read_origins(path, territory), []
+    return _read_origins_csv(path, territory)
 
 
 def decode_square_ids(ids: pd.Series, path: Path, field: str,
@@ -102,7 +108,7 @@ def read_population_grid(path: str | Path,
     """
     path = Path(path)
     _check_file(path, expected="an INSEE population grid (Filosofi carreaux)")
-    frame, geometry = _read_grid_table(path)
+    frame, geometry, warnings = _read_grid_table(path)
     columns = {name.lower(): name for name in frame.columns}
     id_column = next((columns[c] for c in GRID_ID_COLUMNS if c in columns), None)
     population_column = next((columns[c] for c in GRID_POPULATION_COLUMNS if c in columns),
@@ -127,7 +133,6 @@ def read_population_grid(path: str | Path,
                         "lat": np.asarray(lat, dtype=float),
                         "population": np.asarray(population, dtype=float)})
     _reject_duplicate_ids(out, path, field=id_column)
-    warnings: list[str] = []
     empty = out["population"] <= 0
     if empty.any():
         warnings.append(f"{path}: {int(empty.sum())} square(s) without population left out")
@@ -147,6 +152,70 @@ def read_population_grid(path: str | Path,
     return out.reset_index(drop=True), warnings
 
 
+INSEE_CODE = r"\d[\dAB]\d{3}"
+
+
+def check_origins(origins: pd.DataFrame, territory: Territory,
+                  label: str) -> list[str]:
+    """Origins that are not in the territory: blame the origins file, not the network.
+
+    Refuses origins that all lie outside the territory's communes, and ``code_insee``
+    values that are not INSEE codes; warns about codes of communes outside the territory.
+    """
+    if not len(territory.communes):
+        return []
+    codes = origins["code_insee"].astype(str).str.strip()
+    bad = ~codes.str.fullmatch(INSEE_CODE) & (codes != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"code_insee '{codes.iloc[row]}' n'est pas un code INSEE", path=label,
+                         line=row + 2, field="code_insee",
+                         expected="5 caractères comme 48095 ou 2A004, ou vide")
+    known = codes.isin(territory.communes["code_insee"])
+    if not known.any():
+        raise InputError(
+            f"aucune des {len(origins)} origines n'est dans les communes du territoire "
+            f"{territory.name}", path=label,
+            expected="des origines (points, carreaux) situées dans le territoire étudié")
+    if (~known).any():
+        return [f"{label} : {int((~known).sum())} origine(s) hors des communes du territoire "
+                f"({origins.loc[~known, 'population'].sum():,.0f} habitants) : ".replace(",", " ")
+                + ", ".join(origins.loc[~known, "origin_id"].astype(str).head(5))]
+    return []
+
+
+def add_communes_without_origin(origins: pd.DataFrame, territory: Territory,
+                                label: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """A zero-population origin at the town hall of each commune the origins miss.
+
+    A population grid covering part of the territory must not make communes vanish from
+    the tables: each keeps its rows, with the status ``no_origin``. Returns the origins,
+    the ids of the added ones and the warning naming those communes.
+    """
+    if not len(territory.communes):
+        return origins, [], []
+    communes = territory.communes
+    missing = communes[~communes["code_insee"].isin(origins["code_insee"])]
+    if missing.empty:
+        return origins, [], []
+    taken = set(origins["origin_id"].astype(str))
+    ids = [code if code not in taken else f"commune:{code}" for code in missing["code_insee"]]
+    added = pd.DataFrame({"origin_id": ids, "code_insee": missing["code_insee"].to_numpy(),
+                          "lon": missing["origin_lon"].to_numpy(dtype=float),
+                          "lat": missing["origin_lat"].to_numpy(dtype=float),
+                          "population": 0.0})
+    names = ", ".join(f"{n} ({c})" for c, n in zip(missing["code_insee"], missing["nom"],
+                                                   strict=True))
+    if len(missing) > 10:
+        names = ", ".join(names.split(", ")[:10]) + "… (liste dans access_times, statut "
+        names += "no_origin)"
+    warning = (f"{label} : {len(missing)} commune(s) sur {len(communes)} sans aucune origine "
+               "(aucun carreau habité de la grille) : elles gardent leurs lignes avec le statut "
+               f"no_origin, sans temps ni population : {names}")
+    table = pd.concat([origins, added], ignore_index=True)
+    return table, ids, [warning]
+
+
 # ------------------------------------------------------------------ helpers
 def _check_file(path: Path, expected: str) -> None:
     if not path.exists():
@@ -157,11 +226,27 @@ def _check_file(path: Path, expected: str) -> None:
 
 def _first_line(path: Path) -> str:
     """The header line of a text table (closing the file, unlike a bare ``open()``)."""
-    with path.open(encoding="utf-8-sig", errors="replace") as stream:
-        return stream.readline()
+    with path.open("rb") as stream:
+        head = stream.read(65536)
+    return first_line(decode_text(head)[0].lstrip("\ufeff"))
 
 
-def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
+def _read_text_table(path: Path, separator: str | None = None,
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV as text columns, decoded like every input (:mod:`proximite.textio`)."""
+    text, encoding = read_text(path)
+    if separator is None:
+        first = first_line(text)
+        separator = ";" if first.count(";") > first.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str,
+                            keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"unreadable CSV ({exc})", path=path) from exc
+    return frame, encoding_warnings(path, encoding)
+
+
+def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None, list[str]]:
     """The grid's attribute table, and its polygons (GeoSeries) for a vector file."""
     if path.suffix.lower() in VECTOR_SUFFIXES:
         import pyogrio
@@ -171,11 +256,9 @@ def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None]:
         except Exception as exc:  # pyogrio raises several GDAL error types
             raise InputError(f"cannot read as a vector file: {exc}", path=path,
                              expected="a GeoPackage / Shapefile of squares") from exc
-        return pd.DataFrame(table.drop(columns="geometry")), table.geometry
-    first = _first_line(path)
-    separator = ";" if first.count(";") > first.count(",") else ","
-    return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False,
-                       encoding="utf-8-sig"), None
+        return pd.DataFrame(table.drop(columns="geometry")), table.geometry, []
+    frame, warnings = _read_text_table(path)
+    return frame, None, warnings
 
 
 def _centres_of_polygons(geometry: object, path: Path) -> tuple[np.ndarray, np.ndarray]:

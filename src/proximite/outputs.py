@@ -21,8 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from proximite.errors import ProximiteError
 from proximite.model import DiagnosticResult
+from proximite.outdir import atomic_output_dir
 from proximite.saved import GPKG_NAME, write_record
 
 
@@ -75,21 +75,33 @@ def analysis_layers(analysis: object) -> dict[str, pd.DataFrame]:
     return layers
 
 
+DIAGNOSTIC_FILES = ("diagnostic.gpkg", "*.csv", "report.html", "*.gpkg-wal", "*.gpkg-shm",
+                    "*.gpkg-journal")
+"""Names ``proximite diagnostic`` writes: a folder holding only these may be replaced."""
+
+
 def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
                   report: bool = True, analysis: object | None = None) -> dict[str, Path]:
-    """Write every output; returns the written paths by name.
+    """Write every output into ``out_dir``, whole or not at all; the final paths by name.
 
-    With ``analysis`` (:class:`~proximite.analysis.diagnosis.AnalysisResult`), its tables
-    are added as layers and CSV, and the commune layer gets the profile and pole level.
+    The files are written into a temporary folder swapped in at the end
+    (:func:`proximite.outdir.atomic_output_dir`): an interrupted write leaves the previous
+    outputs as they were. With ``analysis``
+    (:class:`~proximite.analysis.diagnosis.AnalysisResult`), its tables are added as
+    layers and CSV, and the commune layer gets the profile and pole level.
     """
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProximiteError(f"cannot create output folder {out}: {exc.strerror}") from exc
+    with atomic_output_dir(out, command="diagnostic", patterns=DIAGNOSTIC_FILES) as (
+            folder, run_id):
+        written = write_output_files(result, folder, run_id, report=report, analysis=analysis)
+    return {name: out / path.name for name, path in written.items()}
+
+
+def write_output_files(result: DiagnosticResult, out: Path, run_id: str, *,
+                       report: bool = True,
+                       analysis: object | None = None) -> dict[str, Path]:
+    """Write every output into the (new, empty) folder ``out``; the paths by name."""
     gpkg = out / GPKG_NAME
-    if gpkg.exists():
-        gpkg.unlink()
     communes = communes_layer(result)
     if analysis is not None and len(communes) and len(analysis.profiles):  # type: ignore[attr-defined]
         communes = communes.merge(
@@ -125,7 +137,7 @@ def write_outputs(result: DiagnosticResult, out_dir: str | Path, *,
         plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
         plain.to_csv(csv_path, index=False)
         written[name] = csv_path
-    write_record(result, gpkg)
+    write_record(result, gpkg, run_id)
     if report:
         from proximite.report import write_report
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from proximite.access import nearest_service_times
@@ -23,6 +24,7 @@ from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import rejected_rows
 from proximite.io.inputs import DEMO_DIR, DemoBundle, load_inputs
 from proximite.model import (
+    STATUS_NO_ORIGIN,
     AccessParams,
     Catalogue,
     DiagnosticInputs,
@@ -31,6 +33,7 @@ from proximite.model import (
     TargetKind,
 )
 from proximite.network.snap import Snapper
+from proximite.origins import add_communes_without_origin, check_origins
 from proximite.settings import Settings, with_demo_defaults
 
 __all__ = ["DEMO_DIR", "DemoBundle", "DiagnosticOptions", "DiagnosticResult",
@@ -104,6 +107,38 @@ def _check_targets(catalogue: Catalogue, options: DiagnosticOptions) -> list[str
     return baskets
 
 
+def _check_origins(inputs: DiagnosticInputs,
+                   warnings: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Origins that make sense for the territory, with a placeholder for each commune a
+    population grid misses (their ids returned); refuses a population that is all zero."""
+    origin_table = inputs.origins
+    without_origin: list[str] = []
+    label = inputs.origins_source
+    if label:
+        warnings.extend(check_origins(origin_table, inputs.territory, label))
+        origin_table, without_origin, missing_warnings = add_communes_without_origin(
+            origin_table, inputs.territory, label)
+        warnings.extend(missing_warnings)
+    if not origin_table["population"].sum() > 0:
+        raise InputError("la population de toutes les origines est nulle : aucun indicateur "
+                         "pondéré par la population n'aurait de sens",
+                         path=label or inputs.territory.source, field="population",
+                         expected="des populations > 0")
+    return origin_table, without_origin
+
+
+def mark_without_origin(access: pd.DataFrame, origin_ids: Sequence[str], label: str) -> None:
+    """Rows of the placeholder origins of communes without origin: status no_origin, no time."""
+    if not len(origin_ids):
+        return
+    rows = access["origin_id"].isin(list(origin_ids))
+    access.loc[rows, "status"] = STATUS_NO_ORIGIN
+    access.loc[rows, "status_detail"] = (f"aucune origine de {label} dans cette commune "
+                                         "(pas de carreau habité) : ni temps ni population")
+    access.loc[rows, "travel_time_min"] = np.nan
+    access.loc[rows, "nearest_service_id"] = ""
+
+
 def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | None = None,
              *, step: Step | None = None) -> DiagnosticResult:
     """Compute the diagnostic from in-memory inputs (no file read or written).
@@ -134,6 +169,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
     if demo_used:
         warnings.append(f"Valeurs de la démo ({inputs.demo.source if inputs.demo else ''}) : "
                         + ", ".join(demo_used) + ".")
+
+    origin_table, without_origin = _check_origins(inputs, warnings)
 
     with _timed(timings, "inventaire", step):
         kept, location_rejects, location_warnings = validate_locations(
@@ -186,6 +223,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         access_all = pd.concat([access, basket_rows], ignore_index=True)
         access_all = access_all.merge(origin_table[["origin_id", "code_insee", "population"]],
                                       on="origin_id", how="left")
+        mark_without_origin(access_all, without_origin, inputs.origins_source)
 
     with _timed(timings, "indicateurs", step):
         indicators = compute_indicators(

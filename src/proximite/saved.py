@@ -68,6 +68,7 @@ from proximite.indicators import IndicatorParams
 from proximite.inventory.schema import GroupedRejection
 from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
+from proximite.outdir import MANIFEST_NAME, check_run_folder
 from proximite.territory import Territory
 
 #: Version of the record layout; :func:`load_diagnostic` refuses any other.
@@ -201,13 +202,20 @@ def network_layers(graph: RoadGraph) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return nodes, edges
 
 
-def write_record(result: DiagnosticResult, gpkg: str | Path) -> None:
-    """Add the record layers to ``gpkg`` (``run`` last: it marks a complete record)."""
+def write_record(result: DiagnosticResult, gpkg: str | Path, run_id: str | None = None) -> None:
+    """Add the record layers to ``gpkg`` (``run`` last: it marks a complete record).
+
+    ``run_id`` (item ``run_id``) ties the GeoPackage to the manifest of its folder.
+    """
     nodes, edges = network_layers(result.graph)
     pyogrio.write_dataframe(origins_layer(result), gpkg, layer="origins", driver="GPKG")
     pyogrio.write_dataframe(nodes, gpkg, layer="network_nodes", driver="GPKG")
     pyogrio.write_dataframe(edges, gpkg, layer="network_edges", driver="GPKG")
-    pyogrio.write_dataframe(run_table(result), gpkg, layer="run", driver="GPKG")
+    run = run_table(result)
+    if run_id is not None:
+        run = pd.concat([run, pd.DataFrame({"key": ["run_id"], "value": [json.dumps(run_id)]})],
+                        ignore_index=True)
+    pyogrio.write_dataframe(run, gpkg, layer="run", driver="GPKG")
 
 
 # ---------------------------------------------------------------------------- reading
@@ -478,7 +486,11 @@ def load_diagnostic(path: str | Path) -> DiagnosticResult:
     :class:`~proximite.errors.InputError` naming the file (and the layer) when the path
     is missing, is not a GeoPackage, or holds no complete record of this version.
     """
-    record = _Record(_resolve(path))
+    gpkg = _resolve(path)
+    record = _Record(gpkg)
+    if Path(path).is_dir() or (gpkg.parent / MANIFEST_NAME).exists():
+        run_id = record.value("run_id") if "run_id" in record.items else None
+        check_run_folder(gpkg.parent, run_id, gpkg.name)
     try:
         for layer in ("services", "origins", "network_nodes", "network_edges",
                       "access_times", "indicators"):

@@ -109,6 +109,8 @@ def load_communes_file(path: str | Path, *, population_field: str | None = None,
     if frame.crs is None:
         raise InputError("no coordinate reference system", path=label,
                          expected="a declared CRS (GeoJSON is WGS84 by definition)")
+    _check_polygons(frame, label, code_field)
+    _check_degrees(frame, label)
     frame = frame.to_crs("EPSG:4326")
     codes = frame[code_field].astype(str).str.strip()
     bad_code = ~codes.str.fullmatch(r"\d[\dAB]\d{3}")
@@ -319,6 +321,77 @@ def fill_pct_65plus(communes: pd.DataFrame) -> list[str]:
             "du recensement INSEE 2020 ou sans résultat) : " + _describe(communes.loc[still])]
 
 
+def _check_polygons(frame: gpd.GeoDataFrame, label: str, code_field: str) -> None:
+    """Refuse communes given as points or lines: a commune is an area."""
+    kinds = frame.geometry.geom_type.fillna("")
+    bad = ~kinds.isin(["Polygon", "MultiPolygon", ""])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"{int(bad.sum())} commune(s) non surfacique(s) ({kinds.iloc[row]} pour "
+            f"{frame[code_field].iloc[row]})", path=label, line=row + 1, field="geometry",
+            expected="un polygone (Polygon ou MultiPolygon) par commune")
+
+
+def _probable_crs(x: float, y: float) -> str:
+    """A guess at the projected system metre coordinates of France come from."""
+    if 0 < x < 1_300_000 and 6_000_000 < y < 7_200_000:
+        return "probablement du Lambert-93 (EPSG:2154)"
+    if 2_500_000 < x < 7_500_000 and 1_300_000 < y < 5_500_000:
+        return "probablement de l'ETRS89-LAEA (EPSG:3035)"
+    return "probablement un système projeté en mètres"
+
+
+def _check_degrees(frame: gpd.GeoDataFrame, label: str) -> None:
+    """Coordinates declared in degrees must be degrees (Lambert-93 metres labelled WGS 84)."""
+    if not frame.crs.is_geographic:
+        return
+    west, south, east, north = frame.total_bounds
+    if not np.isfinite([west, south, east, north]).all() or (
+            max(abs(west), abs(east)) <= 180 and max(abs(south), abs(north)) <= 90):
+        return  # no geometry at all: _finish says so
+    def number(value: float) -> str:
+        return f"{value:,.0f}".replace(",", " ")
+
+    raise InputError(
+        f"coordonnées hors des limites des degrés (x jusqu'à {number(max(abs(west), abs(east)))}"
+        f", y jusqu'à {number(max(abs(south), abs(north)))}) alors que le fichier se déclare "
+        f"en {frame.crs.name} : {_probable_crs(east, north)}",
+        path=label, field="geometry",
+        expected="le système de coordonnées réel déclaré dans le fichier (crs)")
+
+
+def _repair_polygons(territory: Territory, label: str) -> None:
+    """Repair invalid polygons (self-intersections) with shapely.make_valid, and say so."""
+    c = territory.communes
+    geometry = c.geometry
+    invalid = ~geometry.is_valid.to_numpy() & geometry.notna().to_numpy()
+    if not invalid.any():
+        return
+    repaired = shapely.make_valid(geometry.to_numpy()[invalid])
+    polygonal = np.array([_polygonal_part(g) for g in repaired], dtype=object)
+    codes = c["code_insee"].to_numpy()[invalid]
+    lost = np.array([g is None or g.is_empty for g in polygonal])
+    if lost.any():
+        raise InputError(f"polygone invalide sans surface réparable : commune {codes[lost][0]}",
+                         path=label, field="geometry", expected="un polygone valide")
+    values = geometry.to_numpy().copy()
+    values[invalid] = polygonal
+    territory.communes = c.set_geometry(gpd.GeoSeries(values, index=c.index, crs=c.crs))
+    territory.warnings.append(
+        f"{label} : {int(invalid.sum())} polygone(s) de commune invalide(s) (auto-"
+        "intersection…) réparé(s) par shapely.make_valid : " + ", ".join(codes[:10]))
+
+
+def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry | None:
+    """The polygons of a repaired geometry (make_valid can add lines or points)."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [g for g in shapely.get_parts(geometry) if g.geom_type in ("Polygon",
+                                                                       "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
 def _finish(territory: Territory, label: str) -> None:
     """Check population and geometry; fill missing origins with a point in the polygon."""
     c = territory.communes
@@ -333,12 +406,18 @@ def _finish(territory: Territory, label: str) -> None:
             f"{int(no_geom.sum())} commune(s) without geometry: "
             + ", ".join(c.loc[no_geom, "code_insee"].head(10)),
             path=label, field="geometry", expected="a polygon for every commune")
+    _repair_polygons(territory, label)
+    c = territory.communes
     no_pop = c["population"].isna() | (c["population"] < 0)
     if no_pop.any():
         raise InputError(
             f"{int(no_pop.sum())} commune(s) without a valid population: "
             + ", ".join(c.loc[no_pop, "code_insee"].head(10)),
             path=label, field="population", expected="a number >= 0 for every commune")
+    if len(c) and not c["population"].sum() > 0:
+        raise InputError("toutes les populations des communes sont nulles : aucun indicateur "
+                         "pondéré par la population n'aurait de sens", path=label,
+                         field="population", expected="des populations > 0")
     dupes = c["code_insee"].duplicated()
     if dupes.any():
         raise InputError("duplicate INSEE codes: " + ", ".join(c.loc[dupes, "code_insee"][:10]),

@@ -8,6 +8,7 @@ documented default in :class:`AnalysisOptions`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -61,6 +62,10 @@ def run_analysis(result: DiagnosticResult,
     options = options or AnalysisOptions()
     timings: dict[str, float] = {}
     warnings: list[str] = []
+    result, without_origin = _with_origins_only(result)
+    if without_origin:
+        warnings.append(f"{without_origin} commune(s) sans origine (statut no_origin) : ni "
+                        "profil, ni pôle, ni zone déficitaire")
     communes = result.territory.communes
 
     def timed(name: str, start: float) -> None:
@@ -112,6 +117,24 @@ def run_analysis(result: DiagnosticResult,
         pole_by_origin=by_origin, pole_summary=pole_summary, deficits=deficits,
         epci_deficits=epci, scenario=scenario, options=options, warnings=warnings,
         timings_s=timings)
+
+
+def _with_origins_only(result: DiagnosticResult) -> tuple[DiagnosticResult, int]:
+    """The result without the communes that have no origin (status no_origin): the analysis
+    describes where people are; those communes keep their rows in the diagnostic's tables."""
+    from proximite.model import STATUS_NO_ORIGIN
+
+    access = result.access_times
+    placeholder = access["status"] == STATUS_NO_ORIGIN
+    if not placeholder.any():
+        return result, 0
+    ids = set(access.loc[placeholder, "origin_id"])
+    codes = set(access.loc[placeholder, "code_insee"])
+    territory = dataclasses.replace(result.territory, communes=result.territory.communes[
+        ~result.territory.communes["code_insee"].isin(codes)].reset_index(drop=True))
+    return dataclasses.replace(
+        result, territory=territory, access_times=access[~placeholder],
+        origins=result.origins[~result.origins["origin_id"].isin(ids)]), len(codes)
 
 
 def _commune_pole_times(by_origin: pd.DataFrame, origins: pd.DataFrame) -> pd.Series:

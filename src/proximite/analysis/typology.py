@@ -46,6 +46,7 @@ from proximite.access import STATUS_OK, STATUS_UNREACHABLE
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
 from proximite.indicators import commune_mean_times, weighted_quantile
+from proximite.model import STATUS_NO_ORIGIN
 
 PROFILES = ("A", "B", "C", "D", "E", "F")
 
@@ -129,7 +130,10 @@ class ProfileRules:
 
 
 def _category_rows(access_times: pd.DataFrame) -> pd.DataFrame:
-    """Category rows only: a basket's mean time is not a category time."""
+    """Category rows only: a basket's mean time is not a category time. Communes without
+    origin (no_origin) have no time to classify and no profile."""
+    if "status" in access_times:
+        access_times = access_times[access_times["status"] != STATUS_NO_ORIGIN]
     if "target_kind" in access_times:
         return access_times[access_times["target_kind"] == "category"]
     return access_times

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,17 @@ from proximite.inventory.schema import (
     empty_services,
     normalise_services,
 )
+from proximite.textio import (
+    check_text,
+    decode_text,
+    encoding_warnings,
+    first_line,
+    physical_lines,
+    read_bytes,
+    read_text,
+)
+
+__all__ = ["check_text", "decode_text", "first_line", "read_bytes", "read_text"]
 
 BBox = tuple[float, float, float, float]
 """(west, south, east, north) in WGS84 degrees."""
@@ -40,33 +52,6 @@ LINE_COLUMN = "_line"
 
 EXAMPLE_LINES = 5
 """How many line numbers a grouped rejection quotes as examples."""
-
-
-def read_bytes(path: str | Path) -> bytes:
-    """Read a whole input file, turning the usual OS failures into located errors."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    if path.is_dir():
-        raise InputError("is a directory, not a file", path=path)
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError("empty file", path=path, expected="a header line and data rows")
-    return data
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
-
-    French open-data files re-saved by a spreadsheet are often cp1252; guessing wrong would
-    either crash or silently garble accents, so try the strict decoders in that order.
-    """
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
 
 
 def sniff_separator(header_line: str) -> str:
@@ -86,10 +71,6 @@ def clean_header(names: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def first_line(text: str) -> str:
-    return text.split("\n", 1)[0].rstrip("\r")
-
-
 @dataclass
 class Table:
     """A CSV read as strings, each row tagged with its first line number in the file."""
@@ -98,6 +79,8 @@ class Table:
     rejected: list[Rejection] = field(default_factory=list)
     encoding: str = "utf-8"
     separator: str = ","
+    warnings: list[str] = field(default_factory=list)
+    """Said about the whole file (not UTF-8...), passed on by :class:`LocatedRows`."""
 
 
 def read_csv_table(
@@ -120,7 +103,7 @@ def read_csv_table(
     """
     encoding = "utf-8"
     if text is None:
-        text, encoding = decode_text(read_bytes(path))
+        text, encoding = read_text(path)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise InputError("empty file", path=path, expected="a header line and data rows")
@@ -129,6 +112,7 @@ def read_csv_table(
     header = clean_header(next(csv.reader([header_text], delimiter=sep)))
     require_columns(header, required, path)
     table = _read_rows(path, text, header, sep, encoding)
+    table.warnings.extend(encoding_warnings(path, encoding))
     for column in optional:
         if column not in table.frame.columns:
             table.frame[column] = ""
@@ -139,7 +123,7 @@ def _read_rows(path: str | Path, text: str, header: list[str], sep: str,
                encoding: str) -> Table:
     if len(text) <= FAST_PATH_BYTES:
         return _read_with_csv_module(path, text, header, sep, encoding)
-    physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    n_lines = physical_lines(text)
     frame: pd.DataFrame | None = None
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
@@ -147,7 +131,7 @@ def _read_rows(path: str | Path, text: str, header: list[str], sep: str,
                             names=header, engine="c")
     except (pd.errors.ParserError, ValueError):
         frame = None
-    if frame is not None and len(frame) + 1 == physical_lines:
+    if frame is not None and len(frame) + 1 == n_lines:
         frame[LINE_COLUMN] = np.arange(2, len(frame) + 2)
         frame = frame[~_blank_rows(frame, header)]
         return Table(frame.reset_index(drop=True), [], encoding, sep)
@@ -160,31 +144,75 @@ def _blank_rows(frame: pd.DataFrame, header: list[str]) -> pd.Series:
     return (frame[header].apply(lambda col: col.str.strip()) == "").all(axis=1)
 
 
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 def _read_with_csv_module(path: str | Path, text: str, header: list[str], sep: str,
                           encoding: str) -> Table:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    next(reader)
+    """Parse with the csv module, rejecting a quote that opens and never closes.
+
+    Such a quote would swallow every later line into one field: the line where it opens
+    is rejected and reading resumes on the next line, so every physical line ends up in a
+    row, a rejection or a blank line.
+    """
+    lines = _LINES.findall(text)
     rows: list[list[str]] = []
-    lines: list[int] = []
+    row_lines: list[int] = []
     rejected: list[Rejection] = []
-    start = reader.line_num + 1
+    position = 1  # index in ``lines`` of the next line to read (0 is the header)
+    while position < len(lines):
+        resume = _read_from(path, lines, position, header, sep, rows, row_lines, rejected)
+        if resume is None:
+            break
+        position = resume
+    frame = pd.DataFrame(rows, columns=header, dtype=str)
+    frame[LINE_COLUMN] = np.asarray(row_lines, dtype=int)
+    return Table(frame, rejected, encoding, sep)
+
+
+def _read_from(path: str | Path, lines: list[str], position: int, header: list[str],
+               sep: str, rows: list[list[str]], row_lines: list[int],
+               rejected: list[Rejection]) -> int | None:
+    """Read rows from ``lines[position:]``; the index to resume from after a runaway quote."""
+    reader = csv.reader(iter(lines[position:]), delimiter=sep)
+    consumed = 0
     try:
         for row in reader:
+            start = position + consumed + 1  # 1-based line of the row's first line
+            span = reader.line_num - consumed
+            consumed = reader.line_num
             if not any(cell.strip() for cell in row):
-                start = reader.line_num + 1
                 continue
+            if span > 1 and _runaway_quote(row, len(header), sep):
+                rejected.append(Rejection(
+                    str(path), start, None, lines[start - 1].rstrip("\r\n")[:80],
+                    f"guillemet ouvert sur cette ligne et jamais refermé (il avalait les "
+                    f"{span - 1} ligne(s) suivante(s)) : ligne écartée, lecture reprise à la "
+                    f"ligne {start + 1}"))
+                return start
             if len(row) != len(header):
                 rejected.append(Rejection(str(path), start, None, sep.join(row)[:80],
                                           f"expected {len(header)} fields, found {len(row)}"))
             else:
                 rows.append(row)
-                lines.append(start)
-            start = reader.line_num + 1
+                row_lines.append(start)
     except csv.Error as exc:
-        raise InputError(f"unreadable CSV: {exc}", path=path, line=start) from exc
-    frame = pd.DataFrame(rows, columns=header, dtype=str)
-    frame[LINE_COLUMN] = np.asarray(lines, dtype=int)
-    return Table(frame, rejected, encoding, sep)
+        raise InputError(f"unreadable CSV: {exc}", path=path,
+                         line=position + consumed + 1) from exc
+    return None
+
+
+def _runaway_quote(row: list[str], n_fields: int, sep: str) -> bool:
+    """A row spanning lines that is really a quote left open: wrong field count, or a
+    field holding a line that has as many separators as a whole row."""
+    if len(row) != n_fields:
+        return True
+    for cell in row:
+        if "\n" in cell or "\r" in cell:
+            inner = _LINES.findall(cell)
+            if any(line.count(sep) >= n_fields - 1 for line in inner[1:]):
+                return True
+    return False
 
 
 def read_json_table(
@@ -204,7 +232,7 @@ def read_json_table(
     a JSON-lines file), so a rejection reads like a line number for the user. ``key`` names
     the array inside a top-level object when the object holds several.
     """
-    records = read_json_records(path, record, key=key)
+    records, encoding = _json_records(path, record, key)
     if not records:
         raise InputError("empty JSON array", path=path, expected=f"one object per {record}")
     keys = list(dict.fromkeys(k for item in records for k in _flat_keys(item)))
@@ -213,7 +241,7 @@ def read_json_table(
         {name: [json_text(nested_value(item, name)) for item in records]
          for name in [*required, *optional]})
     frame[LINE_COLUMN] = range(1, len(records) + 1)
-    return Table(frame)
+    return Table(frame, encoding=encoding, warnings=encoding_warnings(path, encoding))
 
 
 def _flat_keys(item: dict[str, object], prefix: str = "") -> Iterator[str]:
@@ -241,7 +269,12 @@ def read_json_records(path: str | Path, record: str = "record", *,
     ``key``, is unwrapped. A JSON-lines file (one object per line, as the annuaire de
     l'administration's ``.sjson``) is read line by line, an unreadable line named.
     """
-    text, _ = decode_text(read_bytes(path))
+    return _json_records(path, record, key)[0]
+
+
+def _json_records(path: str | Path, record: str,
+                  key: str | None) -> tuple[list[dict[str, object]], str]:
+    text, encoding = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -261,7 +294,7 @@ def read_json_records(path: str | Path, record: str = "record", *,
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InputError("not a JSON array of objects", path=path,
                          expected=f"[{{...}}, {{...}}] with one object per {record}")
-    return data
+    return data, encoding
 
 
 def _json_lines(path: str | Path, text: str, record: str) -> list[object]:
@@ -352,6 +385,8 @@ class LocatedRows:
     ok: pd.Series
     """Rows whose coordinates are valid (index of ``frame``)."""
     rejected: list[Rejection]
+    warnings: list[str] = field(default_factory=list)
+    """About the whole file (its encoding): added to :meth:`result`'s warnings."""
 
     @property
     def lines(self) -> pd.Series:
@@ -369,7 +404,8 @@ class LocatedRows:
                warnings: Iterable[str] = (), *, keep: pd.Series | None = None) -> ImportResult:
         """Keep the rows with valid coordinates (or ``keep``), then :func:`finish` (box filter)."""
         mask = self.ok if keep is None else keep
-        return finish(services[mask.to_numpy()], bbox, self.rejected, list(warnings))
+        return finish(services[mask.to_numpy()], bbox, self.rejected,
+                      [*self.warnings, *warnings])
 
 
 def locate_rows(
@@ -391,7 +427,8 @@ def locate_rows(
         frame[lon] if lon_text is None else lon_text,
         frame[lat] if lat_text is None else lat_text,
         frame[LINE_COLUMN], path, lon_field=lon, lat_field=lat)
-    return LocatedRows(path, frame, lon_values, lat_values, ok, table.rejected + rejected)
+    return LocatedRows(path, frame, lon_values, lat_values, ok, table.rejected + rejected,
+                       list(table.warnings))
 
 
 def read_located_rows(

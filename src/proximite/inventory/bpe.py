@@ -69,7 +69,7 @@ def read_bpe(
                            for r in sorted(by_code, key=lambda r: r.value))
         warnings.append(f"{path}: {int(unknown.sum())} row(s) with TYPEQU codes not in the "
                         f"catalogue, not imported: {listed}")
-    known = Table(table.frame[~unknown], table.rejected)
+    known = Table(table.frame[~unknown], table.rejected, warnings=table.warnings)
     if use_lambert:
         rows = _project(known, path)
     else:

@@ -8,20 +8,22 @@ that matches no layout gets an error listing the layouts Proximité reads.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from proximite.catalogue import Catalogue
-from proximite.errors import InputError
+from proximite.errors import InputError, Rejection
 from proximite.inventory._read import (
     BBox,
+    check_text,
     clean_header,
     decode_text,
     first_line,
     in_bbox,
-    read_bytes,
+    read_text,
     sniff_separator,
 )
 from proximite.inventory.anct import FS_REQUIRED, read_france_services
@@ -138,12 +140,17 @@ def detect_layout(path: str | Path) -> Layout:
         return SUFFIX_LAYOUTS[suffix]
     if head[:4] == b"PK\x03\x04" or suffix == ".zip":
         return GTFS_LAYOUT
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    check_text(head, path)
+    text = decode_text(head)[0].lstrip("\ufeff \t\r\n")
     if text[:1] in ("[", "{"):
-        return _detect_json(path, decode_text(read_bytes(path))[0])
+        return _detect_json(path, read_text(path)[0])
     header_text = first_line(text)
-    header = clean_header(next(csv.reader([header_text],
-                                          delimiter=sniff_separator(header_text))))
+    try:
+        header = clean_header(next(csv.reader([header_text],
+                                              delimiter=sniff_separator(header_text))))
+    except csv.Error as exc:
+        raise InputError(f"unreadable CSV header: {exc}", path=path, line=1,
+                         expected="a CSV header line") from exc
     if "TYPEQU" in header and "DEPCOM" in header:
         located = {"LAMBERT_X", "LONGITUDE"} & set(header)
         name = "bpe" if located or "NB_EQUIP" not in header else "bpe_counts"
@@ -235,7 +242,81 @@ def load_services(
     gathered in ``rejected``; ``warnings`` are prefixed by each file's path.
     """
     result = ImportResult(empty_services())
+    seen: dict[str, str] = {}  # service_id -> the input file it was first read from
+    given: dict[Path, str] = {}
     for path in paths:
+        resolved = Path(path).resolve()
+        if resolved in given:
+            raise InputError(f"fichier donné deux fois à --services (déjà : {given[resolved]})",
+                             path=path, expected="chaque fichier de services une seule fois")
+        given[resolved] = str(path)
         layout = detect_layout(path)
-        result = result.extend(layout.reader(path, catalogue, bbox))
+        part = layout.reader(path, catalogue, bbox)
+        part = _drop_repeated_ids(part, path, seen)
+        part = _keep_unparsable_hours_raw(part, path)
+        result = result.extend(part)
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_hours(expression: str) -> bool:
+    from opening_hours import OpeningHours, ParserError
+
+    try:
+        OpeningHours(expression)
+    except (ParserError, ValueError):
+        return False
+    return True
+
+
+def _keep_unparsable_hours_raw(part: ImportResult, path: str | Path) -> ImportResult:
+    """Opening hours that are not valid OSM ``opening_hours`` move to the raw text, counted.
+
+    A partner file may put free text in ``opening_hours``: published as is, the portal
+    would show hours it cannot read as if they were checked.
+    """
+    services = part.services
+    hours = services["opening_hours"].astype(str).str.strip()
+    bad = (hours != "") & ~hours.map(_valid_hours).astype(bool)
+    if not bad.any():
+        return part
+    services = services.copy()
+    raw = services["opening_hours_raw"].astype(str)
+    services.loc[bad, "opening_hours_raw"] = raw[bad].where(raw[bad].str.strip() != "",
+                                                            hours[bad])
+    services.loc[bad, "opening_hours"] = ""
+    here = services.loc[bad, "source_file"] == str(path)
+    lines = services.loc[bad, "source_line"][here].head(5).tolist()
+    where = f" : lignes {', '.join(lines)}" if lines else ""
+    warning = (f"{path} : {int(bad.sum())} ligne(s) aux horaires illisibles en syntaxe OSM "
+               f"opening_hours, gardés en texte brut (opening_hours_raw){where}")
+    return ImportResult(services, part.rejected, [*part.warnings, warning])
+
+
+def _drop_repeated_ids(part: ImportResult, path: str | Path,
+                       seen: dict[str, str]) -> ImportResult:
+    """Reject the rows whose service_id an earlier input file already used, naming both files.
+
+    Ids identify one service across the run (closures, the portal, the analysis): a second
+    service under the same id would be silently doubled or break later steps.
+    """
+    services = part.services
+    ids = services["service_id"].astype(str)
+    repeated = ids.isin(list(seen)).to_numpy()
+    rejected = list(part.rejected)
+    warnings = list(part.warnings)
+    if repeated.any():
+        for _, row in services[repeated].iterrows():
+            line = row["source_line"]
+            here = row["source_file"] == str(path) and str(line).isdigit()
+            rejected.append(Rejection(
+                str(path), int(line) if here else None, "service_id", row["service_id"],
+                f"service_id déjà lu dans {seen[row['service_id']]} : cette ligne est écartée"))
+        earlier = sorted({seen[i] for i in ids[repeated]})
+        warnings.append(f"{path} : {int(repeated.sum())} service_id déjà présents dans "
+                        f"{', '.join(earlier)} (lignes écartées, voir rejected_services) : "
+                        + ", ".join(ids[repeated].head(5)))
+        services = services[~repeated].reset_index(drop=True)
+    for service_id in ids[~repeated]:
+        seen.setdefault(service_id, str(path))
+    return ImportResult(services, rejected, warnings)

@@ -187,7 +187,7 @@ def load_inputs(
         territory=territory, origins=origin_table, services=imported.services,
         graph=graph, catalogue=catalogue, rejected=list(imported.rejected),
         warnings=warnings, provenance=provenance, network_source=str(network_path),
-        demo=demo_defaults)
+        origins_source="" if origins is None else str(origins), demo=demo_defaults)
 
 
 __all__ = ["DEMO_DIR", "DemoBundle", "load_inputs"]

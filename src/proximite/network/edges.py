@@ -8,6 +8,8 @@ codes, from the communes' origin points.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 
 from proximite.errors import InputError, numeric_column
 from proximite.network.graph import RoadGraph
+from proximite.textio import encoding_warnings, read_text
 
 FROM_NAMES = ("from", "from_id", "from_node", "source", "u", "from_insee")
 TO_NAMES = ("to", "to_id", "to_node", "target", "v", "to_insee")
@@ -36,15 +39,40 @@ def _find(columns: list[str], names: tuple[str, ...], prefix: str | None = None)
     return None
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
+    """The table as text columns, decoded like every input; encoding warnings appended."""
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, expected="an edge table with a header line")
+    text, encoding = read_text(path)
+    warnings.extend(encoding_warnings(path, encoding))
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
+                           engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
+
+
+MAX_EDGE_MIN = 24 * 60.0
+"""Longest plausible time on one edge (a day): beyond, a sum of path times can overflow
+into infinity and read as a false "no road path"."""
+
+
+def _check_edge_times(minutes: np.ndarray, path: Path, column: str | None) -> None:
+    """Refuse edge times no road has: one longer than a day (1e308...), or all zero."""
+    bad = ~np.isfinite(minutes) | (minutes > MAX_EDGE_MIN)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{int(bad.sum())} arc(s) de plus de {MAX_EDGE_MIN:g} min (le premier : "
+            f"{minutes[row]:g} min) : une somme de tels temps déborde et se lirait comme "
+            "« pas de chemin »", path=path, line=row + 2, field=column,
+            expected=f"un temps d'arc d'au plus {MAX_EDGE_MIN:g} min")
+    if len(minutes) and not (minutes > 0).any():
+        raise InputError("tous les temps de parcours des arcs sont nuls : chaque service "
+                         "serait à 0 min", path=path, field=column,
+                         expected="des temps (ou longueurs) d'arcs > 0")
 
 
 def read_edge_table(
@@ -69,7 +97,8 @@ def read_edge_table(
     ``node_id, lon, lat``) or ``nodes_path`` give node positions.
     """
     path = Path(path)
-    frame = _read_csv(path)
+    warnings: list[str] = []
+    frame = _read_csv(path, warnings)
     columns = list(frame.columns)
     from_col, to_col = _find(columns, FROM_NAMES), _find(columns, TO_NAMES)
     if from_col is None or to_col is None:
@@ -91,8 +120,9 @@ def read_edge_table(
     else:
         raise InputError("no travel time or length column", path=path, line=1,
                          expected="travel_time_min, or km / km_* / length_m (+ speed_kmh)")
+    _check_edge_times(minutes, path, minutes_col or km_col or metres_col)
     if nodes_path is not None:
-        node_table = _read_csv(Path(nodes_path))
+        node_table = _read_csv(Path(nodes_path), warnings)
         id_col = _find(list(node_table.columns), ("node_id", "id", "code_insee"))
         if id_col is None or "lon" not in node_table or "lat" not in node_table:
             raise InputError("node table needs columns node_id, lon, lat", path=nodes_path,
@@ -130,7 +160,7 @@ def read_edge_table(
                  .to_numpy(dtype=object) if class_col
                  else np.full(len(frame), DEFAULT_CLASS, dtype=object))
     stand_in = ("proxy" in path.name.lower()) if is_stand_in is None else is_stand_in
-    return RoadGraph.from_edges(
+    graph = RoadGraph.from_edges(
         node_ids=node_ids.to_numpy(),
         lon=coords.loc[node_ids, "lon"].to_numpy(dtype=float),
         lat=coords.loc[node_ids, "lat"].to_numpy(dtype=float),
@@ -142,3 +172,5 @@ def read_edge_table(
         is_stand_in=stand_in,
         edge_class=np.concatenate([row_class, row_class[both]]),
     )
+    graph.warnings[:0] = warnings
+    return graph
