@@ -354,7 +354,8 @@ def test_bpe_grouped_rejections_write_like_any_rejection(catalogue: Catalogue) -
 def test_report_counts_the_rows_behind_grouped_rejections(tmp_path: Path,
                                                           catalogue: Catalogue) -> None:
     from proximite.inventory.schema import rejected_rows
-    from proximite.report import _rejected
+    from proximite.report.provenance import rejected
+    from proximite.report.render import render_block
 
     bpe = tmp_path / "bpe.csv"
     rows = "".join("48095;Z999;3.5;44.5\n" for _ in range(500))
@@ -362,7 +363,7 @@ def test_report_counts_the_rows_behind_grouped_rejections(tmp_path: Path,
                    encoding="utf-8")
     result = read_bpe(bpe, catalogue)
     assert len(result.rejected) == 2 and rejected_rows(result.rejected) == 501
-    html = str(_rejected(SimpleNamespace(rejected=result.rejected)))
+    html = render_block(rejected(result.rejected))
     assert "501 lignes des fichiers de services" in html
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
+from language import english_sentences, visible_text
 from proximite.cli import app
 
 
@@ -31,7 +32,9 @@ def test_plan_cli_on_demo(tmp_path: Path) -> None:
     assert set(timetable["weekday"]) <= {"lundi", "mardi", "mercredi", "jeudi", "vendredi"}
     ics = (out / "tour.ics").read_text(encoding="utf-8")
     assert ics.count("BEGIN:VEVENT") == len(timetable)
-    html = unescape((out / "plan_report.html").read_text(encoding="utf-8"))
+    page = (out / "plan_report.html").read_text(encoding="utf-8")
+    assert english_sentences("\n".join(visible_text(page))) == []
+    html = unescape(page)
     assert "Modèles de localisation" in html and "LSCP" in html and "MCLP" in html
     assert "Horaires hebdomadaires" in html and "Comparaison des plans" in html
     assert "écart d'optimalité" in html and "temps de calcul" in html

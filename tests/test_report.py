@@ -17,7 +17,6 @@ from proximite.catalogue import load_catalogue
 from proximite.errors import Rejection
 from proximite.indicators import IndicatorParams, basket_times, compute_indicators
 from proximite.inventory.schema import normalise_services
-from proximite.maps import choropleth_png, class_counts
 from proximite.model import DiagnosticOptions, DiagnosticResult
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import (
@@ -25,7 +24,9 @@ from proximite.pipeline import (
     categories_to_compute,
     services_per_commune,
 )
-from proximite.report import fmt_minutes, fmt_number, fmt_percent, write_report
+from proximite.report import write_report
+from proximite.report.formatting import fmt_minutes, fmt_number, fmt_percent
+from proximite.report.maps import choropleth_png, class_counts
 from proximite.territory import Territory, territory_from_origins
 
 STAND_IN_TEXT = "ce n'est PAS un réseau routier"
@@ -178,7 +179,7 @@ def test_french_number_formatting() -> None:
     assert fmt_number(1234567.0) == "1\u202f234\u202f567"
     assert fmt_number(1234.56, 1) == "1\u202f234,6"
     assert fmt_number(None) == "—"
-    assert fmt_percent(100 / 12) == "8,3 %"
+    assert fmt_percent(100 / 12) == "8,3\u00a0%"  # no-break space before %
 
 
 def test_report_is_self_contained(stand_in_page: str) -> None:
@@ -210,14 +211,14 @@ def test_report_is_accessible(stand_in_page: str) -> None:
 
 
 def test_report_content(stand_in_page: str) -> None:
-    assert "Causses d&#x27;essai" in stand_in_page  # territory name, escaped
-    assert STAND_IN_TEXT.replace("'", "&#x27;") in stand_in_page
+    assert "Causses d&#39;essai" in stand_in_page  # territory name, escaped
+    assert STAND_IN_TEXT.replace("'", "&#39;") in stand_in_page
     assert 'class="notice"' in stand_in_page
     # territory median of France Services in the categories summary
     assert 'France Services</th><td class="num">12,5 min</td>' in stand_in_page
     # commune table with every commune; data text is escaped, never markup
     assert 'id="tableau-communes"' in stand_in_page
-    for name in ("Aubrac-les-Bains", "Valdonnez", "Mas-d&#x27;Orcières"):
+    for name in ("Aubrac-les-Bains", "Valdonnez", "Mas-d&#39;Orcières"):
         assert f'<th scope="row">{name}</th>' in stand_in_page
     assert "Saint-&lt;b&gt;Test&lt;/b&gt; &amp; Co" in stand_in_page
     assert "<b>Test</b>" not in stand_in_page
@@ -227,7 +228,7 @@ def test_report_content(stand_in_page: str) -> None:
     # a category without any service is listed as missing, an incomplete basket too
     missing = stand_in_page.split('id="donnees-manquantes"')[1].split("</section>")[0]
     assert "Médecin généraliste" in missing and "aucune donnée" in missing
-    assert "incomplet" in missing and "domain notes list 15 items" in missing
+    assert "incomplet" in missing and "les notes du domaine listent 15 équipements" in missing
     # all warnings, folded since there are many
     assert "avertissement de test n°11" in stand_in_page
     assert "<details><summary>Les 13 avertissements" in stand_in_page
@@ -239,7 +240,7 @@ def test_report_content(stand_in_page: str) -> None:
 def test_no_stand_in_notice_on_a_real_network(tmp_path: Path) -> None:
     text = write_report(build_result(is_stand_in=False), tmp_path / "report.html"
                         ).read_text(encoding="utf-8")
-    assert STAND_IN_TEXT.replace("'", "&#x27;") not in text
+    assert STAND_IN_TEXT.replace("'", "&#39;") not in text
     assert 'class="notice"' not in text
     assert "12,5 min" in text
 
@@ -269,7 +270,7 @@ def test_choropleth_png_and_legend_counts() -> None:
 
 def test_report_follows_configured_thresholds(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("proximite.report.choropleth_png", lambda *a, **k: b"")  # fast
+    monkeypatch.setattr("proximite.report.overview.choropleth_png", lambda *a, **k: b"")  # fast
     text = write_report(build_result(thresholds_min=(15.0, 45.0)), tmp_path / "report.html"
                         ).read_text(encoding="utf-8")
     assert "Part à plus de 45 min" in text and "Part à plus de 15 min" in text

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pyogrio
 import pytest
 
+from language import english_sentences, visible_text
 from proximite.analysis.diagnosis import AnalysisResult
 from proximite.outputs import write_outputs
 from proximite.pipeline import DiagnosticResult
@@ -18,6 +22,72 @@ from proximite.pipeline import DiagnosticResult
 def demo(demo_result: DiagnosticResult,
          demo_analysis: AnalysisResult) -> tuple[DiagnosticResult, AnalysisResult]:
     return demo_result, demo_analysis
+
+
+@pytest.fixture(scope="module")
+def demo_page(demo: tuple[DiagnosticResult, AnalysisResult]) -> str:
+    from proximite.report import render_report
+
+    result, analysis = demo
+    return render_report(result, analysis=analysis)
+
+
+class _Tables(HTMLParser):
+    """Each table of a page by caption: its rows of cell texts, the header row first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: str | None = None
+        self._rows: list[list[str]] = []
+        self._in: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "tr":
+            self._rows.append([])
+        if tag in ("caption", "th", "td"):
+            self._in, self._text = tag, ""
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption":
+            self._caption = self._text.strip()
+        elif tag in ("th", "td") and self._in:
+            self._rows[-1].append(self._text.strip())
+        elif tag == "table" and self._caption is not None:
+            self.tables[self._caption] = self._rows
+        if tag == self._in:
+            self._in = None
+
+
+def _tables(page: str) -> dict[str, list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def _number(text: str) -> float:
+    """A figure as printed in French (``1 234,5 min``, ``8,3 %``) back to a float."""
+    if text == "inaccessible":
+        return math.inf
+    if text == "—":
+        return math.nan
+    cleaned = re.sub(r"[\s\u00a0\u202f]|min|%", "", text).replace(",", ".")
+    return float(cleaned)
+
+
+def _weighted_median(times: np.ndarray, weights: np.ndarray) -> float:
+    """Smallest time reached by at least half of the population (the report's definition),
+    computed here on its own from the access times."""
+    order = np.argsort(times, kind="stable")
+    cumulated = np.cumsum(weights[order])
+    return float(times[order][np.searchsorted(cumulated, cumulated[-1] / 2)])
 
 
 def test_analysis_covers_every_commune(demo: tuple[DiagnosticResult, AnalysisResult]) -> None:
@@ -66,7 +136,7 @@ def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
 
 
 def test_difference_and_potential_classes() -> None:
-    from proximite.report_analysis import delta_class, potential_class
+    from proximite.report.analysis import delta_class, potential_class
 
     assert delta_class(5.0, 5.0) == "inchangé"
     assert delta_class(5.0, 9.0) == "+0 à 5 min"
@@ -80,15 +150,77 @@ def test_difference_and_potential_classes() -> None:
     assert potential_class(7.0) == "5 et plus"
 
 
-def test_report_has_difference_and_potential_maps(
-        demo: tuple[DiagnosticResult, AnalysisResult]) -> None:
-    from proximite.report import render_report
-
-    result, analysis = demo
-    html = unescape(render_report(result, analysis=analysis))
+def test_report_has_difference_and_potential_maps(demo_page: str) -> None:
+    html = unescape(demo_page)
     assert "Carte de la variation du temps d'accès" in html
-    assert "Carte de l'accessibilité potentielle 2sfca_france_services_20min" in html
+    assert "Carte de l'accessibilité potentielle (France Services, 2SFCA à 20 min)" in html
     assert 'id="table-scenario-communes"' in html
     assert 'id="table-potentiel-communes"' in html
     # the closed post office's commune gets longer times
     assert "+0 à 5 min" in html or "+5 à 10 min" in html or "+10 à 20 min" in html
+
+
+def test_demo_report_key_figures_match_the_diagnostic_tables(
+        demo: tuple[DiagnosticResult, AnalysisResult], demo_page: str) -> None:
+    result, analysis = demo
+    tables = _tables(demo_page)
+    key = dict(tables["Chiffres clés du territoire"][1:])
+    communes = result.territory.communes
+    assert _number(key["Population"]) == communes["population"].sum() == 76486
+    assert _number(key["Communes"]) == len(communes) == 152
+    assert _number(key["EPCI"]) == communes["epci_code"].nunique()
+    assert _number(key["Services retenus"]) == len(result.services)
+
+    # territory summary: medians recomputed from access_times, people beyond 20 min counted
+    access = result.access_times
+    population = result.origins.set_index("origin_id")["population"]
+    labels = {result.catalogue.categories[c].label: c for c in result.categories}
+    header, *summary = tables["Catégories de services : territoire"]
+    assert header[6] == "Population à plus de 20 min" and len(summary) >= 5
+    for row in summary:
+        rows = access[(access["category"] == labels[row[0]])
+                      & (access["target_kind"] == "category")]
+        times = np.where(rows["status"] == "ok", rows["travel_time_min"], np.inf)
+        weights = population.reindex(rows["origin_id"]).to_numpy(dtype=float)
+        assert _number(row[1]) == pytest.approx(round(_weighted_median(times, weights), 1))
+        beyond_20 = weights[times > 20].sum()
+        assert _number(row[6]) == pytest.approx(round(beyond_20))  # Population > 20 min
+        assert _number(row[-1]) == weights[np.isinf(times)].sum()
+
+    # commune table: a category's column is the town hall's own time (one origin each)
+    header, *per_commune = tables["Temps d'accès par commune (valeurs des cartes, en minutes "
+                                  "depuis la mairie)"]
+    assert len(per_commune) == 152
+    code = "accompagnement_numerique"
+    own = access[(access["category"] == code)
+                 & (access["target_kind"] == "category")].set_index("code_insee")
+    column = header.index(result.catalogue.categories[code].label)
+    for row in per_commune:
+        expected = own.loc[row[1], "travel_time_min"]
+        assert _number(row[column]) == pytest.approx(round(expected, 1)), row[0]
+
+    # deficit zones: communes beyond the threshold per service, as in deficits.csv
+    threshold = f"{analysis.options.deficit_threshold_min:g}"
+    by_target = {r[0]: int(r[1]) for r in
+                 tables[f"Communes au-delà de {threshold} minutes, par service ou panier"][1:]}
+    counts = analysis.deficits.groupby("target").size()
+    assert by_target["France Services"] == counts["france_services"] > 0
+
+    # example scenario: the affected population, as computed by the scenario
+    assert analysis.scenario is not None
+    assert (f"{analysis.scenario.affected_population:,.0f}".replace(",", "\u202f")
+            + " habitants") in unescape(demo_page)
+
+
+def test_demo_report_has_no_english_sentence(demo_page: str) -> None:
+    text = "\n".join(visible_text(demo_page))
+    assert "Méthode" in text and len(text) > 10_000  # the scan reads the page
+    assert english_sentences(text) == []
+
+
+def test_demo_report_prints_no_machine_path_and_no_code_as_label(demo_page: str) -> None:
+    text = "\n".join(visible_text(demo_page))
+    assert not re.search(r"(^|[\s(])/(home|work|tmp|usr|root)/", text)
+    assert "2sfca_" not in text and "e2sfca_" not in text
+    assert "Panier : Panier" not in text and "Panier : Socle" in text
+    assert "communes_48.geojson" in text  # the communes file, by its name

@@ -113,7 +113,7 @@ def test_point_in_margin_kept_with_warning() -> None:
     assert kept["service_id"].tolist() == ["s0", "s1"]
     assert rejected == []
     assert len(warnings) == 1
-    assert warnings[0].startswith("1 services in the margin outside the territory kept")
+    assert warnings[0].startswith("1 services hors du territoire conservés dans la marge")
     assert list(kept.columns) == list(services([MENDE]).columns)  # schema unchanged
 
 

@@ -460,7 +460,7 @@ def plan(
     from proximite.outdir import atomic_output_dir
     from proximite.pipeline import run_diagnostic
     from proximite.planning.run import PlanningOptions, run_planning
-    from proximite.report_planning import write_planning_outputs
+    from proximite.report import write_planning_outputs
 
     try:
         with atomic_output_dir(out, command="plan", patterns=PLAN_FILES) as (folder, _), \

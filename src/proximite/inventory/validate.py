@@ -199,8 +199,8 @@ def validate_locations(
     kept = services.loc[pending].reset_index(drop=True)
     warnings: list[str] = []
     if in_margin_only:
-        warnings.append(f"{in_margin_only} services in the margin outside the territory kept "
-                        f"(within {km} of its border)")
+        warnings.append(f"{in_margin_only} services hors du territoire conservés dans la "
+                        f"marge (à moins de {km} de sa limite)")
     return kept, rejections, warnings
 
 

@@ -546,7 +546,7 @@ def build_bdtopo_graph(
         np.concatenate([last_index[fwd], first_index[bwd]]),
         np.concatenate([travel_time_min[fwd], travel_time_min[bwd]]),
         mode=mode,
-        description=description or f"BD TOPO {TABLE} ({source}), {mode}",
+        description=description or f"BD TOPO {TABLE} ({Path(source).name}), {mode}",
         edge_class=np.concatenate([road_class[fwd], road_class[bwd]]),
     )
     graph.warnings[:0] = warnings

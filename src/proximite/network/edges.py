@@ -168,7 +168,7 @@ def read_edge_table(
         to_index=to_index,
         travel_time_min=travel_time_min,
         mode=mode,
-        description=description or f"edge table {path.name}",
+        description=description or f"table d'arcs {path.name}",
         is_stand_in=stand_in,
         edge_class=np.concatenate([row_class, row_class[both]]),
     )

@@ -188,7 +188,7 @@ class RoadGraph:
         return RoadGraph(
             matrix=matrix, node_ids=self.node_ids, lon=self.lon, lat=self.lat,
             mode=self.mode,
-            description=f"{self.description} (speeds: {changes})" if factors
+            description=f"{self.description} (vitesses : {changes})" if factors
             else self.description,
             is_stand_in=self.is_stand_in, warnings=list(self.warnings),
             edge_class=self.edge_class,

@@ -3,29 +3,42 @@ potential accessibility and the example scenario (read from an AnalysisResult)."
 
 from __future__ import annotations
 
-import base64
+import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from proximite.analysis.diagnosis import AnalysisResult
 from proximite.analysis.typology import PROFILE_LABELS, PROFILES
 from proximite.indicators import weighted_quantile
-from proximite.maps import categorical_png, simplified
-from proximite.model import DiagnosticResult
-from proximite.report import (
+from proximite.report.blocks import (
+    Block,
+    Cell,
     Column,
-    Markup,
-    bullet_list,
-    details,
-    esc,
+    Details,
+    Figure,
+    Link,
+    Notice,
+    Para,
+    Section,
+    Table,
+    bullets,
+    section,
+)
+from proximite.report.formatting import (
+    fmt_count,
     fmt_minutes,
     fmt_number,
     fmt_percent,
-    para,
-    section,
-    table,
+    fmt_threshold,
 )
+from proximite.report.maps import categorical_png, simplified
+from proximite.report.targets import commune_names, titled
+
+if TYPE_CHECKING:
+    from proximite.analysis.diagnosis import AnalysisResult
+    from proximite.analysis.scenario import ScenarioResult
+    from proximite.model import DiagnosticResult
 
 NAV_ANALYSIS = [("profils", "Profils d'accès A–F"), ("poles", "Pôles de services"),
                 ("deficits", "Zones déficitaires"),
@@ -45,49 +58,56 @@ def _label(result: DiagnosticResult, code: str) -> str:
     if code in result.catalogue.categories:
         return result.catalogue.categories[code].label
     if code in result.catalogue.baskets:
-        return "Panier : " + result.catalogue.baskets[code].label
+        return titled(result.catalogue.baskets[code].label, "basket")
     return code
 
 
-def _figure(png: bytes, title: str, alt: str, table_anchor: str) -> Markup:
-    data = base64.b64encode(png).decode("ascii")
-    return Markup(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{esc(alt)}\">"
-                  f"<figcaption>{esc(title)} (<a href=\"#{table_anchor}\">tableau des "
-                  "valeurs</a>).</figcaption></figure>")
+def potential_label(result: DiagnosticResult, column: str) -> str:
+    """French name of a potential-accessibility column (``2sfca_<code>_<cutoff>min``,
+    ``e2sfca_<code>``): the reader sees the service and the method, never the code."""
+    fixed = re.fullmatch(r"2sfca_(.+)_(\d+(?:_\d+)?)min", column)
+    if fixed:
+        cutoff = fmt_threshold(float(fixed.group(2).replace("_", ".")))
+        return f"{_label(result, fixed.group(1))}, 2SFCA à {cutoff} min"
+    decay = re.fullmatch(r"e2sfca_(.+)", column)
+    if decay:
+        return f"{_label(result, decay.group(1))}, E2SFCA (décroissance par paliers)"
+    return column
 
 
-def _names(result: DiagnosticResult) -> pd.Series:
-    communes = result.territory.communes
-    return communes.set_index("code_insee")["nom"] if len(communes) else pd.Series(dtype=str)
+def _figure(png: bytes, title: str, alt: str, table_anchor: str) -> Figure:
+    return Figure(png, alt, title, Link(f"#{table_anchor}", "tableau des valeurs"))
 
 
-def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Section:
     profiles = analysis.profiles
     attrs = profiles.attrs
     counts = attrs.get("counts", {})
     used = [_label(result, c) for c in attrs.get("categories_used", [])]
     population = result.territory.communes.set_index("code_insee")["population"]
-    rows = []
+    rows: list[list[Cell]] = []
+    sizes: dict[str, int] = {}
     for profile in PROFILES:
         members = profiles[profiles["profile"] == profile]
+        sizes[profile] = len(members)
         n = counts.get("very_long" if profile == "A" else "long" if profile == "B"
                        else "short", 0)
         rows.append([profile, PROFILE_LABELS[profile].format(n=n), len(members),
                      fmt_number(population.reindex(members["code_insee"]).sum())])
-    body = [
-        para("Règles paramétrées (observatoire de l'Allier) appliquées aux catégories "
+    body: list[Block] = [
+        Para("Règles paramétrées (observatoire de l'Allier) appliquées aux catégories "
              "disponibles : " + ", ".join(used) + ". Un temps est « très long » au-delà du "
              "9e décile des communes, « long » au-delà du 3e quartile, « supérieur à la "
              "moyenne » au-delà de la médiane, « court » en deçà du 1er quartile ; les "
              "seuils de nombre de services (6 et 4 sur 17) sont ramenés à la taille du "
              f"panier : {counts.get('very_long', '?')} et {counts.get('long', '?')} sur "
              f"{len(used)}."),
-        table("Profils d'accès des communes",
+        Table("Profils d'accès des communes",
               [Column("profil"), Column("définition"), Column("communes", True),
                Column("population", True)], rows),
     ]
     if not attrs.get("sub_basket_used"):
-        body.append(para("Le panier santé-éducation-alimentation n'a pas de données dans "
+        body.append(Para("Le panier santé-éducation-alimentation n'a pas de données dans "
                          "l'inventaire : les profils C et D ne peuvent pas être distingués "
                          "(les communes au-dessus de la moyenne sont classées C)."))
     if len(result.territory.communes):
@@ -96,27 +116,26 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                               "Profils d'accès des communes (A à F)", PROFILE_COLOURS,
                               legend_title="Profil", note=note)
         alt = ("Carte des profils d'accès A à F des communes : " + " ; ".join(
-            f"{r[0]} : {r[2]} communes" for r in rows) + ".")
+            f"{p} : {fmt_count(n, 'commune')}" for p, n in sizes.items()) + ".")
         body.append(_figure(png, "Profils d'accès A à F", alt, "table-profils"))
-    names = _names(result)
-    detail_rows = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
+    names = commune_names(result)
+    detail_rows: list[list[Cell]] = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
                     row.explanation] for row in profiles.itertuples()]
-    body.append(details("Profil et explication de chaque commune", table(
+    body.append(Details("Profil et explication de chaque commune", [Table(
         "Profil d'accès par commune", [Column("code INSEE"), Column("commune"),
                                        Column("profil"), Column("explication")],
-        detail_rows, table_id="table-profils")))
+        detail_rows, table_id="table-profils")]))
     return section("profils", "Profils d'accès A–F", *body)
 
 
-def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Section:
     poles = analysis.poles
-    body = []
+    body: list[Block] = []
     warnings = sorted({w for w in poles["warning"].dropna() if w})
     if warnings:
-        body.append(Markup('<div class="notice" role="note"><p><strong>Pôles indicatifs'
-                           "</strong> : " + esc(" ".join(warnings)) + "</p></div>"))
+        body.append(Notice(" ".join(warnings), lead="Pôles indicatifs"))
     counts = poles["pole_level"].value_counts()
-    body.append(para("Pôles de services : nombre de types d'équipements de chaque gamme "
+    body.append(Para("Pôles de services : nombre de types d'équipements de chaque gamme "
                      "INSEE (tables de passage BPE 2021) présents dans la commune, comparé "
                      "aux seuils du Cerema (paramètres). " + ", ".join(
                          f"{POLE_NAMES[level]} : {int(counts.get(level, 0))}"
@@ -127,13 +146,13 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Mar
                               "Pôles de services", POLE_COLOURS,
                               legend_title="Niveau", legend_labels=POLE_NAMES, note=note)
         alt = ("Carte des pôles de services : " + ", ".join(
-            f"{POLE_NAMES[level]} : {int(counts.get(level, 0))} communes"
+            f"{POLE_NAMES[level]} : {fmt_count(int(counts.get(level, 0)), 'commune')}"
             for level in POLE_COLOURS) + ".")
         body.append(_figure(png, "Pôles de services", alt, "table-poles"))
     summary = analysis.pole_summary
     proximity = summary[summary["level"] == "proximite"].sort_values(
         "population_served", ascending=False)
-    body.append(table(
+    body.append(Table(
         "Population desservie en premier par chaque pôle (pôle de proximité ou plus le "
         "plus proche)",
         [Column("pôle"), Column("niveau"), Column("population desservie", True),
@@ -144,27 +163,27 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Mar
     return section("poles", "Pôles de services", *body)
 
 
-def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
+def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Section:
     deficits = analysis.deficits
     threshold = analysis.options.deficit_threshold_min
-    body = [para(
+    body: list[Block] = [Para(
         f"Communes dont le temps d'accès dépasse {fmt_number(threshold)} minutes, classées "
         "par un score de vulnérabilité : moyenne des rangs (0 à 1) du temps d'accès, de la "
         "part des 65 ans et plus, du temps jusqu'au pôle de proximité le plus proche et de "
         "la population (poids paramétrables). Rang 1 = commune la plus vulnérable.")]
     skipped = deficits.attrs.get("targets_skipped", {})
     if skipped:
-        body.append(para("Non évalués faute de données : " + ", ".join(
+        body.append(Para("Non évalués faute de données : " + ", ".join(
             _label(result, t) for t in skipped) + "."))
     by_target = deficits.groupby("target", sort=False).agg(
         communes=("code_insee", "size"), population=("population", "sum"))
-    body.append(table(
+    body.append(Table(
         f"Communes au-delà de {fmt_number(threshold)} minutes, par service ou panier",
         [Column("service ou panier"), Column("communes", True), Column("population", True)],
         [[_label(result, t), int(r.communes), fmt_number(r.population)]
          for t, r in by_target.iterrows()]))
     top = deficits.sort_values(["vulnerability_score"], ascending=False).head(MAX_DEFICIT_ROWS)
-    body.append(table(
+    body.append(Table(
         f"Les {MAX_DEFICIT_ROWS} situations les plus vulnérables (toutes catégories)",
         [Column("commune"), Column("service ou panier"), Column("EPCI"),
          Column("population", True), Column("65 ans et plus", True),
@@ -176,7 +195,7 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Markup:
          for r in top.itertuples()], table_id="table-deficits"))
     epci = analysis.epci_deficits
     epci = epci[epci["n_communes_deficit"] > 0]
-    body.append(table(
+    body.append(Table(
         "Synthèse par EPCI (EPCI ayant au moins une commune en déficit)",
         [Column("EPCI"), Column("service ou panier"), Column("communes en déficit", True),
          Column("population en déficit", True), Column("part de la population", True),
@@ -203,26 +222,27 @@ def potential_class(value: float) -> str:
     return "5 et plus"
 
 
-def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Section:
     potential = analysis.potential
     population = result.origins.set_index("origin_id")["population"].reindex(potential.index)
     bands = ", ".join(f"{fmt_number(w, 1)} jusqu'à {fmt_number(u)} min"
                       for u, w in getattr(analysis.options.decay, "bands", []))
-    body = [para(
+    body: list[Block] = [Para(
         "Accessibilité potentielle localisée (2SFCA) : nombre de sites accessibles pour "
         "1 000 habitants, en tenant compte de la population qui se partage chaque site "
         "dans le même rayon de temps. E2SFCA : même calcul avec une décroissance par "
         f"paliers (forme DREES APL, paramètres : {bands}). Offre = 1 par site (pas d'ETP "
         "dans les données ouvertes de la démo).")]
-    rows = []
+    rows: list[list[Cell]] = []
     for column in potential.columns:
         values = potential[column].to_numpy(dtype=float)
         weights = population.to_numpy(dtype=float)
-        rows.append([column, fmt_number(weighted_quantile(values, weights, 0.1), 2),
+        rows.append([potential_label(result, column),
+                     fmt_number(weighted_quantile(values, weights, 0.1), 2),
                      fmt_number(weighted_quantile(values, weights, 0.5), 2),
                      fmt_number(weighted_quantile(values, weights, 0.9), 2),
                      fmt_number(float(population[values == 0].sum()))])
-    body.append(table(
+    body.append(Table(
         "Accessibilité potentielle (sites pour 1 000 habitants), répartition pondérée par "
         "la population", [Column("mesure"), Column("D1", True), Column("médiane", True),
                           Column("D9", True), Column("population sans site accessible", True)],
@@ -235,30 +255,31 @@ def _potential(result: DiagnosticResult, analysis: AnalysisResult, note: str) ->
         classes = pd.Series([potential_class(v) for v in values],
                             index=origins["code_insee"].reindex(values.index).to_numpy())
         classes = classes[~classes.index.duplicated()]
+        name = potential_label(result, mapped)
         png = categorical_png(simplified(result.territory.communes), classes,
-                              f"Accessibilité potentielle : {mapped} (sites pour 1 000 hab.)",
+                              f"Accessibilité potentielle : {name} (sites pour 1 000 hab.)",
                               POTENTIAL_COLOURS, legend_title="Sites / 1 000 hab.", note=note)
         counts = classes.value_counts()
-        alt = (f"Carte de l'accessibilité potentielle {mapped} par commune : " + " ; ".join(
-            f"{k} : {int(v)} communes" for k, v in counts.items()) + ".")
-        body.append(_figure(png, f"Accessibilité potentielle ({mapped})", alt,
+        alt = (f"Carte de l'accessibilité potentielle ({name}) par commune : " + " ; ".join(
+            f"{k} : {fmt_count(int(v), 'commune')}" for k, v in counts.items()) + ".")
+        body.append(_figure(png, f"Accessibilité potentielle ({name})", alt,
                             "table-potentiel-communes"))
-        names = _names(result)
-        body.append(details(f"Valeur par commune ({mapped})", table(
-            f"Accessibilité potentielle par commune ({mapped}, sites pour 1 000 hab.)",
+        names = commune_names(result)
+        body.append(Details(f"Valeur par commune ({name})", [Table(
+            f"Accessibilité potentielle par commune ({name}, sites pour 1 000 hab.)",
             [Column("code INSEE"), Column("commune"), Column("valeur", True)],
             [[code, names.get(code, ""), fmt_number(v, 2)]
              for code, v in zip(classes.index, values.to_numpy(), strict=False)],
-            table_id="table-potentiel-communes")))
+            table_id="table-potentiel-communes")]))
     return section("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)",
                    *body)
 
 
-def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Markup:
+def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Section:
     scenario = analysis.scenario
     if scenario is None:
         return section("scenario", "Scénario exemple",
-                       para("Pas de scénario exemple : aucun bureau de poste dans "
+                       Para("Pas de scénario exemple : aucun bureau de poste dans "
                             "l'inventaire."))
     affected = scenario.affected_by_category
     affected = affected[affected["population_affected"] > 0]
@@ -267,12 +288,12 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                       | (changes["population_no_longer_beyond"] > 0)]
     before = scenario.indicators_before.set_index("category")
     after = scenario.indicators_after.set_index("category")
-    body = [
-        para(f"{scenario.scenario.name}. Seuls les services et paniers concernés sont "
+    body: list[Block] = [
+        Para(f"{scenario.scenario.name}. Seuls les services et paniers concernés sont "
              "recalculés : " + ", ".join(_label(result, c) for c in scenario.recomputed)
              + f". Population dont le temps change : "
                f"{fmt_number(scenario.affected_population)} habitants."),
-        table("Population touchée par la fermeture",
+        Table("Population touchée par la fermeture",
               [Column("service ou panier"), Column("population touchée", True),
                Column("temps allongé", True), Column("médiane avant", True),
                Column("médiane après", True)],
@@ -281,7 +302,7 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                 fmt_minutes(before["median_min"].get(r.category, np.nan)),
                 fmt_minutes(after["median_min"].get(r.category, np.nan))]
                for r in affected.itertuples()], table_id="table-scenario"),
-        table("Population qui passe au-delà d'un seuil",
+        Table("Population qui passe au-delà d'un seuil",
               [Column("service ou panier"), Column("seuil", True),
                Column("nouvellement au-delà", True), Column("plus au-delà", True)],
               [[_label(result, r.category), f"{fmt_number(r.threshold)} min",
@@ -289,9 +310,9 @@ def _scenario(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                for r in changes.itertuples()]),
     ]
     if len(result.territory.communes):
-        body.append(_difference_map(result, scenario, note))
+        body += _difference_map(result, scenario, note)
     if scenario.warnings:
-        body.append(bullet_list(scenario.warnings))
+        body.append(bullets(scenario.warnings))
     return section("scenario", "Scénario exemple", *body)
 
 
@@ -315,12 +336,13 @@ def delta_class(before: float, after: float) -> str:
     return "plus de +20 min"
 
 
-def _difference_map(result: DiagnosticResult, scenario: object, note: str) -> Markup:
+def _difference_map(result: DiagnosticResult, scenario: ScenarioResult,
+                    note: str) -> list[Block]:
     """Map of the change of time for the first recomputed category (the closed one)."""
-    comparison = scenario.comparison  # type: ignore[attr-defined]
-    category = scenario.recomputed[-1] if scenario.recomputed else ""  # type: ignore[attr-defined]
+    comparison = scenario.comparison
+    category = scenario.recomputed[-1] if scenario.recomputed else ""
     closed = result.services.set_index("service_id")["category"].reindex(
-        scenario.closed_service_ids).dropna()  # type: ignore[attr-defined]
+        scenario.closed_service_ids).dropna()
     if len(closed):
         category = str(closed.iloc[0])
     rows = comparison[comparison["category"] == category]
@@ -334,25 +356,25 @@ def _difference_map(result: DiagnosticResult, scenario: object, note: str) -> Ma
                           f"Scénario : variation du temps d'accès ({_label(result, category)})",
                           DELTA_CLASSES, legend_title="Variation", note=note)
     alt = (f"Carte de la variation du temps d'accès ({_label(result, category)}) après le "
-           "scénario : " + " ; ".join(f"{k} : {int(v)} communes" for k, v in counts.items())
-           + ".")
-    names = _names(result)
-    changed = [[code, names.get(code, ""), fmt_minutes(b), fmt_minutes(a), label]
+           "scénario : " + " ; ".join(f"{k} : {fmt_count(int(v), 'commune')}"
+                                      for k, v in counts.items()) + ".")
+    names = commune_names(result)
+    changed: list[list[Cell]] = [[code, names.get(code, ""), fmt_minutes(b), fmt_minutes(a), label]
                for code, b, a, label in zip(rows["code_insee"], before, after, classes.reindex(
                    rows["code_insee"]).to_numpy(), strict=True) if label != "inchangé"]
-    return Markup(_figure(png, "Variation du temps d'accès", alt, "table-scenario-communes")
-                  + details("Communes dont le temps change", table(
-                      f"Temps avant et après le scénario ({_label(result, category)})",
-                      [Column("code INSEE"), Column("commune"), Column("avant", True),
-                       Column("après", True), Column("variation")], changed,
-                      table_id="table-scenario-communes")))
+    return [_figure(png, "Variation du temps d'accès", alt, "table-scenario-communes"),
+            Details("Communes dont le temps change", [Table(
+                f"Temps avant et après le scénario ({_label(result, category)})",
+                [Column("code INSEE"), Column("commune"), Column("avant", True),
+                 Column("après", True), Column("variation")], changed,
+                table_id="table-scenario-communes")])]
 
 
 def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
-                      map_note: str) -> list[Markup]:
+                      map_note: str) -> list[Section]:
     """The report sections of the diagnosis, in reading order."""
     if analysis.profiles.empty:
-        unavailable = para("Non calculé : le territoire n'a pas de communes (origines lues "
+        unavailable = Para("Non calculé : le territoire n'a pas de communes (origines lues "
                            "dans un fichier).")
         return [section("profils", "Profils d'accès A–F", unavailable),
                 section("poles", "Pôles de services", unavailable),

@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from proximite.report.formatting import UNREACHABLE_TEXT, fmt_threshold
+
 #: Upper bounds (minutes) of the colour classes; the last class is "more than 30 min".
 CLASS_BREAKS_MIN: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
 #: ColorBrewer YlGnBu: sequential, colour-blind safe, still ordered when printed in grey.
@@ -36,15 +38,12 @@ DPI = 90
 SIMPLIFY_DEG = 0.0005
 
 
-def _fr(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
 def class_labels(breaks: Sequence[float] = CLASS_BREAKS_MIN) -> list[str]:
     """French legend labels of the colour classes, e.g. ``5 à 10 min``."""
     bounds = [0.0, *breaks]
-    labels = [f"{_fr(lo)} à {_fr(hi)} min" for lo, hi in itertools.pairwise(bounds)]
-    return [*labels, f"plus de {_fr(breaks[-1])} min"]
+    labels = [f"{fmt_threshold(lo)} à {fmt_threshold(hi)} min"
+              for lo, hi in itertools.pairwise(bounds)]
+    return [*labels, f"plus de {fmt_threshold(breaks[-1])} min"]
 
 
 def classify(values: pd.Series, breaks: Sequence[float] = CLASS_BREAKS_MIN) -> pd.Series:
@@ -62,7 +61,7 @@ def class_counts(values: pd.Series, breaks: Sequence[float] = CLASS_BREAKS_MIN
     """(label, number of communes) per legend entry: the map's content as text."""
     classes = classify(values, breaks)
     counts = [(label, int((classes == i).sum())) for i, label in enumerate(class_labels(breaks))]
-    counts.append(("inaccessible", int((classes == -1).sum())))
+    counts.append((UNREACHABLE_TEXT, int((classes == -1).sum())))
     counts.append(("non calculé", int((classes == -2).sum())))
     return counts
 

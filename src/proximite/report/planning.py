@@ -3,69 +3,78 @@ side-by-side comparison of the plans, self-contained like the diagnostic report.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from proximite.model import DiagnosticResult
-from proximite.planning.run import PlanningResult
-from proximite.planning.siting import SitingResult
-from proximite.report import (
-    CSS,
-    MAP_STAND_IN_NOTE,
+from proximite.report.blocks import (
+    Block,
+    Cell,
     Column,
-    Markup,
-    bullet_list,
-    esc,
-    fmt_date_fr,
+    Figure,
+    Link,
+    Notice,
+    Para,
+    Section,
+    Table,
+    bullets,
+    section,
+)
+from proximite.report.formatting import (
+    fmt_date,
     fmt_minutes,
     fmt_number,
-    fmt_percent,
-    para,
-    section,
-    table,
+    fmt_share,
+    fmt_threshold,
 )
+from proximite.report.render import render_page
+from proximite.report.targets import MAP_STAND_IN_NOTE
+
+if TYPE_CHECKING:
+    from proximite.model import DiagnosticResult
+    from proximite.planning.run import PlanningResult
+    from proximite.planning.siting import SitingResult
 
 
 def _gap(model: SitingResult) -> str:
     if model.gap_rel is None:
         return f"non disponible ({model.gap_source})"
-    return f"{fmt_percent(100 * model.gap_rel)} ({model.gap_source})"
+    return f"{fmt_share(model.gap_rel)} ({model.gap_source})"
 
 
-def _siting(result: DiagnosticResult, planning: PlanningResult) -> Markup:
+def _siting(result: DiagnosticResult, planning: PlanningResult) -> Section:
     options = planning.options
     label = result.catalogue.categories[options.category].label
     candidate_table = planning.candidates.table
     names = candidate_table.set_index("candidate_id")["name"]
     lscp, mclp = planning.lscp, planning.mclp
-    rows = [
+    rows: list[list[Cell]] = [
         ["LSCP : nombre minimal de sites pour tous à moins de "
          f"{fmt_number(options.cutoff_min)} min", len(lscp.selected),
-         fmt_percent(100 * lscp.covered_share), lscp.status, _gap(lscp),
+         fmt_share(lscp.covered_share), lscp.status, _gap(lscp),
          f"{fmt_number(lscp.solve_time_s, 2)} s"],
         [f"MCLP : {options.k_new} nouveaux sites, sites existants conservés",
-         len(mclp.selected), fmt_percent(100 * mclp.covered_share), mclp.status, _gap(mclp),
+         len(mclp.selected), fmt_share(mclp.covered_share), mclp.status, _gap(mclp),
          f"{fmt_number(mclp.solve_time_s, 2)} s"],
     ]
-    body = [
-        para(f"{label} : {int((~candidate_table['existing']).sum())} nouveaux sites "
+    body: list[Block] = [
+        Para(f"{label} : {int((~candidate_table['existing']).sum())} nouveaux sites "
              "candidats (" + ("fichier fourni" if options.candidates_csv else
                               "les mairies des communes") + f") et "
              f"{int(candidate_table['existing'].sum())} sites "
              f"existants de l'inventaire (dont {planning.existing_in_territory} dans le "
              "territoire) ; temps sur le réseau, de chaque mairie vers le site. Résolution "
              "exacte (programme linéaire en nombres entiers, solveur CBC)."),
-        table("Modèles de localisation", [
+        Table("Modèles de localisation", [
             Column("modèle"), Column("sites", True), Column("population couverte", True),
             Column("statut"), Column("écart d'optimalité"), Column("temps de calcul")], rows),
-        para("LSCP — sites retenus : " + ", ".join(
+        Para("LSCP — sites retenus : " + ", ".join(
             str(names.get(s, s)) for s in lscp.selected) + "."),
-        para("MCLP — nouveaux sites proposés : " + ", ".join(
+        Para("MCLP — nouveaux sites proposés : " + ", ".join(
             str(names.get(s, s)) for s in mclp.selected_new) + "."),
     ]
     if mclp.population_covered >= mclp.population_total - 1e-9 and mclp.selected_new:
-        body.append(para(
+        body.append(Para(
             f"Les sites existants couvrent déjà toute la population à moins de "
             f"{fmt_number(options.cutoff_min)} min : les {options.k_new} nouveaux sites ne "
             "changent pas la couverture à ce seuil ; leur effet sur les temps figure dans "
@@ -73,28 +82,26 @@ def _siting(result: DiagnosticResult, planning: PlanningResult) -> Markup:
     return section("localisation", "Où ouvrir des sites", *body)
 
 
-def _tours(result: DiagnosticResult, planning: PlanningResult) -> Markup:
+def _tours(result: DiagnosticResult, planning: PlanningResult) -> Section:
     tours = planning.tours
     if tours is None:
-        return section("tournees", "Tournée itinérante", para("Pas de tournée."))
+        return section("tournees", "Tournée itinérante", Para("Pas de tournée."))
     options = planning.options
     note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
-    png = base64.b64encode(tours.map_png("Tournée du bus itinérant", note=note)).decode()
+    png = tours.map_png("Tournée du bus itinérant", note=note)
     timetable = tours.timetable
     alt = (f"Carte des tournées du bus : {len(timetable)} arrêts sur "
            f"{options.days_per_week} jours ; le détail est dans le tableau des horaires.")
     return section(
         "tournees", "Tournée itinérante",
-        para(f"{options.n_vehicles} véhicule(s), {options.days_per_week} jours par semaine, "
+        Para(f"{options.n_vehicles} véhicule(s), {options.days_per_week} jours par semaine, "
              f"journées de {fmt_number(options.day_length_min / 60, 1)} h, arrêts de "
              f"{fmt_number(options.service_time_min)} min ; arrêts choisis pour servir le "
              f"plus de personnes à moins de {fmt_number(options.coverage_min)} min d'un "
              "arrêt, en favorisant celles éloignées des sites fixes (solveur PyVRP). "
              f"Population servie : {fmt_number(tours.population_served)} habitants."),
-        Markup(f'<figure><img src="data:image/png;base64,{png}" alt="{esc(alt)}">'
-               '<figcaption>Tournées (<a href="#table-horaires">horaires</a>).'
-               "</figcaption></figure>"),
-        table("Horaires hebdomadaires", [
+        Figure(png, alt, "Tournées", Link("#table-horaires", "horaires")),
+        Table("Horaires hebdomadaires", [
             Column("jour"), Column("ordre", True), Column("commune"), Column("arrivée"),
             Column("départ"), Column("trajet (min)", True),
             Column("population à moins de " + fmt_number(options.coverage_min) + " min",
@@ -104,47 +111,40 @@ def _tours(result: DiagnosticResult, planning: PlanningResult) -> Markup:
             header_column=None, table_id="table-horaires"))
 
 
-def _comparison(result: DiagnosticResult, planning: PlanningResult) -> Markup:
+def _comparison(result: DiagnosticResult, planning: PlanningResult) -> Section:
     thresholds = result.options.indicators.thresholds_min
     columns = [Column("plan"), Column("sites ou arrêts ouverts", True),
                Column("médiane", True), Column("D9", True)]
-    columns += [Column(f"pop. > {fmt_number(t)} min", True) for t in thresholds]
+    columns += [Column(f"pop. > {fmt_threshold(t)} min", True) for t in thresholds]
     columns.append(Column("population dont le temps baisse", True))
-    rows = []
+    rows: list[list[Cell]] = []
     for r in planning.comparison.to_dict("records"):
         rows.append([r["plan"], r["sites_or_stops_opened"], fmt_minutes(r["median_min"]),
                      fmt_minutes(r["d9_min"]),
                      *[fmt_number(r[f"pop_over_{t:g}"]) for t in thresholds],
                      fmt_number(r["population_with_shorter_time"])])
-    return section("comparaison", "Comparaison des plans", para(
+    return section("comparaison", "Comparaison des plans", Para(
         "Indicateurs du territoire aujourd'hui et avec chaque plan (mêmes calculs que le "
         "diagnostic). Un arrêt du bus compte comme un point d'accès, présent un jour par "
-        "semaine."), table("Comparaison des plans", columns, rows))
+        "semaine."), Table("Comparaison des plans", columns, rows))
 
 
 def render_planning_report(result: DiagnosticResult, planning: PlanningResult, *,
                            today: dt.date | None = None) -> str:
+    """The whole planning page as a string."""
     today = today or dt.date.today()
-    title = f"Plans d'implantation — {result.territory.name}"
-    notice = ""
-    if result.graph.is_stand_in:
-        notice = (f'<div class="notice" role="note"><p>{esc(result.network_note)}</p></div>')
+    notices = [Notice(result.network_note)] if result.graph.is_stand_in else []
     timings = [f"{name} : {fmt_number(s, 2)} s" for name, s in planning.timings_s.items()]
-    parts = [
-        "<!DOCTYPE html>", '<html lang="fr">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-        "<header>", f"<h1>{esc(title)}</h1>",
-        f"<p>Produit le {esc(fmt_date_fr(today))} par Proximité.</p>", notice, "</header>",
-        "<main>", _siting(result, planning), _tours(result, planning),
-        _comparison(result, planning),
+    sections = [
+        _siting(result, planning), _tours(result, planning), _comparison(result, planning),
         section("avertissements", "Avertissements",
-                bullet_list(dict.fromkeys(planning.warnings)) if planning.warnings
-                else para("Aucun.")),
-        section("temps-calcul", "Temps de calcul", bullet_list(timings)),
-        "</main>", "</body>", "</html>",
+                bullets(dict.fromkeys(planning.warnings)) if planning.warnings
+                else Para("Aucun.")),
+        section("temps-calcul", "Temps de calcul", bullets(timings)),
     ]
-    return "\n".join(p for p in parts if p) + "\n"
+    return render_page("plan_report.html.j2",
+                       title=f"Plans d'implantation — {result.territory.name}",
+                       today=fmt_date(today), notices=notices, nav=[], sections=sections)
 
 
 def write_planning_outputs(result: DiagnosticResult, planning: PlanningResult,
