@@ -101,3 +101,25 @@ def test_other_origins_than_town_halls_are_not_compared() -> None:
     assert (table["status"] == STATUS_NOT_COMPUTABLE).all()
     assert table["reason"].str.contains("chefs-lieux").all()
     assert table["published_min"].tolist()[:2] == pytest.approx([8.0, 18.0])
+
+
+def test_basket_without_data_in_one_category_is_measured_on_the_others() -> None:
+    access, origins = _access([2.0, 6.0, 8.0], [100.0, 200.0, 1000.0],
+                              status=["incomplete"] * 3)
+    by_category = []
+    for category, times, status in (("pharmacie", [2.0, 4.0, 10.0], ["ok"] * 3),
+                                    ("ecole", [4.0, np.nan, 6.0], ["ok", "unreachable", "ok"]),
+                                    ("bibliotheque", [np.nan] * 3, ["no_service"] * 3)):
+        frame, _ = _access(times, [100.0, 200.0, 1000.0], status=status, basket=category)
+        by_category.append(frame.assign(target_kind="category"))
+    access = pd.concat([access, *by_category], ignore_index=True)
+    members = {"vie_courante": ["pharmacie", "ecole", "bibliotheque"]}
+    median, far = compare_with_published(figures_for("15")[:2], access, origins,
+                                         ["vie_courante"], basket_members=members
+                                         ).to_dict("records")
+    # commune times: (2+4)/2 = 3, unreachable, (10+6)/2 = 8; population 1,300, half 650:
+    # 100 people within 3 min, then 1,000 within 8 min -> median 8 min
+    assert median["status"] == "partial" and median["computed_min"] == 8.0
+    assert "réduit à 2 de ses 3 catégories" in median["reason"]
+    assert "bibliotheque" in median["reason"]
+    assert far["computed_min"] == np.inf and far["computed_population"] == 200.0

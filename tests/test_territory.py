@@ -222,3 +222,26 @@ def test_town_hall_far_outside_its_commune_is_replaced(tmp_path: Path) -> None:
     assert communes.loc["15001", "origin_lon"] == pytest.approx(2.96)  # 0.3 km out: kept
     assert any("1 mairie(s) situées à plus de 5 km" in w and "Commune 15096 (15096" in w
                for w in territory.warnings)
+
+
+@pytest.mark.parametrize(("departement", "system"), [
+    ("48", "fraoccd48"), ("15", "fraarad15"), ("03", "fraarad03")])
+def test_bundle_network_cut_is_a_travel_mapping_extract(departement: str, system: str) -> None:
+    import tarfile
+
+    bundle = TerritoryBundle.find(departement)
+    assert bundle is not None
+    path = bundle.network_file()
+    assert path is not None and path.name == f"travelmapping_{departement}.tar.gz"
+    with tarfile.open(path) as archive:
+        names = set(archive.getnames())
+        systems = archive.extractfile(f"hwy_data/_systems/{system}.csv")
+        assert systems is not None
+        lines = systems.read().decode("utf-8-sig").splitlines()[1:]
+    wpt = {n.lower() for n in names if n.endswith(".wpt")}
+    assert any(f"/{system}/" in n for n in wpt)  # the département's own D-roads
+    assert "systems.csv" in names
+    # every listed route of the cut has its waypoint file (what the reader requires)
+    for line in lines:
+        system_, region, *_, root = line.split(";")[:7]
+        assert f"hwy_data/{region}/{system_}/{root}.wpt".lower() in wpt

