@@ -47,6 +47,9 @@ def previous_reader(path: Path) -> pd.DataFrame:
     rows, lines = [], []
     start = reader.line_num + 1
     for row in reader:
+        if not any(cell.strip() for cell in row):
+            start = reader.line_num + 1
+            continue
         if len(row) == len(header):
             rows.append(row)
             lines.append(start)
@@ -68,7 +71,7 @@ def best_of(repeat: int, function, *args) -> float:  # type: ignore[no-untyped-d
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     text = synthetic_text(args.rows)
     with tempfile.TemporaryDirectory() as folder:

@@ -125,3 +125,17 @@ def test_same_service_id_in_two_files_names_both(tmp_path: Path) -> None:
                                "écartées, voir rejected_services) : x1"]
     with pytest.raises(InputError, match=r"a\.csv: fichier donné deux fois à --services"):
         load_services([first, first], load_catalogue())
+
+
+def test_scenario_and_candidate_files_are_decoded_like_the_others(tmp_path: Path) -> None:
+    from proximite.analysis.scenario import read_open_services
+    from proximite.planning.siting import Candidates
+
+    opened = tmp_path / "open.csv"
+    opened.write_bytes("category,lon,lat,name\nla_poste,3.5,44.5,Agence de Chély\n"
+                       .encode("cp1252"))
+    assert list(read_open_services(opened)["name"]) == ["Agence de Chély"]
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_bytes("candidate_id,lon,lat,name\nc1,3.5,44.5,Salle des fêtes\n"
+                           .encode("cp1252"))
+    assert list(Candidates.from_csv(candidates).table["name"]) == ["Salle des fêtes"]

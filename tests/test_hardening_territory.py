@@ -150,3 +150,14 @@ def test_longest_plausible_edge_time_is_kept(tmp_path: Path) -> None:
                      encoding="utf-8")
     graph = read_edge_table(edges, nodes_path=nodes)
     assert np.isclose(graph.matrix.data.max(), 1440.0)
+
+
+def test_grid_with_zero_population_everywhere_is_refused(tmp_path: Path) -> None:
+    from proximite.origins import read_population_grid
+
+    path = tmp_path / "grid.csv"
+    path.write_text("idcar_200m,ind\nCRS3035RES200mN2433600E3788400,0\n"
+                    "CRS3035RES200mN2433600E3788600,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"grid\.csv: field 'ind': la population de tous les "
+                       "carreaux est nulle"):
+        read_population_grid(path, None)

@@ -16,7 +16,6 @@ CSV files need no geometry; a GeoPackage or Shapefile with the squares' polygons
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from pyproj import Transformer
 
 from proximite.errors import InputError, numeric_column, require_columns
 from proximite.territory import Territory
-from proximite.textio import decode_text, encoding_warnings, first_line, read_text
+from proximite.textio import decode_text, first_line, read_text_frame
 
 ORIGINS_CSV_COLUMNS = ["origin_id", "lon", "lat", "population"]
 GRID_ID_COLUMNS = ("idcar_200m", "idcar_1km", "idcar_nat", "idcar")
@@ -134,6 +133,10 @@ def read_population_grid(path: str | Path,
                         "population": np.asarray(population, dtype=float)})
     _reject_duplicate_ids(out, path, field=id_column)
     empty = out["population"] <= 0
+    if empty.all():
+        raise InputError("la population de tous les carreaux est nulle : aucun indicateur "
+                         "pondéré par la population n'aurait de sens", path=path,
+                         field=population_column, expected="des populations > 0")
     if empty.any():
         warnings.append(f"{path}: {int(empty.sum())} square(s) without population left out")
         out = out[~empty]
@@ -231,19 +234,10 @@ def _first_line(path: Path) -> str:
     return first_line(decode_text(head)[0].lstrip("\ufeff"))
 
 
-def _read_text_table(path: Path, separator: str | None = None,
-                     ) -> tuple[pd.DataFrame, list[str]]:
-    """A CSV as text columns, decoded like every input (:mod:`proximite.textio`)."""
-    text, encoding = read_text(path)
-    if separator is None:
-        first = first_line(text)
-        separator = ";" if first.count(";") > first.count(",") else ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str,
-                            keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"unreadable CSV ({exc})", path=path) from exc
-    return frame, encoding_warnings(path, encoding)
+def _read_text_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV as text columns (';' when the header has more of them than ',')."""
+    first = _first_line(path)
+    return read_text_frame(path, ";" if first.count(";") > first.count(",") else ",")
 
 
 def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None, list[str]]:

@@ -9,8 +9,12 @@ line ends, like the csv module does.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
+
+import pandas as pd
 
 from proximite.errors import InputError
 
@@ -96,3 +100,22 @@ def physical_lines(text: str) -> int:
     """How many lines a text holds (a last line without line end counts)."""
     ends = len(_LINE_END.findall(text))
     return ends + (0 if not text or text.endswith(("\n", "\r")) else 1)
+
+
+def read_text_frame(path: str | Path,
+                    separator: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV as text columns, decoded by :func:`read_text`, and its encoding warnings.
+
+    ``separator`` None lets pandas' sniffer pick it (origins, edge tables, candidates).
+    """
+    text, encoding = read_text(path)
+    try:
+        if separator is None:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
+                                engine="python")
+        else:
+            frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str,
+                                keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
+    return frame, encoding_warnings(path, encoding)

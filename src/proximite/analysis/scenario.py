@@ -30,6 +30,7 @@ from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
 from proximite.model import DiagnosticResult, Scenario, ScenarioResult, _changed_mask
 from proximite.network.snap import Snapper
+from proximite.textio import read_text_frame
 
 NO_SERVICE_LEFT = "no service left within the territory and its margin"
 SCENARIO_SOURCE = "scénario"
@@ -73,7 +74,7 @@ def read_open_services(path: str | Path) -> pd.DataFrame:
         raise InputError("file not found", path=path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, expected="category,lon,lat[,name]")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    frame, _ = read_text_frame(path)  # decoded like every input (Windows-1252 too)
     require_columns(list(frame.columns), ["category", "lon", "lat"], path)
     for col in ("lon", "lat"):
         values = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")

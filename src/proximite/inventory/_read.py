@@ -155,7 +155,7 @@ def _read_with_csv_module(path: str | Path, text: str, header: list[str], sep: s
     is rejected and reading resumes on the next line, so every physical line ends up in a
     row, a rejection or a blank line.
     """
-    lines = _LINES.findall(text)
+    lines = io.StringIO(text, newline="").readlines()  # split on LF, CRLF and CR alone
     rows: list[list[str]] = []
     row_lines: list[int] = []
     rejected: list[Rejection] = []

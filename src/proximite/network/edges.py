@@ -8,8 +8,6 @@ codes, from the communes' origin points.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ import pandas as pd
 
 from proximite.errors import InputError, numeric_column
 from proximite.network.graph import RoadGraph
-from proximite.textio import encoding_warnings, read_text
+from proximite.textio import read_text_frame
 
 FROM_NAMES = ("from", "from_id", "from_node", "source", "u", "from_insee")
 TO_NAMES = ("to", "to_id", "to_node", "target", "v", "to_insee")
@@ -45,13 +43,9 @@ def _read_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
         raise InputError("file not found", path=path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path, expected="an edge table with a header line")
-    text, encoding = read_text(path)
-    warnings.extend(encoding_warnings(path, encoding))
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None,
-                           engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
+    frame, encoding_warnings = read_text_frame(path)
+    warnings.extend(encoding_warnings)
+    return frame
 
 
 MAX_EDGE_MIN = 24 * 60.0

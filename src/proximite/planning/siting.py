@@ -55,6 +55,7 @@ from proximite.analysis.bounded import bounded_travel_times
 from proximite.errors import InputError, ProximiteError, numeric_column, require_columns
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
+from proximite.textio import read_text_frame
 
 CANDIDATE_COLUMNS = ["candidate_id", "lon", "lat", "name", "capacity", "existing"]
 DEMAND_COLUMNS = ["demand_id", "label", "lon", "lat", "population"]
@@ -126,7 +127,7 @@ class Candidates:
         path = Path(path)
         if not path.exists():
             raise InputError("fichier introuvable", path=path)
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame, _ = read_text_frame(path, ",")  # decoded like every input (Windows-1252 too)
         require_columns(list(frame.columns), ["candidate_id", "lon", "lat", "name"], path)
         if frame.empty:
             raise InputError("aucun site candidat dans le fichier", path=path)
