@@ -31,10 +31,13 @@ _ACCESS = AccessParams()
 
 # Options shared by the commands that run a diagnostic (one definition, one help text).
 NetworkOption = Annotated[Path | None, typer.Option(
-    help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg) or edge "
-         "table .csv")]
+    help="Road network: OSM .osm.pbf, BD TOPO troncon_de_route (.sql/.gpkg), Travel Mapping "
+         "archive (.tar.gz or folder) or edge table .csv")]
 NetworkNodesOption = Annotated[Path | None, typer.Option(
     help="Node table (node_id,lon,lat) of an edge-table network")]
+CalibrationOption = Annotated[Path | None, typer.Option(
+    help="Fichier de calibration d'un réseau Travel Mapping (écrit par `proximite "
+         "calibrate`) [défaut : la calibration sur l'Isère livrée]")]
 ServicesOption = Annotated[list[Path] | None, typer.Option(
     help="Service files (repeat): ANCT, La Poste, carburants, CNFS, GTFS, BPE, "
          "Proximité CSV")]
@@ -112,6 +115,7 @@ def diagnostic(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("diagnostic"),
     network: NetworkOption = None,
     network_nodes: NetworkNodesOption = None,
+    calibration: CalibrationOption = None,
     services: ServicesOption = None,
     communes: CommunesOption = None,
     departement: DepartementOption = None,
@@ -156,8 +160,8 @@ def diagnostic(
 
             result = run_diagnostic(
                 communes=communes, departement=departement, services=services or (),
-                network=network, network_nodes=network_nodes, origins=origins,
-                catalogue_dir=catalogue, settings=settings, step=step)
+                network=network, network_nodes=network_nodes, calibration=calibration,
+                origins=origins, catalogue_dir=catalogue, settings=settings, step=step)
             analysis = None
             if not no_analysis:
                 from proximite.analysis.diagnosis import run_analysis
@@ -571,3 +575,9 @@ def serve(
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+# The network commands (calibrate, distancier) live in their own module.
+from proximite.cli_network import register as _register_network_commands  # noqa: E402
+
+_register_network_commands(app, _fail, out_console, console)

@@ -168,19 +168,25 @@ class AccessParams:
     its snapped network node (walking pace by default: the last metres are on foot or on
     a track the network does not hold). Points farther than ``max_snap_m`` from the
     network are not snapped: they are ``unreachable`` with the reason stated.
+    ``detour_factor`` lengthens the crow-fly leg (a coarse network such as Travel Mapping
+    leaves kilometres of communal roads to it).
     """
 
     access_speed_kmh: float = 5.0
     max_snap_m: float = 2000.0
+    detour_factor: float = 1.0
 
     def __post_init__(self) -> None:
         if not _finite(self.access_speed_kmh, positive=True):
             raise SettingError("access_speed_kmh", self.access_speed_kmh, "une vitesse > 0 km/h")
         if not _finite(self.max_snap_m, minimum=0.0):
             raise SettingError("max_snap_m", self.max_snap_m, "une distance ≥ 0 m")
+        if not _finite(self.detour_factor, minimum=1.0):
+            raise SettingError("detour_factor", self.detour_factor, "un facteur ≥ 1")
 
     def leg_minutes(self, distance_m: np.ndarray) -> np.ndarray:
-        return np.asarray(distance_m, dtype=float) / 1000.0 / self.access_speed_kmh * 60.0
+        return (np.asarray(distance_m, dtype=float) * self.detour_factor / 1000.0
+                / self.access_speed_kmh * 60.0)
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,9 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
     if inputs.demo is not None:
         settings, demo_used = with_demo_defaults(settings, inputs.demo)
     options = dataclasses.replace(settings.diagnostic)
-    if options.access is None:  # not a demo, nobody set one: the library defaults
-        options.access = AccessParams()
+    if options.access is None:  # not a demo, nobody set one: the network's own (Travel
+        # Mapping states its local-access leg) or the library defaults
+        options.access = AccessParams(**inputs.graph.metadata.get("access", {}))
     access_params = options.access
     catalogue = inputs.catalogue
     territory = inputs.territory
@@ -257,6 +258,7 @@ def run_diagnostic(
     catalogue_dir: str | Path | None = None,
     options: DiagnosticOptions | None = None,
     settings: Settings | None = None,
+    calibration: str | Path | None = None,
     step: Step | None = None,
 ) -> DiagnosticResult:
     """Load the inputs and run the whole diagnostic. With no argument: the embedded demo.
@@ -270,7 +272,8 @@ def run_diagnostic(
     with _timed(timings, "lecture des données", step):
         inputs = load_inputs(communes=communes, departement=departement, services=services,
                              network=network, network_nodes=network_nodes, origins=origins,
-                             catalogue_dir=catalogue_dir, settings=settings)
+                             catalogue_dir=catalogue_dir, settings=settings,
+                             calibration=calibration)
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

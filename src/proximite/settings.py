@@ -38,6 +38,7 @@ from proximite.model import (
     DiagnosticOptions,
     StepDecay,
 )
+from proximite.network.travelmapping import TravelMappingParams
 from proximite.planning.run import PlanningOptions
 
 DEFAULT = "défaut"
@@ -70,6 +71,20 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class NetworkSettings:
+    """Network builders' parameters (Travel Mapping: class speeds, factors, access leg).
+
+    ``calibration``: a calibration file (``proximite calibrate``) whose speeds, factors
+    and access speed replace the ``travelmapping`` ones; None: the shipped Isère
+    calibration. ``use_calibration = false``: the ``travelmapping`` values as set.
+    """
+
+    travelmapping: TravelMappingParams = field(default_factory=TravelMappingParams)
+    calibration: Path | None = None
+    use_calibration: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole tree. ``sources`` maps a dotted key to where its value came from."""
 
@@ -78,6 +93,7 @@ class Settings:
     planning: PlanningOptions = field(default_factory=PlanningOptions)
     serve: ServeSettings = field(default_factory=ServeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, key: str) -> str:

@@ -100,11 +100,14 @@ def load_inputs(
     origins: str | Path | None = None,
     catalogue_dir: str | Path | None = None,
     settings: Settings | None = None,
+    calibration: str | Path | None = None,
 ) -> DiagnosticInputs:
     """Read the territory, origins, services and network. With no file: the embedded demo.
 
     ``origins``: an origins CSV or an INSEE population grid (:mod:`proximite.origins`);
     default: one origin per commune at its town hall. Given alone, it is used on the demo.
+    ``calibration``: the calibration file of a Travel Mapping network (default: the
+    shipped Isère calibration).
     """
     from proximite.inventory.sources import load_services
 
@@ -172,7 +175,10 @@ def load_inputs(
         network_path = network
         graph = load_network(network, mode=mode, node_coordinates=node_coordinates,
                              nodes_path=network_nodes,
-                             edge_speed_kmh=settings.diagnostic.edge_speed_kmh)
+                             edge_speed_kmh=settings.diagnostic.edge_speed_kmh,
+                             calibration=calibration or settings.network.calibration,
+                             travelmapping=settings.network.travelmapping,
+                             use_calibration=settings.network.use_calibration)
         by_hand = _demo_files_by_hand([communes, *services, network])
         if by_hand is not None:
             differing = differences_from_demo(settings, by_hand.defaults(settings.demo.network))
@@ -182,8 +188,8 @@ def load_inputs(
                     "pas celles de la démo : " + " ; ".join(differing) + ". Sans option, "
                     "`proximite diagnostic` lance la démo avec ses propres valeurs.")
     else:
-        raise ProximiteError("aucun réseau : donner --network FICHIER (OSM PBF, BD TOPO ou "
-                             "table d'arcs)")
+        raise ProximiteError("aucun réseau : donner --network FICHIER (OSM PBF, BD TOPO, "
+                             "archive Travel Mapping ou table d'arcs)")
     return DiagnosticInputs(
         territory=territory, origins=origin_table, services=imported.services,
         graph=graph, catalogue=catalogue, rejected=list(imported.rejected),

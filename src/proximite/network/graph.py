@@ -13,6 +13,7 @@ scenarios can change the speed of one class (:meth:`RoadGraph.with_speed_factors
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +43,9 @@ class RoadGraph:
     # Road class of each stored edge, aligned with ``matrix.data`` (CSR order); None when
     # the source gave no class.
     edge_class: np.ndarray | None = None
+    # What a builder knows about its network beyond the edges (its local-access leg, its
+    # calibration and measured error...), for the pipeline, the report and the géoportail.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
@@ -148,6 +152,7 @@ class RoadGraph:
                       f"{dropped} of {self.n_nodes} network nodes are outside the largest "
                       "strongly connected component and were set aside"],
             edge_class=None if self.edge_class is None else self.edge_class[inside],
+            metadata=dict(self.metadata),
         )
         return graph
 
@@ -191,7 +196,7 @@ class RoadGraph:
             description=f"{self.description} (vitesses : {changes})" if factors
             else self.description,
             is_stand_in=self.is_stand_in, warnings=list(self.warnings),
-            edge_class=self.edge_class,
+            edge_class=self.edge_class, metadata=dict(self.metadata),
         )
 
 

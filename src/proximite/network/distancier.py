@@ -1,0 +1,129 @@
+"""Distancier: the time and distance matrix between two point sets on one network.
+
+What INSEE's Metric gives for town halls, on any network: one row per (from, to) pair,
+``travel_time_min`` and ``distance_km`` including both local-access legs (the network's
+own, stated in its description). A point and itself (same id) are 0 apart. Distances are
+known where the network knows lengths (Travel Mapping: straight km x length factor per
+class); elsewhere the column stays empty (said in :attr:`Distancier.note`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from proximite.access import AccessParams
+from proximite.errors import InputError, numeric_column, require_columns
+from proximite.network.graph import RoadGraph
+from proximite.network.snap import Snapper
+
+POINT_COLUMNS = ["id", "lon", "lat"]
+MATRIX_COLUMNS = ["from_id", "to_id", "travel_time_min", "distance_km", "status"]
+
+
+@dataclass
+class Distancier:
+    matrix: pd.DataFrame
+    note: str
+
+
+def read_points_csv(path: str | Path) -> pd.DataFrame:
+    """A CSV of points ``id, lon, lat`` (WGS84), ids unique."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("fichier de points introuvable", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("fichier de points vide", path=path, expected="id,lon,lat")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"fichier de points illisible ({exc})", path=path) from exc
+    require_columns(list(frame.columns), POINT_COLUMNS, path)
+    if frame.empty:
+        raise InputError("aucun point dans le fichier", path=path, expected="id,lon,lat")
+    ids = frame["id"].astype(str).str.strip()
+    duplicated = ids.duplicated()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise InputError(f"identifiant '{ids.iloc[row]}' en double", path=path, line=row + 2,
+                         field="id", expected="un identifiant par point")
+    return pd.DataFrame({"id": ids,
+                         "lon": numeric_column(frame, "lon", path, max_abs=180.0),
+                         "lat": numeric_column(frame, "lat", path, max_abs=90.0)})
+
+
+def _straight_km(graph: RoadGraph) -> np.ndarray | None:
+    """Straight km of each stored edge when the graph says its speeds and factors."""
+    speed = graph.metadata.get("speed_kmh")
+    factor = graph.metadata.get("length_factor")
+    if not speed or not factor or graph.edge_class is None:
+        return None
+    per_km = {c: factor[c] / speed[c] * 60.0 for c in speed}
+    return graph.matrix.data / np.array([per_km[str(c)] for c in graph.edge_class])
+
+
+def compute_distancier(graph: RoadGraph, origins: pd.DataFrame, destinations: pd.DataFrame,
+                       access: AccessParams) -> Distancier:
+    """Times (min) and distances (km) from every origin to every destination.
+
+    ``origins`` / ``destinations``: ``id, lon, lat``. A point farther than
+    ``access.max_snap_m`` from the network has no time (status ``hors_reseau``).
+    """
+    from proximite.network.calibration import path_class_lengths
+    from proximite.network.travelmapping import ROAD_CLASSES
+
+    snapper = Snapper.for_graph(graph)
+    o_node, o_m = snapper.snap(origins["lon"], origins["lat"])
+    d_node, d_m = snapper.snap(destinations["lon"], destinations["lat"])
+    straight = _straight_km(graph)
+    if straight is None:
+        from scipy.sparse.csgraph import dijkstra
+
+        unique = np.unique(o_node)
+        times = dijkstra(graph.matrix, directed=True, indices=unique)
+        times = times[np.searchsorted(unique, o_node)][:, d_node]
+        road_km = np.full(times.shape, np.nan)
+    else:
+        times, lengths = path_class_lengths(graph, straight, o_node, d_node)
+        factor = np.array([graph.metadata["length_factor"][c] for c in ROAD_CLASSES])
+        road_km = lengths @ factor
+    leg_min_o, leg_min_d = access.leg_minutes(o_m), access.leg_minutes(d_m)
+    leg_km_o = o_m * access.detour_factor / 1000.0
+    leg_km_d = d_m * access.detour_factor / 1000.0
+    total_min = times + leg_min_o[:, None] + leg_min_d[None, :]
+    total_km = road_km + leg_km_o[:, None] + leg_km_d[None, :]
+    off = (o_m > access.max_snap_m)[:, None] | (d_m > access.max_snap_m)[None, :]
+    same = origins["id"].to_numpy()[:, None] == destinations["id"].to_numpy()[None, :]
+    total_min = np.where(same, 0.0, np.where(off | ~np.isfinite(total_min), np.nan, total_min))
+    total_km = np.where(same, 0.0, np.where(off, np.nan, total_km))
+    status = np.where(same, "ok", np.where(off, "hors_reseau",
+                                           np.where(np.isnan(total_min), "inaccessible", "ok")))
+    n_o, n_d = len(origins), len(destinations)
+    matrix = pd.DataFrame({
+        "from_id": np.repeat(origins["id"].to_numpy(), n_d),
+        "to_id": np.tile(destinations["id"].to_numpy(), n_o),
+        "travel_time_min": total_min.ravel().round(2),
+        "distance_km": total_km.ravel().round(3),
+        "status": status.ravel(),
+    })
+    note = (f"Temps et distances sur : {graph.description}. Accès local compris aux deux "
+            "bouts ; même identifiant = 0.")
+    if straight is None:
+        note += " Ce réseau ne donne pas les longueurs : distance_km est vide."
+    return Distancier(matrix=matrix, note=note)
+
+
+def write_distancier(result: Distancier, out_dir: str | Path, stem: str = "distancier"
+                     ) -> list[Path]:
+    """Write ``<stem>.csv`` and ``<stem>.parquet`` (and the note) in ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = out / f"{stem}.csv", out / f"{stem}.parquet"
+    result.matrix.to_csv(csv_path, index=False)
+    result.matrix.to_parquet(parquet_path, index=False)
+    note_path = out / f"{stem}_lisez-moi.txt"
+    note_path.write_text(result.note + "\n", encoding="utf-8")
+    return [csv_path, parquet_path, note_path]
