@@ -26,7 +26,24 @@ $(VENDOR)/maplibre-gl/maplibre-gl.mjs: node_modules/.package-lock.json
 	cd node_modules/maplibre-gl && cp $(addprefix dist/,$(MAPLIBRE_FILES)) LICENSE.txt \
 		$(CURDIR)/$(VENDOR)/maplibre-gl/
 
-install: $(BIN)/proximite $(VENDOR)/maplibre-gl/maplibre-gl.mjs
+# The API documentation pages (/docs, /redoc) use Swagger UI and Redoc from npm too.
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE
+
+$(VENDOR)/swagger-ui/swagger-ui-bundle.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/swagger-ui
+	cd node_modules/swagger-ui-dist && cp $(SWAGGER_FILES) $(CURDIR)/$(VENDOR)/swagger-ui/
+
+$(VENDOR)/redoc/redoc.standalone.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/redoc
+	cp node_modules/redoc/LICENSE $(VENDOR)/redoc/
+	# the footer's logo is fetched from Redocly's CDN: point it at an empty image instead
+	sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#data:,#' \
+		node_modules/redoc/bundles/redoc.standalone.js > $@
+
+VENDORED := $(VENDOR)/maplibre-gl/maplibre-gl.mjs $(VENDOR)/swagger-ui/swagger-ui-bundle.js \
+	$(VENDOR)/redoc/redoc.standalone.js
+
+install: $(BIN)/proximite $(VENDORED)
 
 # Headless Chromium for the géoportail's page tests (Debian packages; root or sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

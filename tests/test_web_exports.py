@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from proximite.catalogue import load_catalogue
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
 from proximite.web.app import create_app
-from proximite.web.export_routes import router
 from proximite.web.exports import (
     CATEGORY_OF_RESEAU,
     DI_SERVICE_FIELDS,
@@ -41,6 +40,7 @@ from proximite.web.exports import (
     to_data_inclusion,
     to_mediation_numerique,
 )
+from proximite.web.routes.exports import router
 from proximite.web.store import PortalData
 
 

@@ -85,8 +85,11 @@ def browser():
 
 @pytest.fixture()
 def page(browser, base_url):
+    # bypass_csp: Playwright's wait_for_function polls its predicate with eval(), which
+    # the portal's Content-Security-Policy forbids; test_pages_run_under_the_csp checks
+    # the pages with the policy enforced.
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR",
-                                  timezone_id="Europe/Paris")
+                                  timezone_id="Europe/Paris", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     requested: list[str] = []
@@ -342,3 +345,119 @@ def test_directory_says_when_nothing_matches(page, base_url) -> None:
     page.wait_for_function("document.querySelector('#annonce').textContent.includes('Aucun')")
     assert page.query_selector_all("#liste li") == []
     assert not page.is_visible("#suite")
+
+
+# ---------------------------------------------------------------- issue 10: the portal
+def test_back_forward_and_a_pasted_permalink_update_the_view(page, base_url) -> None:
+    _open(page, base_url)
+    page.fill("#commune", "Mende")
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#resultats-titre').textContent"
+                           ".includes('Mende')")
+    page.fill("#commune", "st chely")
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#resultats-titre').textContent"
+                           ".includes('Saint-Chély')")
+    assert "commune=48140" in page.url
+    page.go_back()
+    page.wait_for_function("document.querySelector('#resultats-titre').textContent"
+                           ".includes('Mende')")
+    assert "commune=48095" in page.url and page.input_value("#commune") == "Mende"
+    page.go_forward()
+    page.wait_for_function("document.querySelector('#resultats-titre').textContent"
+                           ".includes('Saint-Chély')")
+    # a permalink pasted into the address bar of the open page
+    page.evaluate("location.hash = '#categorie=gare&commune=48095'")
+    page.wait_for_function("document.querySelector('#resultats-titre').textContent"
+                           ".startsWith('Gare')")
+    assert page.input_value("#categorie") == "gare"
+    assert "Mende" in page.inner_text("#resultats-titre")
+
+
+def test_directory_opens_on_the_territory_with_page_and_total(page, base_url,
+                                                              portal) -> None:
+    page.goto(f"{base_url}/annuaire")
+    page.wait_for_selector("body[data-ready='1']")
+    total = len(portal.territory_ids)
+    shown = [li.get_attribute("data-service-id") for li in page.query_selector_all("#liste li")]
+    assert len(shown) == 20 and set(shown) <= portal.territory_ids
+    assert page.inner_text("#liste-titre") == f"Lieux : 1 à 20 sur {total} lieux"
+    assert page.inner_text("#annonce") == f"{total} lieux trouvés ; 20 affichés (1 à 20)."
+    page.click("#suite")
+    page.wait_for_function("document.querySelectorAll('#liste li').length > 20")
+    assert page.inner_text("#annonce") == f"20 lieux de plus : 21 à 40 sur {total} lieux."
+
+
+def test_directory_filters_live_in_the_address(page, base_url, portal) -> None:
+    page.goto(f"{base_url}/annuaire")
+    page.wait_for_selector("body[data-ready='1']")
+    page.select_option("#zone", "tout")
+    page.select_option("#categorie", "station_carburant")
+    page.click("button[type=submit]")
+    page.wait_for_function("location.hash.includes('station_carburant')")
+    assert page.url.endswith("/annuaire#zone=tout&categorie=station_carburant")
+    n_stations = int((portal.services["category"] == "station_carburant").sum())
+    page.wait_for_function(f"document.querySelector('#liste-titre').textContent"
+                           f".endsWith('sur {n_stations} lieux')")
+    # the same address opened afresh gives the same filters and list
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector("body[data-ready='1']")
+    assert other.input_value("#zone") == "tout"
+    assert other.input_value("#categorie") == "station_carburant"
+    assert other.inner_text("#liste-titre") == page.inner_text("#liste-titre")
+    other.close()
+    page.go_back()  # back to the unfiltered territory
+    page.wait_for_function("document.querySelector('#zone').value === 'territoire'")
+    page.wait_for_function(f"document.querySelector('#liste-titre').textContent"
+                           f".endsWith('sur {len(portal.territory_ids)} lieux')")
+
+
+def test_hours_text_of_the_source_is_a_sentence(page, base_url) -> None:
+    page.goto(f"{base_url}/annuaire#zone=tout&categorie=station_carburant")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#liste li")
+    texts = page.eval_on_selector_all(".horaires", "els => els.map(e => e.textContent)")
+    assert "01:00-01:00" not in " ".join(texts) and "sauf Dimanche" not in " ".join(texts)
+    assert ("La source indique la même heure d'ouverture et de fermeture (1 h 00) : "
+            "horaires inconnus, à vérifier auprès du lieu.") in texts
+    sentence = page.evaluate("""async () => (await import('/static/common.js'))
+        .rawHoursText('01:00-01:00 sauf Samedi|Dimanche')""")
+    assert sentence == ("La source indique la même heure d'ouverture et de fermeture "
+                        "(1 h 00), sauf le samedi et le dimanche : horaires inconnus, à "
+                        "vérifier auprès du lieu.")
+    assert page.evaluate("""async () => (await import('/static/common.js'))
+        .rawHoursText('08:30-19:00 sauf Dimanche')""") == (
+        "Horaires indiqués par la source : de 8 h 30 à 19 h 00, sauf le dimanche.")
+
+
+@pytest.mark.parametrize("path", ["/", "/annuaire", "/accessibilite", "/docs", "/redoc"])
+def test_pages_run_under_the_csp_with_the_network_off(browser, base_url, path) -> None:
+    """The Content-Security-Policy enforced (no bypass) and every request to another
+    host refused: the pages and the API documentation still work, nothing is blocked."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1)(https?|wss?)://"),
+                  lambda route: route.abort("internetdisconnected"))
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    page.on("requestfailed", lambda r: refused.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(f"{base_url}{path}")
+        if path in ("/", "/annuaire"):
+            page.wait_for_selector("body[data-ready='1']")
+        if path == "/":
+            page.wait_for_selector("#carte[data-ready='1']")
+        if path == "/docs":
+            page.wait_for_selector(".swagger-ui .opblock-tag")
+            assert "/api/services/near" in page.inner_text("#swagger-ui")
+        if path == "/redoc":
+            page.wait_for_selector("redoc [role=navigation], redoc .menu-content")
+            assert "Annuaire des services" in page.inner_text("redoc")
+        assert refused == [] and errors == []
+    finally:
+        context.close()

@@ -1,5 +1,8 @@
 """The production form of the géoportail (proximite.web.server): two workers, loopback only.
 
+The last two tests start servers of their own: a lost data file must stop the server
+(no restart loop), and killing the supervisor must stop its workers.
+
 The server runs as a subprocess (uvicorn workers are separate processes built from an
 import string); it is stopped, with its whole process group, at the end of the module.
 To know that *each* worker answers correctly, the other one is paused (SIGSTOP) for the
@@ -10,6 +13,7 @@ does not replace the paused worker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,8 +26,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+
+from proximite.web.server import PORTAL_FILE_ENV
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc and pauses processes with SIGSTOP")
@@ -39,6 +46,9 @@ class RunningServer:
     port: int
     proc: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in list(self.lines))
 
     @property
     def worker_pids(self) -> list[int]:
@@ -57,12 +67,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
-    port = _free_port()
+def _launch(port: int, code: str) -> tuple[RunningServer, threading.Thread]:
+    """Run ``code`` in a new process group, its output collected line by line."""
     proc = subprocess.Popen(
-        [sys.executable, "-c",
-         f"from proximite.web.server import serve; serve(port={port}, workers={WORKERS})"],
+        [sys.executable, "-c", code],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     running = RunningServer(port, proc)
 
@@ -73,6 +81,15 @@ def server() -> Iterator[RunningServer]:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    return running, reader
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    port = _free_port()
+    running, reader = _launch(
+        port, f"from proximite.web.server import serve; serve(port={port}, workers={WORKERS})")
+    proc = running.proc
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while sum("Application startup complete." in line for line in list(running.lines)) \
@@ -161,3 +178,83 @@ def test_bound_to_loopback_only(server: RunningServer) -> None:
             socket.create_connection(("127.0.0.2", server.port), timeout=5):
         pass
     assert server.get("/api/categories")[0] == 200
+
+
+# ---------------------------------------------------------------- process lifecycle
+# A lost data file stops the server (no restart loop); killing the supervisor stops its
+# workers. Real processes, real signals.
+SERVE = ("from proximite.web.store import PortalData; "
+         "from proximite.web.server import serve; "
+         f"serve(port={{port}}, workers={WORKERS}, data=PortalData.demo())")
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent counts as stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait(predicate, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.fixture()
+def served() -> Iterator[RunningServer]:
+    """A server of its own (the parent builds the demo and shares it with its workers),
+    killed with its whole process group at the end whatever happened."""
+    port = _free_port()
+    running, reader = _launch(port, SERVE.format(port=port))
+    proc = running.proc
+    try:
+        if not _wait(lambda: running.count("Application startup complete.") >= WORKERS
+                     or proc.poll() is not None, STARTUP_TIMEOUT_S):
+            pytest.fail("server not ready:\n" + "\n".join(running.lines))
+        assert proc.poll() is None, "\n".join(running.lines)
+        yield running
+    finally:
+        pids = running.worker_pids
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in pids:  # workers that outlived a killed supervisor are in the group too
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        reader.join(timeout=5)
+
+
+def _data_file(pid: int) -> Path:
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        env = dict(item.split(b"=", 1) for item in handle.read().split(b"\0") if b"=" in item)
+    return Path(env[PORTAL_FILE_ENV.encode()].decode())
+
+
+def test_a_lost_data_file_stops_the_server_instead_of_restarting_workers(served) -> None:
+    workers = served.worker_pids
+    shared = _data_file(workers[0])
+    assert shared.is_file()
+    shared.unlink()  # a /tmp cleaner, say
+    os.kill(workers[0], signal.SIGKILL)  # the supervisor will try to replace it
+    assert _wait(lambda: served.proc.poll() is not None, 30), "\n".join(served.lines)
+    time.sleep(0.5)
+    started = served.count("Started server process")
+    assert started <= WORKERS + 1  # at most one replacement was tried: no loop
+    assert served.count("portal data file unreadable") == 1  # the worker's log line
+    assert served.count("a disparu") == 1 and served.count("serveur arrêté") == 1  # the CLI
+    assert served.proc.returncode != 0
+    assert not any(_alive(pid) for pid in served.worker_pids)
+
+
+def test_killing_the_supervisor_stops_its_workers(served) -> None:
+    workers = served.worker_pids
+    assert len(workers) == WORKERS and all(_alive(pid) for pid in workers)
+    os.kill(served.proc.pid, signal.SIGKILL)  # no chance to stop them itself
+    assert _wait(lambda: not any(_alive(pid) for pid in workers), 20), (
+        [pid for pid in workers if _alive(pid)])

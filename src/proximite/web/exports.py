@@ -475,13 +475,42 @@ def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
     return normalise_services(out)
 
 
+#: A text cell a spreadsheet would run as a formula (OWASP "CSV injection"): it starts
+#: with = + - @ (or a tab / carriage return), possibly behind quotes we added before.
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+#: A cell we neutralised: one more leading quote than the text it stands for.
+NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+#: Plain numbers (a negative longitude) are no formula and stay as they are.
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def neutralise_cell(value: object) -> object:
+    """``'`` before a text cell that a spreadsheet would evaluate ('=HYPERLINK(…)' becomes
+    "'=HYPERLINK(…)", shown as text); reversed by :func:`restore_cell`."""
+    if isinstance(value, str) and FORMULA_START.match(value) and not PLAIN_NUMBER.fullmatch(
+            value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """The text :func:`neutralise_cell` was given (other cells are returned as they are)."""
+    if NEUTRALISED.match(value) and not PLAIN_NUMBER.fullmatch(value):
+        return value[1:]
+    return value
+
+
 def to_csv_text(frame: pd.DataFrame) -> str:
-    """CSV text (comma, header, no index); floats written exactly so they read back."""
-    return frame.to_csv(index=False, lineterminator="\n")
+    """CSV text (comma, header, no index); floats written exactly so they read back;
+    formula-like text cells neutralised (:func:`neutralise_cell`)."""
+    safe = frame.map(neutralise_cell)
+    return safe.to_csv(index=False, lineterminator="\n")
 
 
 def read_export_csv(text: str) -> pd.DataFrame:
-    """Read one of our CSV exports back with every cell kept as text but the coordinates."""
+    """Read one of our CSV exports back with every cell kept as text but the coordinates
+    (neutralised cells restored)."""
     import io
 
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return frame.map(restore_cell)

@@ -16,7 +16,7 @@ expression) get the state ``unknown`` with the raw text returned as is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -60,12 +60,19 @@ def parse_hours(expression: str) -> OpeningHours | None:
 
 
 def paris_time(at: datetime | None = None) -> datetime:
-    """The instant in Europe/Paris (naive = already Paris local time; None = now)."""
+    """The instant in Europe/Paris (naive = already Paris local time; None = now).
+
+    A naive time that does not exist (the spring-forward gap, 02:00-03:00 on the last
+    Sunday of March) is read with the offset in force before the change, as
+    :mod:`zoneinfo` does (02:30 -> 03:30 summer time); an ambiguous one (the autumn hour
+    repeated) is its first occurrence. The round trip through UTC gives a real instant,
+    which the hours library requires.
+    """
     if at is None:
         return datetime.now(PARIS)
     if at.tzinfo is None:
-        return at.replace(tzinfo=PARIS)
-    return at.astimezone(PARIS)
+        at = at.replace(tzinfo=PARIS)
+    return at.astimezone(UTC).astimezone(PARIS)
 
 
 @lru_cache(maxsize=16)

@@ -4,7 +4,8 @@ Why GeoJSON served by the API and no tile server: a département is a few hundre
 and a few thousand services, a few hundred kB once the polygons are simplified, and the
 map then works offline with nothing else running. Geometries are simplified once at
 start-up (about 50 m tolerance, enough for a commune choropleth) and each layer is built
-once per category and kept (the data never changes while the server runs).
+once per category and kept (the data never changes while the server runs). The routes
+are in :mod:`proximite.web.routes.carte`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import math
 from typing import Any
 
 import geopandas as gpd
-from fastapi import APIRouter, HTTPException, Query, Request
 from shapely.geometry import mapping
+
+from proximite.web.text import display_text
 
 SIMPLIFY_DEGREES = 0.0005  # ~40-55 m in metropolitan France
 COORD_DECIMALS = 5  # ~1 m
-
-router = APIRouter(prefix="/api/carte", tags=["carte"])
 
 
 def _round_coords(value: Any) -> Any:
@@ -90,7 +90,7 @@ def services_layer(portal: Any, category: str) -> dict[str, Any]:
         "type": "Feature", "id": index,
         "geometry": {"type": "Point", "coordinates": [round(float(lon), COORD_DECIMALS),
                                                       round(float(lat), COORD_DECIMALS)]},
-        "properties": {"service_id": str(sid), "nom": str(name or ""),
+        "properties": {"service_id": str(sid), "nom": display_text(name),
                        "category": str(cat)}}
         for index, (sid, name, cat, lon, lat) in enumerate(zip(
             frame["service_id"], frame["name"], frame["category"], frame["lon"], frame["lat"],
@@ -98,33 +98,3 @@ def services_layer(portal: Any, category: str) -> dict[str, Any]:
     layer = {"type": "FeatureCollection", "category": category, "features": features}
     cache[key] = layer
     return layer
-
-
-def _target_or_404(portal: Any, category: str) -> str:
-    if category in portal.catalogue.categories or category in portal.catalogue.baskets:
-        return category
-    raise HTTPException(404, f"Catégorie ou panier inconnu : « {category} ». "
-                             "Voir /api/categories.")
-
-
-@router.get("/communes", summary="Communes et temps d'accès (GeoJSON)")
-def communes_geojson(
-    request: Request,
-    category: str = Query(..., max_length=60, description="Catégorie ou panier"),
-) -> dict[str, Any]:
-    """Commune polygons with ``travel_time_min`` to the nearest service of the category
-    (``null`` and a ``status`` when no time could be computed)."""
-    portal = request.app.state.portal
-    return communes_layer(portal, _target_or_404(portal, category))
-
-
-@router.get("/services", summary="Services d'une catégorie (GeoJSON)")
-def services_geojson(
-    request: Request,
-    category: str = Query(..., max_length=60, description="Code de catégorie"),
-) -> dict[str, Any]:
-    """Points of the services of the category, with their identifier for /api/services."""
-    portal = request.app.state.portal
-    if category not in portal.catalogue.categories:
-        raise HTTPException(404, f"Catégorie inconnue : « {category} ». Voir /api/categories.")
-    return services_layer(portal, category)

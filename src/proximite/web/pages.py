@@ -6,7 +6,8 @@ GL, installed from npm by ``make install`` and copied into ``static/vendor/`` (s
 from here: no CDN). Without it, or without WebGL, the page still works: the results
 list and the commune fiche carry everything the map shows.
 
-The statement page reports the last automated check (axe-core in headless Chromium,
+Routes are in :mod:`proximite.web.routes.pages`; this module renders. The statement
+page reports the last automated check (axe-core in headless Chromium,
 ``scripts/check_accessibility.py``), read from a JSON file shipped with the package.
 """
 
@@ -20,15 +21,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from proximite.web.store import PortalData
 
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_MAPLIBRE = STATIC_DIR / "vendor" / "maplibre-gl" / "maplibre-gl.mjs"
+#: The API documentation's viewers, copied from npm by ``make install`` like MapLibre.
+VENDOR_SWAGGER = STATIC_DIR / "vendor" / "swagger-ui" / "swagger-ui-bundle.js"
+VENDOR_REDOC = STATIC_DIR / "vendor" / "redoc" / "redoc.standalone.js"
 CHECK_RESULTS = "data/web/accessibility_check.json"
-
-router = APIRouter(include_in_schema=False)
 
 # MapLibre is an ES module: browsers refuse it unless served as JavaScript, and not every
 # system's mime.types knows ".mjs".
@@ -45,9 +47,24 @@ def maplibre_installed() -> bool:
     return VENDOR_MAPLIBRE.is_file()
 
 
+def docs_viewer_missing(viewer: Path) -> str:
+    """'' when ``viewer`` was installed, else a French paragraph saying where the schema
+    is (the page then shows it instead of a blank screen)."""
+    if viewer.is_file():
+        return ""
+    return ('<p class="annonce">La documentation interactive n\'est pas installée sur ce '
+            'serveur (lancer <code>make install</code>) ; le schéma OpenAPI de l\'API est '
+            'à l\'adresse <a href="/openapi.json">/openapi.json</a>.</p>')
+
+
 @cache
 def _template(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def render(name: str, values: dict[str, str]) -> str:
+    """The page template ``name`` of static/ with its markers filled."""
+    return _fill(_template(name), values)
 
 
 def load_check_results() -> dict[str, Any] | None:
@@ -81,39 +98,46 @@ def _header(territory: str, current: str) -> str:
             "</div></header>")
 
 
-def _head(title: str, territory: str) -> str:
+def _head(title: str, territory: str, extra: str = "") -> str:
     """The <head> shared by every page (French title naming the territory)."""
     return ('<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)} — {html.escape(territory)} — Proximité</title>\n"
             '<link rel="icon" href="data:,">\n'
-            '<link rel="stylesheet" href="/static/style.css">\n</head>')
+            f'<link rel="stylesheet" href="/static/style.css">\n{extra}</head>')
 
 
-def _common(request: Request, current: str, title: str) -> dict[str, str]:
-    portal = request.app.state.portal
+#: How the pages say the travel mode of the diagnostic's network.
+MODE_LABELS = {"car": "en voiture", "walk": "à pied"}
+
+
+def mode_label(portal: PortalData) -> str:
+    """'en voiture' / 'à pied': the mode the times were computed for."""
+    return MODE_LABELS.get(portal.travel_mode, f"en mode {portal.travel_mode}")
+
+
+def network_summary(portal: PortalData) -> str:
+    """One sentence on what the times are measured on, true for the diagnostic's network
+    (the stand-in graph of the demo is not a road network: say so)."""
+    if portal.network_is_stand_in:
+        return ("Les temps sont des ordres de grandeur calculés sur un réseau de "
+                "substitution, pas sur le réseau routier : voir la note en bas de page.")
+    return (f"Les temps sont des temps de trajet {mode_label(portal)} sur le réseau décrit "
+            "en bas de page, pas des distances à vol d'oiseau.")
+
+
+def page_values(portal: PortalData, current: str, title: str,
+                head_extra: str = "") -> dict[str, str]:
+    """The markers every page template fills (already escaped)."""
     return {"territoire": html.escape(portal.territory_name),
             "network_note": html.escape(portal.network_note),
-            "tete": _head(title, portal.territory_name),
+            "network_summary": html.escape(network_summary(portal)),
+            "mode": html.escape(mode_label(portal)),
+            "tete": _head(title, portal.territory_name, head_extra),
             "entete": _header(portal.territory_name, current)}
 
 
-@router.get("/", response_class=HTMLResponse)
-def index(request: Request) -> HTMLResponse:
-    """The search page: commune, type of service, nearest services, fiche, map."""
-    values = _common(request, "/", "Services au public près de chez vous")
-    values["maplibre"] = "1" if maplibre_installed() else "0"
-    return HTMLResponse(_fill(_template("index.html"), values))
-
-
-@router.get("/annuaire", response_class=HTMLResponse)
-def directory_page(request: Request) -> HTMLResponse:
-    """The directory: every place, filtered by category, EPCI, access mode, open now."""
-    values = _common(request, "/annuaire", "Annuaire des services au public")
-    return HTMLResponse(_fill(_template("annuaire.html"), values))
-
-
-def _check_section(results: dict[str, Any] | None) -> str:
+def check_section(results: dict[str, Any] | None) -> str:
     if results is None:
         return ("<p>Aucun résultat de contrôle automatique n'est joint à cette version.</p>")
     rows = []
@@ -136,11 +160,3 @@ def _check_section(results: dict[str, Any] | None) -> str:
         "<th scope=\"col\">Règles respectées</th>"
         "<th scope=\"col\">Règles à vérifier à la main</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>")
-
-
-@router.get("/accessibilite", response_class=HTMLResponse)
-def accessibility_statement(request: Request) -> HTMLResponse:
-    """Déclaration d'accessibilité, with the results of the automated check."""
-    values = _common(request, "/accessibilite", "Déclaration d'accessibilité")
-    values["check_results"] = _check_section(load_check_results())
-    return HTMLResponse(_fill(_template("accessibilite.html"), values))

@@ -17,15 +17,26 @@ second, against a full diagnostic per worker). Without data, each worker builds 
 Every worker holds the data in memory and memoises its own answers. The server binds to
 127.0.0.1 unless told otherwise.
 
+Two failure modes are closed (both seen on a served instance): a worker that cannot
+read the shared data file (removed by a /tmp cleaner, say) stops the whole server with
+one log line instead of being restarted by uvicorn's supervisor forever (each restart
+re-imports the app: about 0.6 restarts/s, a core burnt); and a worker whose supervisor
+dies (SIGKILL, OOM killer) is stopped by the kernel (Linux ``PR_SET_PDEATHSIG``) instead
+of serving on, orphaned, with nobody to stop it.
+
 Run: ``python -m proximite.web.server [--port 8000] [--workers N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
+import logging
 import os
 import pickle
+import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +52,47 @@ DEFAULT_PORT = 8000
 APP_FACTORY = "proximite.web.server:portal_app"
 #: Environment variable naming the pickled PortalData the workers load.
 PORTAL_FILE_ENV = "PROXIMITE_PORTAL_FILE"
+#: Environment variable holding the supervisor's pid, for the workers it starts.
+SUPERVISOR_PID_ENV = "PROXIMITE_SUPERVISOR_PID"
+#: Exit status of a worker whose data file is unreadable: uvicorn's own "startup
+#: failure", on which its supervisor stops instead of restarting the worker.
+EXIT_NO_DATA = 3
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+logger = logging.getLogger("proximite.web.server")
+
+
+def stop_with_supervisor() -> None:
+    """Have the kernel send SIGTERM to this worker when its supervisor dies (Linux).
+
+    If the supervisor is already gone (it died before this call), stop now. Elsewhere
+    than Linux this does nothing.
+    """
+    supervisor = int(os.environ.get(SUPERVISOR_PID_ENV, "0") or 0)
+    if not sys.platform.startswith("linux") or not supervisor:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:  # pragma: no cover
+        logger.warning("prctl(PR_SET_PDEATHSIG) refused (errno %d)", ctypes.get_errno())
+        return
+    if os.getppid() != supervisor:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def load_shared(path: str) -> PortalData:
+    """The data the supervisor pickled; if the file cannot be read, stop the supervisor
+    (and so every worker) rather than be restarted in a loop."""
+    try:
+        with open(path, "rb") as stream:
+            return pickle.load(stream)  # our own file: see portal_app
+    except (OSError, EOFError, pickle.UnpicklingError) as error:
+        logger.error("portal data file unreadable (%s: %s): stopping the server", path, error)
+        # older uvicorn releases restart a worker whatever its exit status: ask the
+        # supervisor itself to stop.
+        supervisor = int(os.environ.get(SUPERVISOR_PID_ENV, "0") or 0)
+        if supervisor and supervisor == os.getppid():
+            os.kill(supervisor, signal.SIGTERM)
+        raise SystemExit(EXIT_NO_DATA) from None
 
 
 def default_workers() -> int:
@@ -81,12 +133,9 @@ def portal_app() -> FastAPI:
     from proximite.web.app import create_app
     from proximite.web.store import PortalData
 
+    stop_with_supervisor()
     shared = os.environ.get(PORTAL_FILE_ENV)
-    if shared:
-        with open(shared, "rb") as stream:
-            data = pickle.load(stream)  # our own file: see the docstring
-    else:
-        data = PortalData.demo()
+    data = load_shared(shared) if shared else PortalData.demo()
     data.warm()
     app = create_app(data)
     freeze_heap()
@@ -121,9 +170,14 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
     shared = share_portal(data) if data is not None else None
     if shared is not None:
         os.environ[PORTAL_FILE_ENV] = str(shared)
+    os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())
     try:
         uvicorn.run(APP_FACTORY, factory=True, workers=n, **options)  # type: ignore[arg-type]
+        if shared is not None and not shared.is_file():
+            raise SystemExit(f"Erreur : le fichier de données des processus du géoportail "
+                             f"a disparu ({shared}) ; serveur arrêté.")
     finally:
+        os.environ.pop(SUPERVISOR_PID_ENV, None)
         if shared is not None:
             os.environ.pop(PORTAL_FILE_ENV, None)
             shared.unlink(missing_ok=True)

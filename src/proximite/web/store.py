@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -30,9 +32,15 @@ from proximite.analysis.bounded import bounded_travel_times
 from proximite.catalogue import Catalogue
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
+from proximite.web.hours import hours_status
 from proximite.web.map_layers import commune_shapes
+from proximite.web.text import display_text
 
 DEFAULT_CUTOFF_MIN = 90.0
+#: Text fields of a service that the portal displays (cleaned by :func:`display_text`).
+DISPLAYED_FIELDS = ("name", "operator", "address", "opening_hours_raw")
+#: An INSEE commune code (Corsica: 2A, 2B).
+INSEE_CODE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
@@ -47,6 +55,40 @@ def fold_name(text: str) -> str:
     plain = plain.replace("œ", "oe").replace("æ", "ae")
     words = re.split(r"[^a-z0-9]+", plain)
     return " ".join(_ABBREVIATIONS.get(word, word) for word in words if word)
+
+
+def split_modes(value: str | None) -> list[str]:
+    """Access modes of a service (the inventory joins them with ';' or ',')."""
+    if not value:
+        return []
+    return [m.strip() for m in value.replace(",", ";").split(";") if m.strip()]
+
+
+def public_network_note(note: str) -> str:
+    """The diagnostic's network note without its advice to the operator (the sentences
+    naming a command-line option such as ``--network``): visitors cannot act on it."""
+    sentences = re.split(r"(?<=[.!?])\s+", note.strip())
+    return " ".join(s for s in sentences if "--" not in s)
+
+
+def services_in_territory(services: pd.DataFrame, communes: pd.DataFrame) -> frozenset[str]:
+    """Ids of the services located inside the territory's commune polygons.
+
+    Why polygons and not ``code_insee``: the inventory also holds the services of the
+    margin around the territory (another département's stations), and sources still
+    name merged communes by their old code. Without polygons, the commune codes decide.
+    """
+    geometry = communes.geometry if isinstance(communes, gpd.GeoDataFrame) else None
+    if geometry is None or geometry.isna().all() or services.empty:
+        return frozenset(services.loc[services["code_insee"].astype(str).isin(
+            communes["code_insee"].astype(str)), "service_id"].astype(str))
+    points = gpd.GeoDataFrame(
+        {"service_id": services["service_id"].astype(str).to_numpy()},
+        geometry=gpd.points_from_xy(services["lon"], services["lat"]), crs=4326)
+    if communes.crs is not None:
+        points = points.to_crs(communes.crs)
+    inside = gpd.sjoin(points, gpd.GeoDataFrame(geometry=geometry), predicate="intersects")
+    return frozenset(inside["service_id"])
 
 
 @dataclass(frozen=True)
@@ -90,9 +132,13 @@ class PortalData:
     snapper: Snapper
     access_params: AccessParams
     cutoff_min: float
-    network_note: str
+    network_note: str  # the diagnostic's, for visitors (see public_network_note)
     territory_name: str
+    # What the times are measured on, for the pages: the diagnostic's network
+    network_is_stand_in: bool = False
+    travel_mode: str = "car"
     service_ids: list[str] = field(default_factory=list)
+    territory_ids: frozenset[str] = frozenset()  # services inside the territory
     commune_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
     # commune_times split by origin once, so that a request reads one small frame
     times_by_origin: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -102,6 +148,7 @@ class PortalData:
     record_cache: dict[str, dict[str, Any]] = field(default_factory=dict)
     layer_cache: dict[str, Any] = field(default_factory=dict)
     export_cache: dict[str, bytes] = field(default_factory=dict)
+    list_cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -131,11 +178,11 @@ class PortalData:
         for row in communes_frame.drop(columns="geometry", errors="ignore").itertuples():
             code = str(row.code_insee)
             epci_code = str(getattr(row, "epci_code", "") or "")
-            epci_name = str(getattr(row, "epci_nom", "") or "")
+            epci_name = display_text(getattr(row, "epci_nom", "") or "")
             if epci_code:
                 epcis[epci_code] = epci_name
             communes[code] = CommuneEntry(
-                code_insee=code, name=str(row.nom), folded=fold_name(str(row.nom)),
+                code_insee=code, name=display_text(row.nom), folded=fold_name(str(row.nom)),
                 population=_clean(getattr(row, "population", None)),
                 epci_code=epci_code, epci_name=epci_name, origin_id=origin_of.get(code))
 
@@ -170,8 +217,11 @@ class PortalData:
             categories_with_data=with_data, commune_times=commune_times, access_times=access,
             indicators=indicators, profiles=profile_map, graph=result.graph, snapper=snapper,
             access_params=params, cutoff_min=float(cutoff_min),
-            network_note=result.network_note, territory_name=result.territory.name,
+            network_note=public_network_note(result.network_note),
+            territory_name=display_text(result.territory.name),
+            network_is_stand_in=bool(result.graph.is_stand_in), travel_mode=result.graph.mode,
             service_ids=services["service_id"].tolist(),
+            territory_ids=services_in_territory(services, communes_frame),
             commune_geometries=commune_shapes(communes_frame),
             times_by_origin={str(k): v for k, v in commune_times.groupby("origin_id")})
 
@@ -207,8 +257,49 @@ class PortalData:
             return None
         record = {str(k): _clean(v)
                   for k, v in self.services.loc[service_id].to_dict().items()}
+        for name in DISPLAYED_FIELDS:
+            if name in record:
+                record[name] = display_text(record[name])
         self.record_cache[service_id] = record
         return dict(record)
+
+    def category_list(self) -> list[dict[str, Any]]:
+        """Every category of the catalogue with its number of services (memoised)."""
+        if "categories" not in self.list_cache:
+            counts = self.services["category"].value_counts()
+            out = []
+            for code, cat in self.catalogue.categories.items():
+                n = int(sum(counts.get(m, 0) for m in self.catalogue.members(code)))
+                out.append({"code": code, "label": cat.label, "family": cat.family,
+                            "parent": cat.parent, "n_services": n, "has_data": n > 0})
+            self.list_cache["categories"] = out
+        return self.list_cache["categories"]
+
+    def epci_list(self) -> list[dict[str, Any]]:
+        """The EPCI of the territory by name, with their number of communes (memoised)."""
+        if "epcis" not in self.list_cache:
+            self.list_cache["epcis"] = sorted(
+                ({"code": code, "name": name,
+                  "n_communes": sum(1 for e in self.communes.values() if e.epci_code == code)}
+                 for code, name in self.epcis.items()), key=lambda e: e["name"])
+        return self.list_cache["epcis"]
+
+    def has_access_mode(self, frame: pd.DataFrame, mode: str) -> np.ndarray:
+        """Boolean mask of the rows of ``frame`` offering ``mode`` (empty frame: empty
+        mask, so that filtering keeps the columns)."""
+        return np.fromiter((mode in split_modes(m) for m in frame["access_modes"]),
+                           dtype=bool, count=len(frame))
+
+    def count_open(self, ids: list[str], at: datetime, open_now: bool) -> int:
+        """How many of ``ids`` are open (``open_now``) or closed (not) at ``at``; services
+        with unknown hours are neither."""
+        count = 0
+        for service_id in ids:
+            record = self.record_cache.get(service_id) or self.service(service_id) or {}
+            status = hours_status(record.get("opening_hours") or "",
+                                  record.get("opening_hours_raw") or "", at)
+            count += status.open_now is open_now
+        return count
 
     def members(self, category: str) -> set[str]:
         """The category and its sub-categories (asking for La Poste includes bureaux)."""
@@ -218,8 +309,12 @@ class PortalData:
         """Communes whose folded name matches, best first.
 
         Ranking: exact name (0), name starts with the query (1), a word starts with it
-        (2), contains it (3); then larger population first, then name.
+        (2), contains it (3); then larger population first, then name. An INSEE code
+        finds its commune alone.
         """
+        code = query.strip().upper()
+        if INSEE_CODE.fullmatch(code):
+            return [(self.communes[code], 0)] if code in self.communes else []
         key = fold_name(query)
         if not key:
             return []

@@ -16,6 +16,8 @@ const state = { commune: null, category: "la_poste", categories: [], map: null,
                 mapReady: null };
 
 const $ = (id) => document.getElementById(id);
+// "en voiture" / "à pied": the travel mode of the diagnostic's network (set by the server)
+const MODE = document.body.dataset.mode || "";
 
 function announce(text) {
   $("annonce").textContent = text;
@@ -82,9 +84,21 @@ function clearResults(message) {
   $("fiche").hidden = true;
 }
 
-async function showCommune(commune, moveFocus) {
+// The view's permalink. A user's choice adds a history entry (so that Back returns to
+// the previous view); a view rebuilt from the address itself leaves history alone.
+function permalink() {
+  const params = new URLSearchParams({ categorie: state.category });
+  if (state.commune) params.set("commune", state.commune.code_insee);
+  return `#${params}`;
+}
+
+function remember() {
+  if (location.hash !== permalink()) history.pushState(null, "", permalink());
+}
+
+async function showCommune(commune, moveFocus, fromAddress = false) {
   state.commune = commune;
-  history.replaceState(null, "", `#commune=${commune.code_insee}&categorie=${state.category}`);
+  if (!fromAddress) remember();
   let near;
   try {
     near = await api(`/api/services/near?commune=${encodeURIComponent(commune.code_insee)}`
@@ -125,7 +139,7 @@ function serviceItem(service, evaluated) {
   return el("li", { class: "service", "data-service-id": service.service_id },
     title,
     el("p", { class: "temps" },
-      el("strong", {}, minutes(service.travel_time_min)), " en voiture"),
+      el("strong", {}, minutes(service.travel_time_min)), ` ${MODE}`),
     ...details,
     state.map ? el("button", { type: "button", class: "lien",
       onclick: () => focusOnMap(service),
@@ -156,7 +170,7 @@ async function showFiche(code) {
   const known = new Set(state.categories.map((c) => c.code));
   const rows = fiche.access.filter((row) => row.target_kind === "basket" || known.has(row.category));
   const table = el("table", {},
-    el("caption", {}, `Temps d'accès depuis ${fiche.name}, en voiture`),
+    el("caption", {}, `Temps d'accès depuis ${fiche.name}, ${MODE}`),
     el("thead", {}, el("tr", {},
       el("th", { scope: "col" }, "Service"),
       el("th", { scope: "col" }, "Temps d'accès"),
@@ -272,7 +286,7 @@ function focusOnMap(service) {
   state.map.jumpTo({ center: [service.lon, service.lat], zoom: 12 });
   new state.maplibregl.Popup({ closeButton: true })
     .setLngLat([service.lon, service.lat])
-    .setText(`${service.name} — ${minutes(service.travel_time_min)} en voiture`)
+    .setText(`${service.name} — ${minutes(service.travel_time_min)} ${MODE}`)
     .addTo(state.map);
   announce(`${service.name} centré sur la carte.`);
 }
@@ -281,15 +295,25 @@ function focusOnMap(service) {
 async function fromHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   const code = params.get("commune");
-  if (params.get("categorie")) {
-    state.category = params.get("categorie");
-    $("categorie").value = state.category;
+  const category = params.get("categorie");
+  if (category && state.categories.some((c) => c.code === category)) {
+    state.category = category;
+    $("categorie").value = category;
   }
-  if (!code) return;
+  if (!code) {
+    state.commune = null;
+    $("commune").value = "";
+    $("communes-trouvees").replaceChildren();
+    document.querySelectorAll(".ouvrir-fiche").forEach((b) => b.remove());
+    $("resultats-titre").textContent = "Résultats";
+    clearResults("Aucune recherche pour l'instant.");
+    updateMap();
+    return;
+  }
   try {
     const fiche = await api(`/api/communes/${encodeURIComponent(code)}`);
     $("commune").value = fiche.name;
-    await showCommune(fiche, false);
+    await showCommune(fiche, false, true);
   } catch (error) {
     announce(error.message);
   }
@@ -300,8 +324,13 @@ async function start() {
   $("categorie").addEventListener("change", () => {
     state.category = $("categorie").value;
     if (state.commune) showCommune(state.commune, false);
-    else updateMap();
+    else {
+      remember();
+      updateMap();
+    }
   });
+  // Back / Forward, and a permalink pasted into the address bar of an open page
+  window.addEventListener("hashchange", () => fromHash());
   try {
     await loadCategories();
   } catch (error) {

@@ -65,8 +65,36 @@ export function hoursText(service, evaluated) {
     return service.next_change ? `Fermé, ouvre ${when(service.next_change, evaluated)}`
                                : "Fermé";
   }
-  return service.opening_hours_raw ? `Horaires : ${service.opening_hours_raw}`
-                                   : "Horaires non renseignés";
+  return rawHoursText(service.opening_hours_raw);
+}
+
+function clock(text) {
+  const [h, m] = text.split(":");
+  return `${Number(h)} h ${m}`;
+}
+
+// The source's own hours text, when it is not an OSM expression the server could read:
+// "HH:MM-HH:MM", optionally followed by "sauf Jour|Jour" (prix-carburants), becomes a
+// sentence; anything else is quoted as given.
+function exceptDays(text) {
+  if (!text) return "";
+  const days = text.split("|").map((d) => `le ${d.trim().toLowerCase()}`);
+  const list = days.length > 1 ? `${days.slice(0, -1).join(", ")} et ${days.at(-1)}` : days[0];
+  return `, sauf ${list}`;
+}
+
+export function rawHoursText(raw) {
+  if (!raw) return "Horaires non renseignés";
+  const range = /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})(?:\s+sauf\s+([\p{L}|]+))?\s*$/u
+    .exec(raw);
+  if (!range) return `Horaires indiqués par la source : « ${raw} »`;
+  const [, from, to, except] = range;
+  if (from === to) {
+    return `La source indique la même heure d'ouverture et de fermeture (${clock(from)})`
+      + `${exceptDays(except)} : horaires inconnus, à vérifier auprès du lieu.`;
+  }
+  return `Horaires indiqués par la source : de ${clock(from)} à ${clock(to)}`
+    + `${exceptDays(except)}.`;
 }
 
 export function modesText(modes) {

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from proximite.web.exports import to_csv_text, to_data_inclusion, to_mediation_numerique
+from proximite.web.routes.common import portal_of
 from proximite.web.store import PortalData
 
 MEDIATION_CATEGORY = "mediation_numerique"
@@ -23,13 +24,9 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 
-def _portal(request: Request) -> PortalData:
-    return request.app.state.portal
-
-
 def _csv(request: Request, filename: str, build: Callable[[PortalData], str]) -> Response:
     """The export as a CSV download, built once per server (the data never change)."""
-    portal = _portal(request)
+    portal = portal_of(request)
     body = portal.export_cache.get(filename)
     if body is None:
         body = build(portal).encode("utf-8")

@@ -1,0 +1,63 @@
+"""Pages: the search-and-map page, the directory, the accessibility statement and the
+API documentation (Swagger UI at /docs, Redoc at /redoc), all rendered by
+:mod:`proximite.web.pages` and served with no third-party script."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from proximite.web.pages import (
+    VENDOR_REDOC,
+    VENDOR_SWAGGER,
+    check_section,
+    docs_viewer_missing,
+    load_check_results,
+    maplibre_installed,
+    page_values,
+    render,
+)
+from proximite.web.routes.common import portal_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    """The search page: commune, type of service, nearest services, fiche, map."""
+    values = page_values(portal_of(request), "/", "Services au public près de chez vous")
+    values["maplibre"] = "1" if maplibre_installed() else "0"
+    return HTMLResponse(render("index.html", values))
+
+
+@router.get("/annuaire", response_class=HTMLResponse)
+def directory_page(request: Request) -> HTMLResponse:
+    """The directory: every place, filtered by category, EPCI, access mode, open now."""
+    values = page_values(portal_of(request), "/annuaire", "Annuaire des services au public")
+    return HTMLResponse(render("annuaire.html", values))
+
+
+@router.get("/accessibilite", response_class=HTMLResponse)
+def accessibility_statement(request: Request) -> HTMLResponse:
+    """Déclaration d'accessibilité, with the results of the automated check."""
+    values = page_values(portal_of(request), "/accessibilite", "Déclaration d'accessibilité")
+    values["check_results"] = check_section(load_check_results())
+    return HTMLResponse(render("accessibilite.html", values))
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def swagger_ui(request: Request) -> HTMLResponse:
+    """The API documentation in Swagger UI, served from static/vendor (npm)."""
+    values = page_values(
+        portal_of(request), "/docs", "Documentation de l'API",
+        '<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">\n')
+    values["absent"] = docs_viewer_missing(VENDOR_SWAGGER)
+    return HTMLResponse(render("docs.html", values))
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+def redoc(request: Request) -> HTMLResponse:
+    """The API documentation in Redoc, served from static/vendor (npm)."""
+    values = page_values(portal_of(request), "/docs", "Documentation de l'API (Redoc)")
+    values["absent"] = docs_viewer_missing(VENDOR_REDOC)
+    return HTMLResponse(render("redoc.html", values))
