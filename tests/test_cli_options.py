@@ -41,7 +41,7 @@ def _flat(text: str) -> str:
 
 def test_the_demo_says_it_uses_its_own_values(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diagnostic", "--out", str(tmp_path / "d"), "--no-analysis",
-                                 "--no-report"], env=WIDE)
+                                 "--no-report", "--demo-network", "stand-in"], env=WIDE)
     assert result.exit_code == 0, result.output
     assert ("Réglages : valeurs de la démo (48/bundle.yaml) : vitesse hors réseau 30 km/h, "
             "distance au réseau max. 10000 m, vitesse sur les arcs 60 km/h.") in _flat(

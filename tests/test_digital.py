@@ -65,7 +65,7 @@ def test_site_without_coordinates_is_a_rejection(tmp_path: Path) -> None:
     sites, rejected = read_mobile_sites(path)
     assert sites["operator"].tolist() == ["orange"]
     assert [r.message() for r in rejected] == [
-        f"{path}:3: field 'x/y': coordinate is not a number (Lambert-93 metres expected) "
+        f"{path}:3: champ « x/y » : coordonnée non numérique (mètres Lambert-93 attendus) "
         "[#N/A #N/A]"]
 
 

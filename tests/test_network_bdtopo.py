@@ -205,7 +205,7 @@ def test_car_graph_size_and_largest_component(car_graph) -> None:
     # residences behind "Restreint aux ayants droit" troncons).
     assert car_graph.n_nodes == 1571
     assert car_graph.n_edges == 3144
-    assert car_graph.warnings[-1].startswith("176 of 1747 network nodes are outside")
+    assert car_graph.warnings[-1].startswith("176 nœud(s) du réseau sur 1747 sont hors")
     assert car_graph.n_nodes / 1747 > 0.85
     ids = car_graph.node_ids
     assert ids.dtype.kind == "i" and (np.diff(ids) > 0).all() and ids.max() < 1747

@@ -165,7 +165,7 @@ def test_reference_unknown_codes(tmp_path: Path) -> None:
 
 def test_reference_bad_value(tmp_path: Path) -> None:
     path = _matrix(tmp_path, "id,38539,38320\n38539,0,abc\n38320,538,0\n")
-    with pytest.raises(InputError, match=r"m\.csv:2: field '38320': valeur 'abc' invalide"):
+    with pytest.raises(InputError, match=r"m\.csv:2: champ « 38320 » : valeur 'abc' invalide"):
         read_reference(path, ISERE_POINTS)
 
 
@@ -205,7 +205,7 @@ def test_distancier_bad_points(tmp_path: Path) -> None:
     result = runner.invoke(app, ["distancier", "--from", str(tmp_path / "p.csv"),
                                  "--network", str(FIXTURE), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "p.csv:3: field 'lat'" in result.output
+    assert "p.csv:3: champ « lat »" in result.output
     result = runner.invoke(app, ["distancier", "--network", str(FIXTURE)])
     assert result.exit_code == 2 and "--departement" in result.output
 

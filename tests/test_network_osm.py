@@ -385,8 +385,8 @@ def test_helsinki_graph_sizes(helsinki_car: RoadGraph) -> None:
     assert graph.lon.min() >= west and graph.lon.max() <= east
     assert graph.lat.min() >= south and graph.lat.max() <= north
     assert graph.warnings == [
-        "236 of 1937 network nodes are outside the largest strongly connected component and "
-        "were set aside",
+        "236 nœud(s) du réseau sur 1937 sont hors de sa plus grande composante fortement "
+        "connexe et ont été écartés",
         "34 road segment(s) leave the extract (node outside the file) and were dropped",
     ]
     times = graph.matrix.data

@@ -193,7 +193,7 @@ def test_waypoint_without_coordinates(tmp_path: Path) -> None:
     files[name] = ("\n".join(lines) + "\n").encode()
     path = _write_archive(tmp_path / "tm.tar.gz", files)
     with pytest.raises(InputError, match=r"tm\.tar\.gz/hwy_data/FRA-OCC/fran/fraocc\.n088men\."
-                                         r"wpt:3: field 'lat/lon': ligne de point sans "
+                                         r"wpt:3: champ « lat/lon » : ligne de point sans "
                                          r"coordonnées"):
         read_travelmapping(path)
 
@@ -204,7 +204,7 @@ def test_listed_route_file_missing(tmp_path: Path) -> None:
     path = _write_archive(tmp_path / "tm.tar.gz", files)
     listing = files["hwy_data/_systems/fraoccd48.csv"].decode().splitlines()
     line = next(i for i, x in enumerate(listing, start=1) if "fraocc.d002648" in x)
-    with pytest.raises(InputError, match=rf"_systems/fraoccd48\.csv:{line}: field 'root': 1 "
+    with pytest.raises(InputError, match=rf"_systems/fraoccd48\.csv:{line}: champ « root » : 1 "
                                          r"route\(s\) listée\(s\) sans fichier de points"):
         read_travelmapping(path)
 

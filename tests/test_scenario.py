@@ -201,7 +201,7 @@ def test_with_speed_factors_divides_times_of_one_class_and_checks_input() -> Non
     slower = graph.with_speed_factors({"a": 0.5})
     assert slower.matrix[0, 1] == 2.0 and slower.matrix[2, 0] == 6.0
     assert slower.matrix[1, 2] == 2.0 and graph.matrix[0, 1] == 1.0
-    with pytest.raises(ProximiteError, match=r"unknown road class\(es\) z .*a, b"):
+    with pytest.raises(ProximiteError, match=r"classe\(s\) de route inconnue\(s\) z .*a, b"):
         graph.with_speed_factors({"z": 0.5})
     with pytest.raises(ProximiteError, match="> 0"):
         graph.with_speed_factors({"a": 0.0})
@@ -319,7 +319,7 @@ def test_cli_scenario_writes_tables_and_fails_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["scenario", "--close-category", "france_services",
                                  "--open", str(opened), "--speed-factor", "edge_table=0.9",
-                                 "--out", str(out)])
+                                 "--demo-network", "stand-in", "--out", str(out)])
     assert result.exit_code == 0, result.output
     comparison = pd.read_csv(out / "scenario_comparison.csv")
     thresholds = pd.read_csv(out / "scenario_thresholds.csv")

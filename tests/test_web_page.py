@@ -46,10 +46,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def portal():
+def portal(demo_result):
     from proximite.web.store import PortalData
 
-    return PortalData.demo()
+    return PortalData.from_result(demo_result)
 
 
 @pytest.fixture(scope="module")

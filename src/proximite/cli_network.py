@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from proximite.cli import FrenchCommand
 from proximite.errors import ProximiteError
 
 
@@ -31,7 +32,7 @@ def _fit_table(title: str, figures: dict) -> Table:
 def register(app: typer.Typer, fail, out_console, console) -> None:
     """Add the network commands to the main application."""
 
-    @app.command()
+    @app.command(cls=FrenchCommand)
     def calibrate(
         reference: Annotated[Path | None, typer.Option(
             help="Matrice de référence carrée (CSV : id puis une colonne par id) "
@@ -94,7 +95,7 @@ def register(app: typer.Typer, fail, out_console, console) -> None:
         out_console.print(f"Calibration écrite dans [bold]{out}[/] (à passer avec "
                           "--calibration).")
 
-    @app.command()
+    @app.command(cls=FrenchCommand)
     def distancier(
         departement: Annotated[str | None, typer.Option(
             help="Code du département : matrice mairie → mairie de toutes ses communes")]

@@ -91,9 +91,10 @@ def read_mobile_sites(path: str | Path) -> tuple[pd.DataFrame, list[Rejection]]:
     x = pd.to_numeric(frame["x"], errors="coerce")
     y = pd.to_numeric(frame["y"], errors="coerce")
     bad = x.isna() | y.isna()
-    rejected = [Rejection(str(path), int(frame.at[i, LINE_COLUMN]), "x/y",
-                          f"{frame.at[i, 'x']} {frame.at[i, 'y']}",
-                          "coordinate is not a number (Lambert-93 metres expected)")
+    lines = frame[LINE_COLUMN].astype(int)
+    raw = frame["x"].astype(str) + " " + frame["y"].astype(str)
+    rejected = [Rejection(str(path), int(lines[i]), "x/y", str(raw[i]),
+                          "coordonnée non numérique (mètres Lambert-93 attendus)")
                 for i in frame.index[bad]]
     frame, x, y = frame[~bad], x[~bad], y[~bad]
     sites = pd.DataFrame({

@@ -191,7 +191,7 @@ def load_inputs(
                              use_calibration=settings.network.use_calibration)
         by_hand = _demo_files_by_hand([communes, *services, network])
         if by_hand is not None:
-            differing = differences_from_demo(settings, by_hand.defaults(settings.demo.network))
+            differing = differences_from_demo(settings, by_hand.defaults(STAND_IN))
             if differing:
                 defaults_note = (
                     "fichiers de la démo lancés avec les valeurs par défaut de la bibliothèque, "

@@ -149,8 +149,8 @@ class RoadGraph:
             description=self.description,
             is_stand_in=self.is_stand_in,
             warnings=[*self.warnings,
-                      f"{dropped} of {self.n_nodes} network nodes are outside the largest "
-                      "strongly connected component and were set aside"],
+                      f"{dropped} nœud(s) du réseau sur {self.n_nodes} sont hors de sa plus "
+                      "grande composante fortement connexe et ont été écartés"],
             edge_class=None if self.edge_class is None else self.edge_class[inside],
             metadata=dict(self.metadata),
         )
@@ -177,8 +177,8 @@ class RoadGraph:
         present = self.edge_classes()
         unknown = sorted(str(c) for c in factors if str(c) not in present)
         if unknown:
-            raise ProximiteError(f"unknown road class(es) {', '.join(unknown)} (classes in "
-                                 f"the network: {', '.join(present)})")
+            raise ProximiteError(f"classe(s) de route inconnue(s) {', '.join(unknown)} "
+                                 f"(classes du réseau : {', '.join(present)})")
         bad = sorted(f"{c}={f}" for c, f in factors.items()
                      if not (np.isfinite(float(f)) and float(f) > 0))
         if bad:
