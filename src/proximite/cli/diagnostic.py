@@ -91,14 +91,14 @@ def print_summary(result: DiagnosticResult) -> None:
         else:
             label = "Panier : " + result.catalogue.baskets[row["category"]].label
         if pd.isna(row.get("d5_min")) and pd.isna(row.get("population_unreachable")):
-            without_data.append(row["category"])
+            without_data.append(label)
             continue
         table.add_row(label, format_min(row["median_min"]), format_min(row["d9_min"]),
                       *[format_count(row[f"pop_over_{t:g}"]) for t in thresholds])
     out_console.print(table)
     if without_data:
         out_console.print("Pas de données (aucun service dans l'inventaire) : "
-                          + ", ".join(without_data), soft_wrap=True)
+                          + " ; ".join(without_data), soft_wrap=True)
 
 
 COMMANDS = {"diagnostic": diagnostic}
