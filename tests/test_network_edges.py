@@ -62,7 +62,7 @@ def test_largest_strong_component_kept(tmp_path: Path) -> None:
     path = _write(tmp_path, "from,to,travel_time_min,oneway\na,b,1,no\nb,c,1,no\nc,d,1,yes\n")
     graph = read_edge_table(path, node_coordinates=NODES)
     assert sorted(graph.node_ids) == ["a", "b", "c"]
-    assert any("1 of 4 network nodes" in w for w in graph.warnings)
+    assert any("1 nœud(s) du réseau sur 4 sont hors" in w for w in graph.warnings)
     assert np.isfinite(graph.lon).all()
 
 
