@@ -1,4 +1,4 @@
-"""Shared fixtures: the embedded stand-in demo, built once per test run.
+"""Shared fixtures: the embedded demos (stand-in and real), built once per test run.
 
 Eleven test modules read the demo diagnostic; building it once (about 2 s each) instead
 of once per module is most of the suite's setup time. Tests must not mutate these
@@ -7,6 +7,9 @@ catch it when it runs after them).
 """
 
 from __future__ import annotations
+
+import pickle
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +33,24 @@ def demo_analysis(demo_result: DiagnosticResult) -> AnalysisResult:
     from proximite.analysis.diagnosis import run_analysis
 
     return run_analysis(demo_result, STAND_IN_DEMO.analysis)
+
+
+@pytest.fixture(scope="session")
+def real_demo_result() -> DiagnosticResult:
+    """The real embedded demo (Lozère on the calibrated Travel Mapping network), built once:
+    several modules read it, and it is the slowest input of the suite."""
+    from proximite.pipeline import run_diagnostic
+
+    return run_diagnostic()  # no argument: the real demo
+
+
+@pytest.fixture(scope="session")
+def demo_portal_file(demo_result: DiagnosticResult,
+                     tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stand-in demo's portal data pickled once, for tests that start servers in
+    subprocesses: they load it instead of rebuilding a diagnostic in every process."""
+    from proximite.web.store import PortalData
+
+    path = tmp_path_factory.mktemp("portal") / "portal.pickle"
+    path.write_bytes(pickle.dumps(PortalData.from_result(demo_result)))
+    return path

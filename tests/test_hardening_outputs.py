@@ -22,15 +22,15 @@ from proximite.cli import app
 from proximite.errors import InputError, ProximiteError
 from proximite.outdir import MANIFEST_NAME, atomic_output_dir, output_lock
 from proximite.outputs import write_outputs
-from proximite.pipeline import DiagnosticResult, run_diagnostic
+from proximite.pipeline import DiagnosticResult
 from proximite.saved import load_diagnostic
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo() -> DiagnosticResult:
-    return run_diagnostic()
+def demo(real_demo_result: DiagnosticResult) -> DiagnosticResult:
+    return real_demo_result
 
 
 def _digests(folder: Path) -> dict[str, str]:

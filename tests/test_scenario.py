@@ -260,7 +260,6 @@ def test_example_closure_recomputes_only_la_poste_and_its_baskets(demo) -> None:
     assert (changed["delta_min"] > 0).all()
     office = outcome.threshold_changes.query("category == 'bureau_de_poste'")
     assert office["net"].max() > 0
-    assert outcome.timings_s["total"] < 1.0
     after = outcome.indicators_after.set_index("category")
     before = outcome.indicators_before.set_index("category")
     assert after.loc["bureau_de_poste", "mean_min"] > before.loc["bureau_de_poste", "mean_min"]

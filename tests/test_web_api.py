@@ -228,13 +228,23 @@ def test_categories(client: TestClient) -> None:
     assert categories["pharmacie"]["has_data"] is False
 
 
-def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_serve_command_binds_to_loopback_by_default(monkeypatch, real_demo_result) -> None:  # type: ignore[no-untyped-def]
     """`proximite serve` builds the demo data and serves on 127.0.0.1 unless told."""
     from typer.testing import CliRunner
 
+    import proximite.pipeline as pipeline
     import proximite.web.server as web_server
     from proximite.cli import app as cli_app
 
+    # The diagnostic itself is the session's real demo (built once for the whole suite);
+    # what is checked here is that the command asks for the demo: no input file given.
+    asked: list[dict] = []
+
+    def demo_diagnostic(**kwargs):  # type: ignore[no-untyped-def]
+        asked.append(kwargs)
+        return real_demo_result
+
+    monkeypatch.setattr(pipeline, "run_diagnostic", demo_diagnostic)
     calls: list[tuple[str, int, int, str]] = []
     monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data:
                         calls.append((host, port, workers, data.territory_name)))
@@ -247,6 +257,9 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # typ
     assert result.exit_code == 0, result.output
     assert calls[-1] == ("127.0.0.1", 8000, 1, "Lozère (48)")
     assert "http://127.0.0.1:8000/ " in result.output
+    assert len(asked) == 2
+    assert all(not any(v for k, v in kwargs.items() if k != "settings") for kwargs in asked)
+    assert all(kwargs["settings"].demo.network == "travelmapping" for kwargs in asked)
 
 
 def test_serve_command_reports_bad_input_without_starting(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -296,4 +309,10 @@ def test_warm_fills_the_memo_with_the_same_answers(result) -> None:
     assert len(warmed.record_cache) == len(warmed.service_ids)
     for code in (SAINT_CHELY, MENDE):
         for category in warmed.categories_with_data:
+            assert warmed.near_commune(code, category) == cold.near_commune(code, category)
+    # every commune, for a parent category (its sub-categories' services included) and two
+    # categories of their own
+    for category in ("la_poste", "france_services", "accompagnement_numerique"):
+        assert category in warmed.categories_with_data
+        for code in warmed.communes:
             assert warmed.near_commune(code, category) == cold.near_commune(code, category)

@@ -84,11 +84,18 @@ def _launch(port: int, code: str) -> tuple[RunningServer, threading.Thread]:
     return running, reader
 
 
+#: The server's code: the parent loads the pickled stand-in demo portal (built once per
+#: test run by the ``demo_portal_file`` fixture) and shares it with its workers.
+SERVE = ("import pickle, pathlib; "
+         "from proximite.web.server import serve; "
+         "data = pickle.loads(pathlib.Path({data!r}).read_bytes()); "
+         f"serve(port={{port}}, workers={WORKERS}, data=data)")
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
+def server(demo_portal_file: Path) -> Iterator[RunningServer]:
     port = _free_port()
-    running, reader = _launch(
-        port, f"from proximite.web.server import serve; serve(port={port}, workers={WORKERS})")
+    running, reader = _launch(port, SERVE.format(port=port, data=str(demo_portal_file)))
     proc = running.proc
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -157,7 +164,7 @@ def test_each_worker_answers_near_sorted_by_travel_time(server: RunningServer) -
                 os.kill(other, signal.SIGCONT)
     for status, body in answers:
         _check_near(status, body)
-    # Same answer from every worker (each built the same demo by itself).
+    # Same answer from every worker (each read the data the parent shared).
     assert len({json.dumps(body["services"], sort_keys=True) for _, body in answers}) == 1
     # No worker was replaced meanwhile by the supervisor's health check.
     assert server.worker_pids == pids and server.proc.poll() is None
@@ -183,9 +190,6 @@ def test_bound_to_loopback_only(server: RunningServer) -> None:
 # ---------------------------------------------------------------- process lifecycle
 # A lost data file stops the server (no restart loop); killing the supervisor stops its
 # workers. Real processes, real signals.
-SERVE = ("from proximite.web.store import PortalData; "
-         "from proximite.web.server import serve; "
-         f"serve(port={{port}}, workers={WORKERS}, data=PortalData.demo())")
 
 
 def _alive(pid: int) -> bool:
@@ -207,11 +211,11 @@ def _wait(predicate, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def served() -> Iterator[RunningServer]:
-    """A server of its own (the parent builds the demo and shares it with its workers),
+def served(demo_portal_file: Path) -> Iterator[RunningServer]:
+    """A server of its own (the parent loads the demo and shares it with its workers),
     killed with its whole process group at the end whatever happened."""
     port = _free_port()
-    running, reader = _launch(port, SERVE.format(port=port))
+    running, reader = _launch(port, SERVE.format(port=port, data=str(demo_portal_file)))
     proc = running.proc
     try:
         if not _wait(lambda: running.count("Application startup complete.") >= WORKERS

@@ -239,14 +239,40 @@ class PortalData:
         Why: a cold near-commune answer costs ~1 ms against ~0.05 ms warm; on a served
         instance, a cold start under load otherwise shows as a burst of slow requests.
         """
-        built = 0
-        for code in self.communes:
-            for category in self.categories_with_data:
-                self.near_commune(code, category)
-                built += 1
+        self._warm_near()
+        built = len(self.communes) * len(self.categories_with_data)
         for service_id in self.service_ids:
             self.service(service_id)
         return built
+
+    def _warm_near(self) -> None:
+        """Every commune x category answer of :meth:`near_commune` at once.
+
+        One sort of the whole commune-to-service table, then one slice per origin and
+        category: the same lists as the per-request path (nearest first, ties by service
+        id), without its per-call pandas overhead (~1,400 answers on the demo).
+        """
+        times = self.commune_times
+        ids = times["service_id"].astype(str).to_numpy()
+        table = pd.DataFrame({
+            "origin_id": times["origin_id"].astype(str).to_numpy(), "service_id": ids,
+            "travel_time_min": times["travel_time_min"].to_numpy(dtype=float),
+            "category": self.services["category"].reindex(ids).to_numpy()})
+        table = table.sort_values(["origin_id", "travel_time_min", "service_id"],
+                                  kind="stable")
+        origins = {entry.origin_id for entry in self.communes.values()
+                   if entry.origin_id is not None}
+        for category in self.categories_with_data:
+            picked = table[table["category"].isin(list(self.members(category)))]
+            origin_ids = picked["origin_id"].to_numpy()
+            service_ids = picked["service_id"].tolist()
+            minutes = picked["travel_time_min"].tolist()
+            starts = np.flatnonzero(np.r_[True, origin_ids[1:] != origin_ids[:-1]])
+            ends = np.r_[starts[1:], len(origin_ids)]
+            found = {str(origin_ids[a]): list(zip(service_ids[a:b], minutes[a:b], strict=True))
+                     for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
+            for origin_id in origins:
+                self.near_cache.setdefault((origin_id, category), found.get(origin_id, []))
 
     # ------------------------------------------------------------------ lookups
     def service(self, service_id: str) -> dict[str, Any] | None:
