@@ -173,7 +173,7 @@ def _read_head(path: str | Path, size: int = 65536) -> bytes:
     if not path.exists():
         raise InputError("fichier introuvable", path=path)
     if path.is_dir():
-        raise InputError("is a directory, not a file", path=path)
+        raise InputError("c'est un dossier, pas un fichier", path=path)
     with path.open("rb") as handle:
         head = handle.read(size)
     if not head.strip():
