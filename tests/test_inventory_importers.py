@@ -446,7 +446,7 @@ def test_partner_file(tmp_path: Path, catalogue: Catalogue) -> None:
     assert services.iloc[0]["source_line"] == "2"
     by_line = {r.line: r for r in result.rejected}
     assert by_line[4].field == "category" and by_line[4].value == "boulangeries"
-    assert "known codes: " in by_line[4].reason and "boulangerie" in by_line[4].reason
+    assert "codes connus : " in by_line[4].reason and "boulangerie" in by_line[4].reason
     assert by_line[5].field == "access_modes"
     assert "on_site, itinerant, phone, video, online" in by_line[5].reason
 
@@ -494,7 +494,7 @@ def test_load_services_detects_every_layout_and_filters_the_box(catalogue: Catal
 
 def test_unknown_layout_lists_supported_layouts(tmp_path: Path, catalogue: Catalogue) -> None:
     other = write(tmp_path / "autre.csv", "foo;bar;baz\n1;2;3\n")
-    with pytest.raises(InputError, match=r"autre\.csv:1: unrecognised file layout.*"
+    with pytest.raises(InputError, match=r"autre\.csv:1: disposition de fichier non reconnue.*"
                                          r"ANCT liste des France Services.*INSEE BPE"):
         load_services([other], catalogue)
 
@@ -546,7 +546,7 @@ def test_unknown_category_in_partner_file_through_load_services(tmp_path: Path,
     result = load_services([partner], catalogue)
     assert len(result.services) == 0
     (rejection,) = result.rejected
-    assert rejection.message().startswith(f"{partner}:2: champ « category » : unknown category")
+    assert rejection.message().startswith(f"{partner}:2: champ « category » : catégorie inconnue")
     assert "france_services" in rejection.message()
 
 

@@ -44,7 +44,7 @@ def test_plan_cli_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "--category", "licorne", "--out",
                                       str(tmp_path / "p")])
     assert result.exit_code == 2
-    assert "unknown category 'licorne'" in result.output
+    assert "catégorie « licorne » inconnue" in result.output
 
 
 def test_plan_cli_bad_candidates_file_named_before_any_computation(tmp_path: Path) -> None:

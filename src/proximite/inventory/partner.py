@@ -42,7 +42,7 @@ def read_partner_services(
     for index in frame.index[bad_category]:
         rejected.append(Rejection(str(path), int(lines[index]), "category",
                                   str(frame.at[index, "category"]),
-                                  f"unknown category (known codes: {known})"))
+                                  f"catégorie inconnue (codes connus : {known})"))
     ok &= ~bad_category
 
     modes = frame["access_modes"].where(frame["access_modes"] != "", "on_site")

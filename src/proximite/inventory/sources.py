@@ -162,8 +162,9 @@ def detect_layout(path: str | Path) -> Layout:
         if share > best_share:
             best, best_share = layout, share
     if best is None or best_share < MATCH_SHARE:
-        raise InputError(f"unrecognised file layout (columns: {', '.join(header[:12])})",
-                         path=path, line=1, expected="one of: " + supported_layouts())
+        raise InputError(f"disposition de fichier non reconnue (colonnes : "
+                         f"{', '.join(header[:12])})",
+                         path=path, line=1, expected="une de : " + supported_layouts())
     return best
 
 
