@@ -53,7 +53,7 @@ def test_demo_catchments_partition_the_population(demo) -> None:
         assert len(table) == demo.services["category"].isin(members).sum()
     top = service_catchments(demo, "bureau_de_poste").iloc[0]
     assert top["population"] > 0 and top["communes"]
-    with pytest.raises(ProximiteError, match="unknown category"):
+    with pytest.raises(ProximiteError, match="catégorie « bakery » inconnue"):
         service_catchments(demo, "bakery")
 
 
@@ -84,7 +84,7 @@ def test_population_within_grows_and_covers_the_catchment(demo) -> None:
         assert values[1] >= row["population_within_time"] - 1e-6
     assert population_within(demo, table.iloc[0]["service_id"], 10_000) == pytest.approx(
         demo.origins["population"].sum())
-    with pytest.raises(ProximiteError, match="unknown service id nope"):
+    with pytest.raises(ProximiteError, match="identifiant de service inconnu nope"):
         population_within(demo, "nope", 10)
 
 

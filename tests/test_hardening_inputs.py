@@ -128,7 +128,7 @@ def test_same_service_id_in_two_files_names_both(tmp_path: Path) -> None:
 
 
 def test_scenario_and_candidate_files_are_decoded_like_the_others(tmp_path: Path) -> None:
-    from proximite.io.tables import read_open_services
+    from proximite.io.tables import read_candidates, read_open_services
     from proximite.planning.siting import Candidates
 
     opened = tmp_path / "open.csv"
@@ -138,4 +138,4 @@ def test_scenario_and_candidate_files_are_decoded_like_the_others(tmp_path: Path
     candidates = tmp_path / "candidates.csv"
     candidates.write_bytes("candidate_id,lon,lat,name\nc1,3.5,44.5,Salle des fêtes\n"
                            .encode("cp1252"))
-    assert list(Candidates.from_csv(candidates).table["name"]) == ["Salle des fêtes"]
+    assert list(Candidates(read_candidates(candidates)).table["name"]) == ["Salle des fêtes"]

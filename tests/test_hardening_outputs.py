@@ -184,3 +184,26 @@ def test_diagnostic_folder_mixing_two_runs_is_refused(demo, tmp_path: Path) -> N
         load_diagnostic(mixed)
     result = runner.invoke(app, ["serve", "--diagnostic", str(mixed)])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_reading_a_run_folder_checks_sizes_and_reads_no_file_whole(demo, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """`serve --diagnostic` starts without hashing the folder: the manifest's sizes."""
+    import json
+
+    from proximite import outdir
+
+    folder = tmp_path / "run"
+    write_outputs(demo, folder, report=False)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["bytes"]["access_times.csv"] == (folder / "access_times.csv").stat().st_size
+
+    def no_hashing(path: Path) -> str:
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(outdir, "_sha256", no_hashing)
+    load_diagnostic(folder)
+    with (folder / "indicators.csv").open("a", encoding="utf-8") as stream:
+        stream.write("x\n")
+    with pytest.raises(InputError, match=r"indicators\.csv \(modifié ou absent\)"):
+        load_diagnostic(folder)

@@ -89,6 +89,11 @@ def test_partial_grid_keeps_every_commune_with_status_no_origin() -> None:
     assert communes.groupby("category")["zone_code"].nunique().eq(152).all()
     empty = communes[~communes["zone_code"].isin(["48140", "48166"])]
     assert (empty["n_origins"] == 0).all() and empty["median_min"].isna().all()
+    # indicators.csv says why those rows are blank, in its own column
+    assert (empty["statut"] == "sans lieu habité").all()
+    inhabited = communes[communes["zone_code"].isin(["48140", "48166"])
+                         & (communes["category"] == "la_poste")]
+    assert inhabited["statut"].tolist() == ["calculé", "calculé"]
     # the territory's figures are those of the 68 squares alone
     territory = result.indicators.query("level == 'territory' and category == 'la_poste'")
     assert territory["population"].iloc[0] == pytest.approx(

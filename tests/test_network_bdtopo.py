@@ -173,7 +173,7 @@ def test_missing_speed_uses_the_nature_default(troncons) -> None:
     assert edge(graph, first, last) == pytest.approx(minutes(direct, 40), rel=1e-9)
     first, last = ends(graph, double)
     assert edge(graph, last, first) == pytest.approx(minutes(double, 40), rel=1e-9)
-    assert any("2 troncons without vitesse_moyenne_vl" in w and "Route à 1 chaussée: 2" in w
+    assert any("2 tronçons sans vitesse_moyenne_vl" in w and "Route à 1 chaussée : 2" in w
                for w in graph.warnings)
     slower = build_bdtopo_graph(edited, default_speeds_kmh={"Route à 1 chaussée": 20.0})
     first, last = ends(slower, direct)
@@ -192,11 +192,12 @@ def test_rows_without_car_access_are_absent(troncons, car_graph) -> None:
     first, last = ends(graph, restricted)
     assert edge(graph, first, last) == pytest.approx(minutes(restricted, 40), rel=1e-9)
     assert edge(graph, last, first) == pytest.approx(minutes(restricted, 40), rel=1e-9)
-    assert ("539 of 2936 troncons skipped: no car access (Restreint aux ayants droit: 372, "
-            "Physiquement impossible: 167)") in car_graph.warnings
-    assert ("351 of 2936 troncons skipped: nature not for cars (Sentier: 267, Chemin: 71, "
-            "Escalier: 10, Piste cyclable: 3)") in car_graph.warnings
-    assert "1 of 2936 troncons skipped: not in service (En construction: 1)" in car_graph.warnings
+    assert ("539 tronçons sur 2\u202f936 écartés : pas d'accès en voiture (Restreint aux "
+            "ayants droit : 372, Physiquement impossible : 167)") in car_graph.warnings
+    assert ("351 tronçons sur 2\u202f936 écartés : nature fermée aux voitures (Sentier : 267, "
+            "Chemin : 71, Escalier : 10, Piste cyclable : 3)") in car_graph.warnings
+    assert ("1 tronçons sur 2\u202f936 écartés : pas en service (En construction : 1)"
+            in car_graph.warnings)
 
 
 def test_car_graph_size_and_largest_component(car_graph) -> None:
@@ -205,7 +206,7 @@ def test_car_graph_size_and_largest_component(car_graph) -> None:
     # residences behind "Restreint aux ayants droit" troncons).
     assert car_graph.n_nodes == 1571
     assert car_graph.n_edges == 3144
-    assert car_graph.warnings[-1].startswith("176 nœud(s) du réseau sur 1747 sont hors")
+    assert car_graph.warnings[-1].startswith("176 nœud(s) du réseau sur 1\u202f747 sont hors")
     assert car_graph.n_nodes / 1747 > 0.85
     ids = car_graph.node_ids
     assert ids.dtype.kind == "i" and (np.diff(ids) > 0).all() and ids.max() < 1747
@@ -222,8 +223,8 @@ def test_walk_graph_uses_paths_both_ways_at_5_kmh(troncons) -> None:
     first, last = ends(walk, path)
     assert edge(walk, first, last) == pytest.approx(minutes(path, 5), rel=1e-9)
     assert edge(walk, last, first) == pytest.approx(minutes(path, 5), rel=1e-9)
-    assert ("75 of 2936 troncons skipped: nature not for walking (Type autoroutier: 40, "
-            "Bretelle: 35)") in walk.warnings
+    assert ("75 tronçons sur 2\u202f936 écartés : nature non praticable à pied (Type "
+            "autoroutier : 40, Bretelle : 35)") in walk.warnings
 
 
 def test_nearest_service_times_inside_marseille_10e(car_graph) -> None:
@@ -336,8 +337,8 @@ def test_dump_without_data_block(tmp_path: Path) -> None:
     path = tmp_path / "schema_only.sql"
     path.write_text(DUMP.read_text(encoding="utf-8").split("INSERT INTO", 1)[0],
                     encoding="utf-8")
-    with pytest.raises(InputError, match=r"schema_only\.sql: no troncon_de_route data "
-                                         r"\(no COPY block nor INSERT statement\)"):
+    with pytest.raises(InputError, match=r"schema_only\.sql: aucune donnée troncon_de_route "
+                                         r"\(ni bloc COPY ni instruction INSERT\)"):
         read_troncons(path)
 
 
@@ -354,13 +355,13 @@ def test_corrupt_geometry_hex_is_located(tmp_path: Path) -> None:
     path = _edited_dump(tmp_path, 110, "(99991, '01020000A06A08", "(99991, 'DEADBEEF0A08")
     with pytest.raises(InputError) as error:
         read_troncons(path)
-    assert str(error.value).startswith(f"{path}:110: champ « geom » : undecodable geometry")
-    assert "(attendu : hexadecimal (E)WKB of a LineString)" in str(error.value)
+    assert str(error.value).startswith(f"{path}:110: champ « geom » : géométrie indécodable")
+    assert "(attendu : le (E)WKB hexadécimal d'une LineString)" in str(error.value)
 
 
 def test_row_with_a_missing_value_is_located(tmp_path: Path) -> None:
     path = _edited_dump(tmp_path, 110, "(99991, ", "(")
-    with pytest.raises(InputError, match=rf"{path}:110: row has 63 values, expected 64"):
+    with pytest.raises(InputError, match=rf"{path}:110: ligne de 63 valeurs, 64 attendues"):
         read_troncons(path)
 
 
@@ -369,12 +370,13 @@ def test_layer_without_crs(tmp_path: Path, troncons) -> None:
     path = tmp_path / "no_crs.gpkg"
     layer = troncons.iloc[:10].drop(columns=["source_line"]).set_crs(None, allow_override=True)
     layer.to_file(path, layer="troncon_de_route", engine="pyogrio")
-    with pytest.raises(InputError, match=r"no_crs\.gpkg: layer 'troncon_de_route' has no "
-                                         r"coordinate reference system"):
+    with pytest.raises(InputError, match=r"no_crs\.gpkg: la couche « troncon_de_route » n'a "
+                                         r"pas de système de coordonnées"):
         build_bdtopo_graph(path)
 
 
 def test_no_road_usable_by_car(troncons) -> None:
     footpaths = troncons[troncons["nature"] == "Sentier"]
-    with pytest.raises(InputError, match=r"sentiers: no road usable by car in sentiers"):
+    with pytest.raises(InputError, match=r"sentiers: aucune route praticable en voiture dans "
+                                         r"sentiers"):
         build_bdtopo_graph(footpaths, description="sentiers")

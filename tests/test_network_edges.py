@@ -68,8 +68,8 @@ def test_largest_strong_component_kept(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("", "fichier vide"),
-    ("x,y,km\na,b,1\n", "no from/to node columns"),
-    ("from,to,colour\na,b,red\n", "no travel time or length column"),
+    ("x,y,km\na,b,1\n", "pas de colonnes de nœuds de départ et d'arrivée"),
+    ("from,to,colour\na,b,red\n", "pas de colonne de temps de trajet ni de longueur"),
     ("from,to,km\na,b,abc\n", r"edges.csv:2: champ « km » : valeur invalide « abc »"),
     ("from,to,km\na,b,-3\n", r"edges.csv:2: champ « km » : valeur invalide « -3 »"),
     ("from,to,km\na,zz,3\n", "1 node\\(s\\) without coordinates: zz"),
@@ -84,7 +84,7 @@ def test_missing_file_and_no_coordinates(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="fichier introuvable"):
         read_edge_table(tmp_path / "nope.csv", node_coordinates=NODES)
     path = _write(tmp_path, "from,to,km\na,b,1\n")
-    with pytest.raises(InputError, match="no coordinates for the network nodes"):
+    with pytest.raises(InputError, match="pas de coordonnées pour les nœuds du réseau"):
         read_edge_table(path)
 
 

@@ -122,7 +122,7 @@ def test_walk_ignores_oneway(tmp_path: Path) -> None:
 
 def test_edge_times_are_haversine_length_at_class_speed(tmp_path: Path) -> None:
     graph = one_way_graph(tmp_path, {"highway": "secondary"})
-    assert graph.description == "OpenStreetMap map.osm (car)"
+    assert graph.description == "OpenStreetMap map.osm (en voiture)"
     assert sorted(graph.node_ids.tolist()) == [1, 2, 3]
     for node_id, (lon, lat) in NODES.items():
         index = list(graph.node_ids).index(node_id)
@@ -165,7 +165,7 @@ def test_walk_speed_parameter(tmp_path: Path) -> None:
     graph = one_way_graph(tmp_path, {"highway": "footway"}, mode="walk", walk_speed_kmh=4.0)
     length_m = haversine_m(NODES[1], NODES[2])
     assert edge_min(graph, 1, 2) == pytest.approx(minutes(length_m, 4.0), rel=1e-12)
-    assert graph.description == "OpenStreetMap map.osm (walk)"
+    assert graph.description == "OpenStreetMap map.osm (à pied)"
 
 
 # --- who may use a way -------------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_way_leaving_the_extract_keeps_its_located_part(tmp_path: Path) -> None:
     graph = build_osm_graph(path, keep_largest_component=False)
     assert edge_min(graph, 1, 2) > 0
     assert edge_min(graph, 2, 3) == 0.0
-    assert any("leave the extract" in w for w in graph.warnings)
+    assert any("sortent de l'extrait" in w for w in graph.warnings)
 
 
 # --- maxspeed parsing --------------------------------------------------------------------
@@ -316,16 +316,16 @@ def test_times_are_origin_leg_plus_path_plus_service_leg(tmp_path: Path) -> None
 # --- bad input ---------------------------------------------------------------------------
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"nope\.osm\.pbf: fichier introuvable \(attendu : an "
-                                         r"OpenStreetMap extract"):
+    with pytest.raises(InputError, match=r"nope\.osm\.pbf: fichier introuvable \(attendu : un "
+                                         r"extrait OpenStreetMap"):
         build_osm_graph(tmp_path / "nope.osm.pbf")
 
 
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.osm.pbf"
     path.write_bytes(b"")
-    with pytest.raises(InputError, match=r"empty\.osm\.pbf: fichier vide \(attendu : an "
-                                         r"OpenStreetMap extract"):
+    with pytest.raises(InputError, match=r"empty\.osm\.pbf: fichier vide \(attendu : un "
+                                         r"extrait OpenStreetMap"):
         build_osm_graph(path)
 
 
@@ -336,29 +336,29 @@ def test_corrupt_pbf(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError) as info:
         build_osm_graph(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: cannot read as OpenStreetMap data (PBF error")
+    assert message.startswith(f"{path}: illisible comme données OpenStreetMap (PBF error")
     assert "\n" not in message
 
 
 def test_corrupt_xml(tmp_path: Path) -> None:
     path = tmp_path / "broken.osm"
     path.write_text('<?xml version="1.0"?>\n<osm version="0.6"><node id="1" lat=', encoding="utf-8")
-    with pytest.raises(InputError, match=r"broken\.osm: cannot read as OpenStreetMap data "
+    with pytest.raises(InputError, match=r"broken\.osm: illisible comme données OpenStreetMap "
                                          r"\(XML"):
         build_osm_graph(path)
 
 
 def test_file_without_roads(tmp_path: Path) -> None:
     path = write_osm(tmp_path / "noroad.osm", NODES, [(10, [1, 2, 3], {"building": "yes"})])
-    with pytest.raises(InputError, match=r"noroad\.osm: no usable road for mode 'car' \(no way "
-                                         r"tagged highway=\*\) \(attendu : an OpenStreetMap"):
+    with pytest.raises(InputError, match=r"noroad\.osm: aucune route praticable en voiture "
+                                         r"\(aucune voie highway=\*\) \(attendu : un extrait"):
         build_osm_graph(path)
 
 
 def test_file_without_car_roads(tmp_path: Path) -> None:
     path = write_osm(tmp_path / "paths.osm", NODES, [(10, [1, 2, 3], {"highway": "footway"})])
-    with pytest.raises(InputError, match=r"no usable road for mode 'car' \(1 highway way\(s\), "
-                                         r"none usable by car\)"):
+    with pytest.raises(InputError, match=r"aucune route praticable en voiture \(1 voie\(s\) "
+                                         r"highway, aucune praticable en voiture\)"):
         build_osm_graph(path)
     assert build_osm_graph(path, "walk").n_edges == 4
 
@@ -379,15 +379,16 @@ def helsinki_car() -> RoadGraph:
 def test_helsinki_graph_sizes(helsinki_car: RoadGraph) -> None:
     graph = helsinki_car
     assert (graph.n_nodes, graph.n_edges) == (1701, 2696)
-    assert graph.mode == "car" and graph.description == "OpenStreetMap Helsinki.osm.pbf (car)"
+    assert graph.mode == "car"
+    assert graph.description == "OpenStreetMap Helsinki.osm.pbf (en voiture)"
     assert graph.node_ids.dtype == np.int64
     west, south, east, north = HELSINKI_BBOX
     assert graph.lon.min() >= west and graph.lon.max() <= east
     assert graph.lat.min() >= south and graph.lat.max() <= north
     assert graph.warnings == [
-        "236 nœud(s) du réseau sur 1937 sont hors de sa plus grande composante fortement "
+        "236 nœud(s) du réseau sur 1\u202f937 sont hors de sa plus grande composante fortement "
         "connexe et ont été écartés",
-        "34 road segment(s) leave the extract (node outside the file) and were dropped",
+        "34 tronçon(s) de route sortent de l'extrait (nœud absent du fichier) : écartés",
     ]
     times = graph.matrix.data
     assert times.min() > 0 and times.max() < 2.0  # city-centre edges: seconds, not hours

@@ -175,8 +175,8 @@ def test_no_match_is_a_warning_not_an_error(tmp_path: Path, catalogue: Catalogue
     path = write_osm(tmp_path / "bench.osm", {1: (3.5, 44.5, {"amenity": "bench"})})
     result = import_osm_pois(path, catalogue)
     assert result.services.empty and list(result.services.columns) == SERVICE_COLUMNS
-    assert result.warnings == [f"{path}: no OpenStreetMap object matches the catalogue's "
-                               "filters"]
+    assert result.warnings == [f"{path} : aucun objet OpenStreetMap ne correspond aux "
+                               "filtres du catalogue"]
 
 
 def test_data_date_from_the_file_header(tmp_path: Path, catalogue: Catalogue) -> None:
@@ -197,13 +197,13 @@ def test_missing_empty_and_corrupt_files(tmp_path: Path, catalogue: Catalogue) -
         import_osm_pois(tmp_path / "absent.osm.pbf", catalogue)
     empty = tmp_path / "empty.osm"
     empty.write_bytes(b"")
-    with pytest.raises(InputError, match=r"empty\.osm: fichier vide \(attendu : an "
-                                         r"OpenStreetMap extract"):
+    with pytest.raises(InputError, match=r"empty\.osm: fichier vide \(attendu : un "
+                                         r"extrait OpenStreetMap"):
         import_osm_pois(empty, catalogue)
     corrupt = tmp_path / "corrupt.osm.pbf"
     corrupt.write_bytes(np.random.default_rng(3).bytes(2048))
-    with pytest.raises(InputError, match=r"corrupt\.osm\.pbf: cannot read as OpenStreetMap "
-                                         r"data \(PBF error"):
+    with pytest.raises(InputError, match=r"corrupt\.osm\.pbf: illisible comme données "
+                                         r"OpenStreetMap \(PBF error"):
         import_osm_pois(corrupt, catalogue)
 
 

@@ -44,4 +44,14 @@ def test_plan_cli_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "--category", "licorne", "--out",
                                       str(tmp_path / "p")])
     assert result.exit_code == 2
-    assert "unknown category 'licorne'" in result.output
+    assert "catégorie « licorne » inconnue" in result.output
+
+
+def test_plan_cli_bad_candidates_file_named_before_any_computation(tmp_path: Path) -> None:
+    candidates = tmp_path / "candidats.csv"
+    candidates.write_text("candidate_id,lon,lat,name\nc1,abc,44.5,Salle\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "--candidates", str(candidates), "--out",
+                                      str(tmp_path / "p")])
+    assert result.exit_code == 2
+    assert "candidats.csv:2: champ « lon »" in result.output
+    assert not (tmp_path / "p").exists()

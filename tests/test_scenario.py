@@ -208,7 +208,7 @@ def test_with_speed_factors_divides_times_of_one_class_and_checks_input() -> Non
     plain = RoadGraph.from_edges(np.arange(2), np.zeros(2), np.zeros(2), np.array([0, 1]),
                                  np.array([1, 0]), np.array([1.0, 1.0]))
     assert plain.edge_class is None
-    with pytest.raises(ProximiteError, match="no road class"):
+    with pytest.raises(ProximiteError, match="pas de classe de route"):
         plain.with_speed_factors({"a": 0.5})
 
 
@@ -280,14 +280,15 @@ def test_closing_every_france_services_leaves_no_service(demo) -> None:
 
 
 def test_unknown_ids_and_categories_are_named(demo) -> None:
-    with pytest.raises(ProximiteError, match="unknown service id.*nope:1"):
+    with pytest.raises(ProximiteError, match="identifiant\\(s\\) de service inconnu\\(s\\) nope:1"):
         run_scenario(demo, Scenario(close_service_ids=["nope:1"]))
-    with pytest.raises(ProximiteError, match="unknown category bakery.*known categories: "
-                                             "accompagnement_numerique, france_services"):
+    with pytest.raises(ProximiteError, match=r"catégorie\(s\) inconnue\(s\) bakery.*catégories "
+                                             "connues : accompagnement_numerique, "
+                                             "france_services"):
         run_scenario(demo, Scenario(close_categories=["bakery"]))
-    with pytest.raises(ProximiteError, match="unknown categor.*dentist"):
+    with pytest.raises(ProximiteError, match=r"catégorie\(s\) inconnue\(s\) dentist"):
         run_scenario(demo, Scenario(open_services=[("dentist", 3.5, 44.5, "x")]))
-    with pytest.raises(ProximiteError, match="unknown commune.*99999"):
+    with pytest.raises(ProximiteError, match="commune\\(s\\) inconnue\\(s\\) 99999"):
         run_scenario(demo, Scenario(close_communes=["99999"]))
 
 

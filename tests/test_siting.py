@@ -9,6 +9,7 @@ a second, independent oracle; the Lozère demo checks the whole chain on real da
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,12 +19,16 @@ from spopt.locate import LSCP, MCLP, PMedian
 
 from proximite.access import AccessParams
 from proximite.errors import ProximiteError
+from proximite.io.solver import cbc_with_log, read_cbc_report
+from proximite.io.tables import read_candidates
 from proximite.network.graph import RoadGraph
 from proximite.planning.siting import (
     Candidates,
     CoverageMatrix,
     InfeasibleCoverageError,
     SitingError,
+    SolverReport,
+    cbc,
     coverage_matrix,
     coverage_matrix_on_graph,
     solve_lscp,
@@ -179,12 +184,12 @@ def test_candidates_csv(tmp_path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("candidate_id,lon,lat,name,capacity\nx,3.5,44.5,Salle,\n"
                     "y,3.6,44.5,Ecole,1200\n", encoding="utf-8")
-    table = Candidates.from_csv(path).table
+    table = Candidates(read_candidates(path)).table
     assert list(table["candidate_id"]) == ["x", "y"]
     assert np.isnan(table["capacity"][0]) and table["capacity"][1] == 1200
     path.write_text("candidate_id,lon,lat,name\nx,abc,44.5,Salle\n", encoding="utf-8")
     with pytest.raises(ProximiteError, match=r"c.csv:2: champ « lon »"):
-        Candidates.from_csv(path)
+        read_candidates(path)
 
 
 @pytest.fixture(scope="module")
@@ -251,17 +256,24 @@ def test_lscp_and_mclp_agree_with_spopt_on_random_instances(seed: int) -> None:
         pulp.value(mclp.problem.objective))
 
 
-def test_gap_read_from_cbc_report_or_lp_relaxation(monkeypatch) -> None:
-    from proximite.planning import siting
-
+def test_gap_read_from_cbc_report_or_lp_relaxation() -> None:
     stopped = ("Result - Stopped on time limit\n\nObjective value:                19.00000000\n"
                "Lower bound:                    17.000\nGap:                            0.11\n")
-    assert siting._read_cbc_log(stopped) == ("Stopped on time limit", 19.0,
-                                             pytest.approx(2 / 19))
+    assert read_cbc_report(stopped) == SolverReport("Stopped on time limit", 19.0,
+                                                    pytest.approx(2 / 19))
     maximised = stopped.replace("19.0000", "-19.0000").replace("17.000", "-21.000")
-    assert siting._read_cbc_log(maximised)[2] == pytest.approx(2 / 19)
-    assert siting._read_cbc_log("Result - Optimal solution found\n\nObjective value: 2\n")[2] \
-        is None
-    monkeypatch.setattr(siting, "_read_cbc_log", lambda text: (None, None, None))
-    result = solve_pmedian(matrix(cutoff=100.0), 2)
+    assert read_cbc_report(maximised).gap_rel == pytest.approx(2 / 19)
+    assert read_cbc_report("Result - Optimal solution found\n\nObjective value: 2\n"
+                           ).gap_rel is None
+    # The log the CLI keeps: a proven optimum, gap 0 from CBC's own report.
+    logged = solve_pmedian(matrix(cutoff=100.0), 2, solver=cbc_with_log)
+    assert logged.gap_source == "cbc" and logged.gap_rel == 0.0
+
+    def stopped_without_bound(problem: Any, time_limit_s: float | None,
+                              gap_rel: float | None) -> SolverReport:
+        cbc(problem, time_limit_s, gap_rel)
+        return SolverReport("Stopped on time limit")
+
+    result = solve_pmedian(matrix(cutoff=100.0), 2, solver=stopped_without_bound)
     assert result.gap_source == "relaxation_lp" and 0.0 <= result.gap_rel < 1.0
+    assert result.objective == logged.objective

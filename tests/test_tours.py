@@ -12,6 +12,7 @@ import pytest
 
 from proximite.access import AccessParams
 from proximite.errors import ProximiteError
+from proximite.io.tours import icalendar_text, write_icalendar, write_timetable_csv
 from proximite.network.graph import RoadGraph
 from proximite.planning.tours import (
     TourDepot,
@@ -21,6 +22,7 @@ from proximite.planning.tours import (
     plan_tours,
     whole_minutes,
 )
+from proximite.report.tour_map import tour_map_png
 
 # A road along a line, west to east: A - B - D (depot) - C - E, nodes ~800 m apart.
 # Two-way roads A-B 10, B-D 20, D-C 15, C-E 25 min, plus two one-way shortcuts back to
@@ -131,7 +133,7 @@ def test_prizes_shared_between_overlapping_stops() -> None:
 def test_icalendar_events(line_tours: ToursResult, tmp_path: object) -> None:
     monday = dt.date(2026, 11, 30)
     stamp = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    text = line_tours.icalendar_text(monday, stamp)
+    text = icalendar_text(line_tours, monday, stamp)
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     events = text.split("BEGIN:VEVENT")[1:]
     assert len(events) == 4
@@ -148,7 +150,7 @@ def test_icalendar_events(line_tours: ToursResult, tmp_path: object) -> None:
     assert a_event["DTSTART;TZID=Europe/Paris"] == "20261201T103000"
     assert a_event["DTEND;TZID=Europe/Paris"] == "20261201T113000"
     assert len({e["UID"] for e in by_summary.values()}) == 4
-    path = line_tours.write_icalendar(tmp_path / "bus.ics", monday, stamp)  # type: ignore
+    path = write_icalendar(line_tours, tmp_path / "bus.ics", monday, stamp)  # type: ignore
     assert path.read_bytes().count(b"\r\n") == text.count("\r\n")
 
 
@@ -157,16 +159,15 @@ def test_monthly_plan_repeats_every_four_weeks() -> None:
                        max_iterations=2000)
     assert set(tours.timetable["week"]) <= {1, 2, 3, 4}
     assert sorted(_lettered(tours.timetable)["letter"]) == ["A", "B", "C", "E"]
-    text = tours.icalendar_text(dt.date(2026, 11, 30))
+    text = icalendar_text(tours, dt.date(2026, 11, 30))
     assert text.count("RRULE:FREQ=WEEKLY;INTERVAL=4") == 4
 
 
 def test_outputs_written(line_tours: ToursResult, tmp_path: object) -> None:
-    csv = line_tours.write_timetable_csv(tmp_path / "tournees.csv")  # type: ignore
+    csv = write_timetable_csv(line_tours, tmp_path / "tournees.csv")  # type: ignore
     back = pd.read_csv(csv, dtype={"code_insee": str})
     assert len(back) == 4 and back.loc[0, "arrival"] in {"09:15", "09:20"}
-    png = line_tours.write_map_png(tmp_path / "tournees.png")  # type: ignore
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert tour_map_png(line_tours)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bad_inputs() -> None:
@@ -202,4 +203,4 @@ def test_lozere_france_services_bus(demo_result) -> None:  # type: ignore[no-unt
         assert (day["arrival_min"].diff().dropna() > 0).all()
     assert tours.population_served > 0
     assert tours.population_served <= tours.population_total
-    assert tours.map_png(note=result.network_note)[:4] == b"\x89PNG"
+    assert tour_map_png(tours, note=result.network_note)[:4] == b"\x89PNG"

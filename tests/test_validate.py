@@ -73,37 +73,37 @@ def test_missing_coordinates_rejected_with_path_and_line() -> None:
     assert kept["service_id"].tolist() == ["s0"]
     assert len(rejected) == 1
     assert (rejected[0].path, rejected[0].line) == ("in.csv", 3)
-    assert rejected[0].reason == "missing coordinates"
+    assert rejected[0].reason == "coordonnées manquantes"
 
 
 def test_lambert93_metres_near_the_territory_are_rejected_not_guessed() -> None:
     reject = only_rejection([(770_000.0, 6_380_000.0)])
     assert (reject.path, reject.line) == ("in.csv", 2)
     assert REASON_LAMBERT in reject.reason
-    assert "looks like Lambert-93 (EPSG:2154) metres given as WGS84 degrees: " \
-           "reproject or declare the CRS" in reject.reason
-    assert "reprojected from EPSG:2154 it falls within the territory or its 20 km margin" \
+    assert "des mètres Lambert-93 (EPSG:2154), semble-t-il, donnés comme des degrés WGS 84 : " \
+           "reprojeter ou déclarer le système de coordonnées" in reject.reason
+    assert "reprojeté depuis EPSG:2154, le point tombe dans le territoire ou sa marge de 20 km" \
         in reject.reason
 
 
 def test_lambert93_metres_far_from_the_territory_say_so() -> None:
     reject = only_rejection([(350_000.0, 6_700_000.0)])  # Brittany in Lambert-93
     assert REASON_LAMBERT in reject.reason
-    assert "would still be outside the territory" in reject.reason
+    assert "le point resterait hors du territoire" in reject.reason
 
 
 def test_latitude_and_longitude_range() -> None:
     kept, rejected, _ = validate_locations(services([(3.5, 95.0), (200.0, 44.5)]), TERRITORY)
     assert len(kept) == 0
     assert [(r.line, r.field, r.reason) for r in rejected] == [
-        (2, "lat", "latitude must be within [-90, 90]"),
-        (3, "lon", "longitude must be within [-180, 180]"),
+        (2, "lat", "la latitude doit être comprise entre -90 et 90"),
+        (3, "lon", "la longitude doit être comprise entre -180 et 180"),
     ]
 
 
 def test_swapped_coordinates_detected() -> None:
     reject = only_rejection([(MENDE[1], MENDE[0])])
-    assert reject.reason == "latitude and longitude look swapped"
+    assert reject.reason == "latitude et longitude semblent inversées"
     assert (reject.path, reject.line) == ("in.csv", 2)
 
 
@@ -120,17 +120,18 @@ def test_point_in_margin_kept_with_warning() -> None:
 def test_point_beyond_margin_rejected_with_its_distance() -> None:
     far = east_of_border(30_000)
     reject = only_rejection([far], margin_m=20_000)
-    match = re.fullmatch(r"outside the territory and its 20 km margin \((\d+\.\d) km away\)",
+    match = re.fullmatch(r"hors du territoire et de sa marge de 20 km \(à (\d+,\d) km\)",
                          reject.reason)
     assert match, reject.reason
-    assert float(match.group(1)) == pytest.approx(distance_to_east_edge_km(*far), abs=0.5)
+    away_km = float(match.group(1).replace(",", "."))
+    assert away_km == pytest.approx(distance_to_east_edge_km(*far), abs=0.5)
     assert reject.line == 2
 
 
 def test_margin_is_configurable() -> None:
     point = east_of_border(10_000)
     reject = only_rejection([point], margin_m=5_000)
-    assert reject.reason.startswith("outside the territory and its 5 km margin (10.0 km away)")
+    assert reject.reason.startswith("hors du territoire et de sa marge de 5 km (à 10,0 km)")
 
 
 def test_each_row_gets_its_own_reason_in_input_order() -> None:
@@ -140,8 +141,8 @@ def test_each_row_gets_its_own_reason_in_input_order() -> None:
     assert kept["service_id"].tolist() == ["s0", "s4"]
     assert [r.line for r in rejected] == [3, 4, 5]
     assert [r.reason.split(" (")[0] for r in rejected] == [
-        "missing coordinates", "latitude and longitude look swapped",
-        "outside the territory and its 20 km margin"]
+        "coordonnées manquantes", "latitude et longitude semblent inversées",
+        "hors du territoire et de sa marge de 20 km"]
     assert len(warnings) == 1
 
 
@@ -156,7 +157,7 @@ def test_territory_outside_mainland_uses_utm() -> None:
     lon, lat, _ = GEOD.fwd(55.9, -21.1, 90.0, 30_000)
     kept, rejected, _ = validate_locations(services([(55.5, -21.1), (lon, lat)]), reunion)
     assert kept["service_id"].tolist() == ["s0"]
-    assert "(30.0 km away)" in rejected[0].reason
+    assert "(à 30,0 km)" in rejected[0].reason
 
 
 def test_code_insee_unknown_inside_the_territory_is_a_warning() -> None:
@@ -165,9 +166,9 @@ def test_code_insee_unknown_inside_the_territory_is_a_warning() -> None:
     warnings = check_code_insee(frame, {"48095", "01053"}, territory=TERRITORY)
     assert len(warnings) == 1
     text = warnings[0]
-    assert text.startswith("2 services inside the territory have a code_insee")
-    assert "48999 at in.csv:3" in text
-    assert "1053 (leading zero lost?) at in.csv:5" in text
+    assert text.startswith("2 service(s) situé(s) dans le territoire ont un code_insee")
+    assert "48999 en in.csv:3" in text
+    assert "1053 (zéro initial perdu ?) en in.csv:5" in text
     assert "12345" not in text  # in the margin: a neighbouring commune is expected
     assert check_code_insee(frame.iloc[[0]], {"48095"}) == []
 

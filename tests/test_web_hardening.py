@@ -176,6 +176,23 @@ def test_host_header_must_be_allowed(client, portal, monkeypatch) -> None:
     assert configured.get("/api/epcis").status_code == 200
     assert configured.get("/api/epcis", headers={"host": "lozere.fr.example"}
                           ).status_code == 400
+    assert "web.allowed_hosts" in configured.get(
+        "/api/epcis", headers={"host": "lozere.fr.example"}).json()["detail"]
+
+
+def test_allowed_hosts_are_a_setting_of_the_tree(tmp_path) -> None:
+    from proximite.errors import SettingError
+    from proximite.settings import DEFAULT_ALLOWED_HOSTS, load_settings
+
+    assert load_settings(environ={}).web.allowed_hosts == DEFAULT_ALLOWED_HOSTS
+    env = load_settings(environ={ALLOWED_HOSTS_ENV: "carto.lozere.fr, *.lozere.fr"})
+    assert env.web.allowed_hosts == ("carto.lozere.fr", "*.lozere.fr")
+    assert env.source("web.allowed_hosts") == ALLOWED_HOSTS_ENV
+    toml = tmp_path / "proximite.toml"
+    toml.write_text('[web]\nallowed_hosts = ["portail.example.fr"]\n', encoding="utf-8")
+    assert load_settings(toml, environ={}).web.allowed_hosts == ("portail.example.fr",)
+    with pytest.raises(SettingError, match="PROXIMITE_WEB__ALLOWED_HOSTS"):
+        load_settings(environ={ALLOWED_HOSTS_ENV: " , "})
 
 
 @pytest.mark.parametrize("url", ["/", "/api/categories", "/static/app.js",

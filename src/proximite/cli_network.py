@@ -115,13 +115,11 @@ def register(app: typer.Typer, fail, out_console, console) -> None:
         import pandas as pd
 
         from proximite.access import AccessParams
+        from proximite.analysis.distancier import compute_distancier
+        from proximite.io.distancier import write_distancier
         from proximite.network import calibration_io as cio
-        from proximite.network.distancier import (
-            compute_distancier,
-            read_points_csv,
-            write_distancier,
-        )
         from proximite.network.load import load_network
+        from proximite.network.points import read_points_csv
 
         try:
             if (departement is None) == (from_file is None):

@@ -124,20 +124,32 @@ def basket_times(access: pd.DataFrame, catalogue: Catalogue,
     return pd.concat(rows, ignore_index=True)
 
 
+#: The ``statut`` column of the indicators: why a row has figures or not, in French, as
+#: the tables are read by people (a blank row must say why it is blank).
+ZONE_STATUS_COMPUTED = "calculé"
+ZONE_STATUS_NO_ORIGIN = "sans lieu habité"
+ZONE_STATUS_NO_SERVICE = "aucun service de la catégorie"
+ZONE_STATUS_INCOMPLETE = "panier incomplet"
+
+
 def _summary(times: np.ndarray, status: np.ndarray, population: np.ndarray,
-             params: IndicatorParams) -> dict[str, float]:
+             params: IndicatorParams) -> dict[str, float | str]:
     # A commune without origin (no_origin) holds nobody: no figure, in no total.
     has_origin = status != STATUS_NO_ORIGIN
     if not has_origin.any():
-        return {"population": 0.0, "n_origins": 0.0, "population_unreachable": float("nan")}
+        return {"population": 0.0, "n_origins": 0.0, "population_unreachable": float("nan"),
+                "statut": ZONE_STATUS_NO_ORIGIN}
     times, status, population = times[has_origin], status[has_origin], population[has_origin]
     effective = np.where(status == STATUS_OK, times, np.inf)
     computable = not np.isin(status, [STATUS_NO_SERVICE, STATUS_INCOMPLETE]).any()
     total = float(population.sum())
-    out: dict[str, float] = {"population": total, "n_origins": float(len(times))}
+    out: dict[str, float | str] = {"population": total, "n_origins": float(len(times))}
     if not computable:
         out["population_unreachable"] = float("nan")
+        out["statut"] = (ZONE_STATUS_NO_SERVICE if (status == STATUS_NO_SERVICE).any()
+                         else ZONE_STATUS_INCOMPLETE)
         return out
+    out["statut"] = ZONE_STATUS_COMPUTED
     out["population_unreachable"] = float(population[~np.isfinite(effective)].sum())
     deciles = weighted_quantiles(effective, population, [d / 10 for d in DECILES])
     for d, value in zip(DECILES, deciles, strict=True):
@@ -198,6 +210,8 @@ def compute_indicators(
     table = pd.DataFrame(rows)
     if services_per_commune is not None and communes is not None and len(table):
         table = _add_commune_equipment(table, communes, services_per_commune)
+    if "statut" in table:  # last, so the figures keep their columns
+        table = table[[c for c in table.columns if c != "statut"] + ["statut"]]
     return table
 
 

@@ -20,3 +20,19 @@ NUMBER_AT_LEAST = "un nombre ≥ {minimum:g}"
 DEGREES = "des degrés WGS84 dans [-{max_abs:g}, {max_abs:g}]"
 OR_EMPTY = " ou vide"
 INVALID_VALUE = "valeur invalide « {value} »"
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """A number as French readers write it (``1 234,5``: narrow no-break space, comma),
+    for the messages raised below the report, with exactly ``decimals`` decimals."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return str(format_decimal(round(float(value), decimals), format=pattern, locale="fr_FR"))
+
+
+def short_number(value: float) -> str:
+    """Like :func:`number`, at most 2 decimals and no trailing zero (``20``, ``0,5``)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(round(float(value), 2), format="#,##0.##", locale="fr_FR"))

@@ -116,11 +116,11 @@ class Catalogue:
         """Return a category or raise a located error listing the known codes."""
         if code not in self.categories:
             raise InputError(
-                f"unknown category '{code}'",
+                f"catégorie « {code} » inconnue",
                 path=path,
                 line=line,
                 field="category",
-                expected="one of " + ", ".join(sorted(self.categories)),
+                expected="une de " + ", ".join(sorted(self.categories)),
             )
         return self.categories[code]
 

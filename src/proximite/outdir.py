@@ -236,11 +236,13 @@ def _sha256(path: Path) -> str:
 
 
 def write_manifest(folder: Path, command: str, run_id: str) -> None:
-    """The manifest of a finished folder: command, run id and every file's SHA-256."""
-    files = {p.name: _sha256(p) for p in sorted(folder.iterdir())
-             if p.is_file() and p.name != MANIFEST_NAME}
+    """The manifest of a finished folder: command, run id, every file's SHA-256 (for a
+    full verification) and size in bytes (what a reader checks at start: a stat, not a
+    read of every file)."""
+    paths = [p for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST_NAME]
     manifest = {"proximite_manifest": MANIFEST_VERSION, "command": command,
-                "run_id": run_id, "files": files}
+                "run_id": run_id, "files": {p.name: _sha256(p) for p in paths},
+                "bytes": {p.name: p.stat().st_size for p in paths}}
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, ensure_ascii=False),
                                         encoding="utf-8")
 
@@ -277,8 +279,17 @@ def check_run_folder(folder: Path, run_id: str | None, gpkg_name: str) -> None:
             f"{expected} : fichiers de calculs différents", path=folder,
             expected="les fichiers d'un seul calcul (relancer `proximite diagnostic`)")
     files: dict[str, str] = manifest["files"]  # type: ignore[assignment]
-    changed = [name for name, digest in files.items()
-               if not (folder / name).is_file() or _sha256(folder / name) != digest]
+    sizes = manifest.get("bytes")
+    if isinstance(sizes, dict):
+        # The GeoPackage's run id matched above; for the other files their presence and
+        # size: hashing the whole folder (a national GeoPackage is gigabytes) would delay
+        # every `serve --diagnostic` start for a check the run id already makes.
+        changed = [name for name in files
+                   if not (folder / name).is_file()
+                   or (folder / name).stat().st_size != sizes.get(name)]
+    else:  # a manifest written before the sizes were recorded: the digests
+        changed = [name for name, digest in files.items()
+                   if not (folder / name).is_file() or _sha256(folder / name) != digest]
     extra = [p.name for p in folder.iterdir()
              if p.is_file() and p.name not in files and p.name != MANIFEST_NAME
              and not p.name.endswith(SQLITE_SIDE_FILES)]

@@ -63,6 +63,27 @@ class ServeSettings:
             raise SettingError("workers", self.workers, "un nombre de processus ≥ 1")
 
 
+#: Loopback names, and the name Starlette's TestClient sends (no network resolves it).
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The géoportail application.
+
+    ``allowed_hosts``: the Host header values it answers ('*' for any, '*.example.org'
+    for sub-domains); the Host header is otherwise trusted into absolute URLs and
+    redirects. Environment: ``PROXIMITE_WEB__ALLOWED_HOSTS=carto.example.fr,*.example.fr``.
+    """
+
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+
+    def __post_init__(self) -> None:
+        if not self.allowed_hosts:
+            raise SettingError("allowed_hosts", "", "au moins un nom d'hôte (« * » pour "
+                               "tous)")
+
+
 @dataclass(frozen=True)
 class DemoSettings:
     """The embedded demo bundle."""
@@ -100,6 +121,7 @@ class Settings:
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     planning: PlanningOptions = field(default_factory=PlanningOptions)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -34,7 +34,7 @@ def read_bytes(path: str | Path) -> bytes:
     if not path.exists():
         raise InputError("fichier introuvable", path=path)
     if path.is_dir():
-        raise InputError("is a directory, not a file", path=path)
+        raise InputError("c'est un dossier, pas un fichier", path=path)
     try:
         data = path.read_bytes()
     except OSError as exc:

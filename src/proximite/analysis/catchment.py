@@ -66,7 +66,7 @@ def service_catchments(
     to no catchment, so the populations sum to the population reaching the category.
     """
     if time_min is not None and not time_min > 0:
-        raise ProximiteError(f"time must be > 0 minutes (got {time_min})")
+        raise ProximiteError(f"le temps doit être > 0 minute (reçu : {time_min})")
     if isinstance(source, tuple):
         graph, origins, services = source
         members = sorted(catalogue.members(category)) if catalogue else [category]
@@ -81,8 +81,8 @@ def service_catchments(
         access = source.access_times
         rows = access[(access["category"] == category) & (access["target_kind"] == "category")]
         if rows.empty:
-            raise ProximiteError(f"category {category} was not computed in this diagnostic "
-                                 f"(computed: {', '.join(source.categories)})")
+            raise ProximiteError(f"la catégorie {category} n'a pas été calculée dans ce "
+                                 f"diagnostic (calculées : {', '.join(source.categories)})")
     population = origins.set_index("origin_id")["population"]
     codes = (origins.set_index("origin_id")["code_insee"].astype(str)
              if "code_insee" in origins else pd.Series("", index=population.index))
@@ -146,7 +146,7 @@ def reachable_area(
     disc its access leg covers.
     """
     if not time_min > 0:
-        raise ProximiteError(f"time must be > 0 minutes (got {time_min})")
+        raise ProximiteError(f"le temps doit être > 0 minute (reçu : {time_min})")
     params = params or AccessParams()
     snapper = snapper or Snapper.for_graph(graph)
     metres_per_min = params.access_speed_kmh * 1000.0 / 60.0
@@ -174,7 +174,7 @@ def reachable_area(
             if len(segments):
                 parts.extend(shapely.buffer(segments, edge_buffer_m, quad_segs=4))
         else:
-            raise ProximiteError(f"unknown method '{method}' (buffers or concave_hull)")
+            raise ProximiteError(f"méthode « {method} » inconnue (buffers ou concave_hull)")
     area = shapely.union_all(parts)
     to_wgs84 = Transformer.from_crs(snapper.crs, "EPSG:4326", always_xy=True)
     return shapely.transform(area, lambda xy: np.column_stack(
@@ -215,12 +215,12 @@ def population_within(result: DiagnosticResult, service_id: str, time_min: float
     Times include both off-network legs, as in the access times.
     """
     if not time_min > 0:
-        raise ProximiteError(f"time must be > 0 minutes (got {time_min})")
+        raise ProximiteError(f"le temps doit être > 0 minute (reçu : {time_min})")
     services = result.services
     row = services[services["service_id"].astype(str) == str(service_id)]
     if row.empty:
-        raise ProximiteError(f"unknown service id {service_id}: not in the diagnostic's "
-                             "services (see services.csv)")
+        raise ProximiteError(f"identifiant de service inconnu {service_id} : absent des "
+                             "services du diagnostic (voir services.csv)")
     params = result.options.access or AccessParams()
     snapper = Snapper.for_graph(result.graph)
     s_node, s_dist = snapper.snap(row["lon"].to_numpy(), row["lat"].to_numpy())

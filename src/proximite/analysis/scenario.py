@@ -27,10 +27,11 @@ from proximite.access import STATUS_NO_SERVICE, STATUS_OK, nearest_service_times
 from proximite.errors import ProximiteError, require_columns
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, normalise_services
+from proximite.messages import number
 from proximite.model import DiagnosticResult, Scenario, ScenarioResult, _changed_mask
 from proximite.network.snap import Snapper
 
-NO_SERVICE_LEFT = "no service left within the territory and its margin"
+NO_SERVICE_LEFT = "plus aucun service dans le territoire et sa marge"
 SCENARIO_SOURCE = "scénario"
 
 COMPARISON_COLUMNS = [
@@ -52,8 +53,8 @@ def make_example_closure(result: DiagnosticResult) -> Scenario:
                                & (result.access_times["target_kind"] == "category")
                                & (result.access_times["nearest_service_id"] != "")]
     if rows.empty:
-        raise ProximiteError("no bureau de poste reached in this diagnostic: no example "
-                             "closure scenario")
+        raise ProximiteError("aucun bureau de poste atteint dans ce diagnostic : pas de "
+                             "scénario de fermeture exemple")
     population = result.origins.set_index("origin_id")["population"]
     served = rows.assign(population=population.reindex(rows["origin_id"]).to_numpy())
     by_service = served.groupby("nearest_service_id")["population"].sum()
@@ -62,7 +63,7 @@ def make_example_closure(result: DiagnosticResult) -> Scenario:
     label = str(name.iloc[0]) if len(name) and name.iloc[0] else service_id
     return Scenario(close_service_ids=[service_id],
                     name=f"Fermeture du bureau de poste {label} "
-                    f"(le plus proche pour {by_service.max():,.0f} habitants)".replace(",", " "))
+                    f"(le plus proche pour {number(by_service.max())} habitants)")
 
 
 def _opened_table(scenario: Scenario, result: DiagnosticResult) -> pd.DataFrame:
@@ -80,7 +81,7 @@ def _opened_table(scenario: Scenario, result: DiagnosticResult) -> pd.DataFrame:
     bad = frame["lon"].isna() | frame["lat"].isna() | (frame["lon"].abs() > 180) \
         | (frame["lat"].abs() > 90)
     if bad.any():
-        raise ProximiteError("services to open: invalid coordinates on row(s) "
+        raise ProximiteError("services à ouvrir : coordonnées invalides à la ou les lignes "
                              + ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())))
     _check_categories(frame["category"].unique(), result)
     existing = set(result.services["service_id"].astype(str))
@@ -98,9 +99,8 @@ def _opened_table(scenario: Scenario, result: DiagnosticResult) -> pd.DataFrame:
 def _check_categories(codes: Sequence[str] | np.ndarray, result: DiagnosticResult) -> None:
     unknown = sorted({str(c) for c in codes} - set(result.catalogue.categories))
     if unknown:
-        raise ProximiteError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
-                             f"{', '.join(unknown)} (known categories: "
-                             f"{', '.join(result.catalogue.categories)})")
+        raise ProximiteError(f"catégorie(s) inconnue(s) {', '.join(unknown)} (catégories "
+                             f"connues : {', '.join(result.catalogue.categories)})")
 
 
 def _closed_mask(scenario: Scenario, result: DiagnosticResult,
@@ -112,14 +112,15 @@ def _closed_mask(scenario: Scenario, result: DiagnosticResult,
     unknown = sorted(set(wanted_ids) - set(ids))
     if unknown:
         shown = ", ".join(unknown[:10]) + (f" (+{len(unknown) - 10})" if len(unknown) > 10 else "")
-        raise ProximiteError(f"unknown service id(s) {shown}: not in the diagnostic's "
-                             "services (see services.csv)")
+        raise ProximiteError(f"identifiant(s) de service inconnu(s) {shown} : absent(s) "
+                             "des services du diagnostic (voir services.csv)")
     closed |= ids.isin(wanted_ids).to_numpy()
     _check_categories(scenario.close_categories, result)
     for code in scenario.close_categories:
         in_cat = services["category"].isin(result.catalogue.members(code)).to_numpy()
         if not in_cat.any():
-            warnings.append(f"no service of category {code} in the inventory: nothing to close")
+            warnings.append(f"aucun service de la catégorie {code} dans l'inventaire : rien à "
+                            "fermer")
         closed |= in_cat
     if scenario.close_communes:
         codes = services["code_insee"].astype(str)
@@ -129,12 +130,12 @@ def _closed_mask(scenario: Scenario, result: DiagnosticResult,
             known |= set(communes["code_insee"].astype(str))
         unknown = sorted({str(c) for c in scenario.close_communes} - known)
         if unknown:
-            raise ProximiteError(f"unknown commune(s) {', '.join(unknown)}: not in the "
-                                 "territory nor in the services' code_insee")
+            raise ProximiteError(f"commune(s) inconnue(s) {', '.join(unknown)} : ni dans le "
+                                 "territoire ni dans les code_insee des services")
         for code in scenario.close_communes:
             here = (codes == str(code)).to_numpy()
             if not here.any():
-                warnings.append(f"no service located in commune {code}: nothing to close")
+                warnings.append(f"aucun service situé dans la commune {code} : rien à fermer")
             closed |= here
     return closed
 
@@ -175,7 +176,7 @@ def run_scenario(result: DiagnosticResult, scenario: Scenario, *,
     baskets = [b for b in result.baskets
                if speed_changed or set(catalogue.baskets[b].categories) & set(categories)]
     if scenario.is_empty():
-        warnings.append("empty scenario: nothing closed, opened or slowed down")
+        warnings.append("scénario vide : rien de fermé, d'ouvert ni de ralenti")
 
     services_after = pd.concat([result.services.loc[~closed], opened], ignore_index=True) \
         if len(opened) else result.services.loc[~closed].reset_index(drop=True)
@@ -203,7 +204,7 @@ def run_scenario(result: DiagnosticResult, scenario: Scenario, *,
             rows = (after["category"] == code) & (after["status"] == STATUS_NO_SERVICE)
             after.loc[rows, "status_detail"] = NO_SERVICE_LEFT
             label = catalogue.categories[code].label
-            warnings.append(f"{label} ({code}) : {NO_SERVICE_LEFT} after the closures")
+            warnings.append(f"{label} ({code}) : {NO_SERVICE_LEFT} après les fermetures")
 
     if baskets:
         step = time.perf_counter()
@@ -231,7 +232,7 @@ def run_scenario(result: DiagnosticResult, scenario: Scenario, *,
         if len(comparison) else 0.0
     far = _far_opened(opened, snapper, params)
     if far:
-        warnings.append("opened service(s) too far from the network, not used: "
+        warnings.append("service(s) ouvert(s) trop loin du réseau, non utilisé(s) : "
                         + ", ".join(far))
     timings["total"] = time.perf_counter() - start
     return ScenarioResult(
@@ -247,7 +248,7 @@ def _far_opened(opened: pd.DataFrame, snapper: Snapper, params: object) -> list[
         return []
     _, distance = snapper.snap(opened["lon"], opened["lat"])
     limit = getattr(params, "max_snap_m", math.inf)
-    return [f"{sid} ({d / 1000:.1f} km)" for sid, d in zip(opened["service_id"], distance,
+    return [f"{sid} ({number(d / 1000, 1)} km)" for sid, d in zip(opened["service_id"], distance,
                                                             strict=True) if d > limit]
 
 

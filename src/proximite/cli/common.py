@@ -63,12 +63,14 @@ def print_run_notes(result: DiagnosticResult) -> None:
         console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
 
 
-def print_warnings(result: DiagnosticResult) -> None:
-    """The run's first warnings (the notes above apart), then how many more the report has."""
+def print_warnings(result: DiagnosticResult, *, report: bool = True) -> None:
+    """The run's first warnings (the notes above apart), then how many more, and where the
+    full list is (the report, else the run layer of the GeoPackage)."""
     said = {result.network_note.lower(), result.defaults_note.lower()}
     warnings = [w for w in result.warnings if w.lower() not in said]
     for warning in warnings[:WARNINGS_SHOWN]:
         console.print(f"[yellow]Attention :[/] {warning}", highlight=False, soft_wrap=True)
     if len(warnings) > WARNINGS_SHOWN:
+        where = "report.html" if report else "la couche « run » de diagnostic.gpkg"
         console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
-                      "(liste complète dans report.html)[/]", highlight=False)
+                      f"(liste complète dans {where})[/]", highlight=False)

@@ -68,7 +68,7 @@ def diagnostic(
                                          analysis=analysis)
             step("terminé")
     print_run_notes(result)
-    print_warnings(result)
+    print_warnings(result, report=not no_report)
     print_summary(result)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())))

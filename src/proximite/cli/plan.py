@@ -66,6 +66,8 @@ def plan(
     Sans données : la démo de la Lozère. Écrit plan_report.html, plan_comparison.csv,
     siting_*.csv, tour_timetable.csv, tour.ics.
     """
+    from proximite.io.solver import cbc_with_log
+    from proximite.io.tables import read_candidates
     from proximite.outdir import atomic_output_dir
     from proximite.pipeline import run_diagnostic
     from proximite.planning.run import run_planning
@@ -79,10 +81,14 @@ def plan(
     with user_errors():
         settings = inputs.settings()
         options = settings.planning
+        # Read before the diagnostic, so a bad file is reported at once.
+        candidates_table = (read_candidates(options.candidates_csv)
+                            if options.candidates_csv else None)
         with atomic_output_dir(out, command="plan", patterns=PLAN_FILES) as (folder, _), \
                 console.status("diagnostic, localisation, tournées…"):
             result = run_diagnostic(**inputs.files(), settings=settings)
-            planning = run_planning(result, options)
+            planning = run_planning(result, options, solver=cbc_with_log,
+                                    candidates=candidates_table)
             written = {name: out / path.name for name, path in
                        write_planning_outputs(result, planning, folder).items()}
     print_run_notes(result)

@@ -72,7 +72,8 @@ def serve(
     console.print(f"Géoportail {data.territory_name} : http://{host_}:{port_}/ — API : "
                   f"http://{host_}:{port_}/api — documentation : http://{host_}:{port_}/docs "
                   f"({n} processus)", highlight=False)
-    serve_portal(host=host_, port=port_, workers=n, data=data)
+    serve_portal(host=host_, port=port_, workers=n, data=data,
+                 allowed_hosts=settings.web.allowed_hosts)
 
 
 COMMANDS = {"serve": serve}

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from proximite import messages
 from proximite.errors import InputError, Rejection, require_columns
 from proximite.inventory.schema import (
     GroupedRejection,
@@ -192,7 +193,7 @@ def _read_from(path: str | Path, lines: list[str], position: int, header: list[s
                 return start
             if len(row) != len(header):
                 rejected.append(Rejection(str(path), start, None, sep.join(row)[:80],
-                                          f"expected {len(header)} fields, found {len(row)}"))
+                                          f"{len(header)} champs attendus, {len(row)} trouvés"))
             else:
                 rows.append(row)
                 row_lines.append(start)
@@ -285,15 +286,15 @@ def _json_records(path: str | Path, record: str,
     if isinstance(data, dict):
         if key is not None:
             if not isinstance(data.get(key), list):
-                raise InputError(f"no '{key}' array in the JSON object", path=path,
+                raise InputError(f"pas de tableau « {key} » dans l'objet JSON", path=path,
                                  field=key, expected=f"{{\"{key}\": [...]}}")
             data = data[key]
         else:
             lists = [v for v in data.values() if isinstance(v, list)]
             data = lists[0] if len(lists) == 1 else data
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise InputError("not a JSON array of objects", path=path,
-                         expected=f"[{{...}}, {{...}}] with one object per {record}")
+        raise InputError("pas un tableau JSON d'objets", path=path,
+                         expected=f"[{{...}}, {{...}}], un objet par {record}")
     return data, encoding
 
 
@@ -353,9 +354,10 @@ def parse_coordinates(
         missing = raw == ""
         not_number = ~missing & number.isna()
         outside = number.notna() & ~number.between(low, high)
-        for mask, reason in ((missing, "missing coordinate"),
-                             (not_number, "coordinate is not a number"),
-                             (outside, f"{word} outside [{low:g}, {high:g}]")):
+        for mask, reason in ((missing, MISSING_COORDINATE),
+                             (not_number, "la coordonnée n'est pas un nombre"),
+                             (outside, f"{word} hors de [{messages.short_number(low)} ; "
+                                       f"{messages.short_number(high)}]")):
             reasons[mask] = reason
             fields[mask] = name
             values[mask] = raw[mask]
@@ -443,13 +445,18 @@ def read_located_rows(
     return locate_rows(read_csv_table(path, required, optional=optional), path, lon=lon, lat=lat)
 
 
+#: Reason of a row without a coordinate (the BPE importer renames it "non géolocalisé").
+MISSING_COORDINATE = "coordonnée manquante"
+
+
 def reject_by_value(path: str | Path, field: str, values: pd.Series, lines: pd.Series,
                     reason: str, *, examples: int = EXAMPLE_LINES) -> list[GroupedRejection]:
     """One :class:`GroupedRejection` per distinct value, in the order of their first line.
 
     ``values`` and ``lines`` hold the rejected rows only. The reason gets the row count and
-    the first ``examples`` lines: "<reason>: 3 rows (lines 7, 9, 12)", or "12000 rows
-    (first lines 2, 5, 6, 9, 10)". Grouped by pandas: millions of rows take about a second.
+    the first ``examples`` lines: "<reason> : 3 lignes (lignes 7, 9, 12)", or "12 000
+    lignes (premières lignes 2, 5, 6, 9, 10)". Grouped by pandas: millions of rows take
+    about a second.
     """
     rows = pd.DataFrame({"value": values.to_numpy(), "line": lines.to_numpy(dtype=int)})
     rows = rows.sort_values("line", kind="stable")
@@ -458,11 +465,11 @@ def reject_by_value(path: str | Path, field: str, values: pd.Series, lines: pd.S
         count = len(group)
         first = tuple(int(line) for line in group.iloc[:examples])
         quoted = ", ".join(map(str, first))
-        where = (f"line {quoted}" if count == 1 else f"lines {quoted}" if count <= examples
-                 else f"first lines {quoted}")
+        where = (f"ligne {quoted}" if count == 1 else f"lignes {quoted}" if count <= examples
+                 else f"premières lignes {quoted}")
         rejected.append(GroupedRejection(
             str(path), first[0], field, str(value),
-            f"{reason}: {count} row{'s' if count > 1 else ''} ({where})",
+            f"{reason} : {messages.number(count)} ligne{'s' if count > 1 else ''} ({where})",
             rows=count, example_lines=first))
     return rejected
 
@@ -510,5 +517,6 @@ def hours_warning(services: pd.DataFrame, path: str | Path) -> list[str]:
     raw_only = (services["opening_hours_raw"] != "") & (services["opening_hours"] == "")
     if not raw_only.any():
         return []
-    return [f"{path}: {int(raw_only.sum())} row(s) with opening hours kept as raw text only "
-            "(not convertible to OSM opening_hours)"]
+    count = messages.number(int(raw_only.sum()))
+    return [f"{path} : {count} ligne(s) dont les horaires restent en texte brut "
+            "(non convertibles au format opening_hours d'OSM)"]

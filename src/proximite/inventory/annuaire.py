@@ -29,7 +29,7 @@ ANNUAIRE_OPTIONAL = ["latitude", "longitude", "geo.latitude", "geo.longitude", "
                      "writeAddress.streetAddress", "writeAddress.postalCode",
                      "writeAddress.addressLocality"]
 ANNUAIRE_SOURCE = "Annuaire de l'administration (DILA)"
-UNKNOWN_TYPE = "office type not in the catalogue (annuaire)"
+UNKNOWN_TYPE = "type de guichet absent du catalogue (annuaire)"
 
 
 def read_annuaire(

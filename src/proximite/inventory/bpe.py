@@ -10,7 +10,7 @@ rejected (field TYPEQU) as one grouped rejection per code, with its row count an
 lines, since most rows of a national file (~2.7 million) have such codes and one rejection
 each would bury everything else; the codes are also listed with their counts in one warning
 (a département may want to add them to its catalogue). Other problems stay one rejection
-per row: a row without coordinates is "not geolocated" (the BPE has such rows, QUALITE_XY
+per row: a row without coordinates is "non géolocalisé" (the BPE has such rows, QUALITE_XY
 "Non géolocalisé").
 """
 
@@ -28,6 +28,7 @@ from proximite.catalogue import Catalogue, load_catalogue
 from proximite.errors import Rejection, require_columns
 from proximite.inventory._read import (
     LINE_COLUMN,
+    MISSING_COORDINATE,
     BBox,
     LocatedRows,
     Table,
@@ -37,12 +38,13 @@ from proximite.inventory._read import (
     reject_by_value,
 )
 from proximite.inventory.schema import ImportResult
+from proximite.messages import number
 
 BPE_REQUIRED = ["TYPEQU", "DEPCOM", "LAMBERT_X", "LAMBERT_Y"]
 BPE_REQUIRED_WGS84 = ["TYPEQU", "DEPCOM", "LONGITUDE", "LATITUDE"]
 DEFAULT_EPSG = "2154"
 BPE_SOURCE = "INSEE BPE"
-UNKNOWN_TYPEQU = "TYPEQU code not in the catalogue (bpe_index)"
+UNKNOWN_TYPEQU = "code TYPEQU absent du catalogue (bpe_index)"
 
 
 def read_bpe(
@@ -65,10 +67,10 @@ def read_bpe(
                               table.frame[LINE_COLUMN][unknown], UNKNOWN_TYPEQU)
     warnings: list[str] = []
     if by_code:
-        listed = ", ".join(f"{r.value or '(empty)'} ({r.rows})"
+        listed = ", ".join(f"{r.value or '(vide)'} ({r.rows})"
                            for r in sorted(by_code, key=lambda r: r.value))
-        warnings.append(f"{path}: {int(unknown.sum())} row(s) with TYPEQU codes not in the "
-                        f"catalogue, not imported: {listed}")
+        warnings.append(f"{path} : {number(int(unknown.sum()))} ligne(s) dont le code TYPEQU "
+                        f"est absent du catalogue, non importées : {listed}")
     known = Table(table.frame[~unknown], table.rejected, warnings=table.warnings)
     if use_lambert:
         rows = _project(known, path)
@@ -102,9 +104,9 @@ def read_bpe(
 
 
 def _not_geolocated(rejection: Rejection) -> Rejection:
-    if rejection.reason == "missing coordinate":
+    if rejection.reason == MISSING_COORDINATE:
         return Rejection(rejection.path, rejection.line, rejection.field, rejection.value,
-                         "not geolocated")
+                         "non géolocalisé")
     return rejection
 
 
@@ -126,12 +128,12 @@ def _project(table: Table, path: str | Path) -> LocatedRows:
     not_number = ~missing & (x.isna() | y.isna() | ~np.isfinite(x) | ~np.isfinite(y))
     for row in frame.index[missing]:
         field = "LAMBERT_X" if x_text[row] == "" else "LAMBERT_Y"
-        rejected.append(Rejection(str(path), int(lines[row]), field, "", "not geolocated"))
+        rejected.append(Rejection(str(path), int(lines[row]), field, "", "non géolocalisé"))
     for row in frame.index[not_number]:
         field = "LAMBERT_X" if pd.isna(x[row]) else "LAMBERT_Y"
         value = x_text[row] if field == "LAMBERT_X" else y_text[row]
         rejected.append(Rejection(str(path), int(lines[row]), field, value,
-                                  "coordinate is not a number"))
+                                  "la coordonnée n'est pas un nombre"))
     ok = ~(missing | not_number)
     for code in sorted(set(epsg[ok])):
         rows = ok & (epsg == code)
@@ -140,7 +142,7 @@ def _project(table: Table, path: str | Path) -> LocatedRows:
         except (CRSError, ValueError):
             for row in frame.index[rows]:
                 rejected.append(Rejection(str(path), int(lines[row]), "EPSG", code,
-                                          "unknown EPSG code"))
+                                          "code EPSG inconnu"))
             ok &= ~rows
             continue
         out_lon, out_lat = transformer.transform(x[rows].to_numpy(), y[rows].to_numpy())
@@ -151,7 +153,7 @@ def _project(table: Table, path: str | Path) -> LocatedRows:
     for row in frame.index[bad]:
         rejected.append(Rejection(str(path), int(lines[row]), "LAMBERT_X",
                                   f"{x_text[row]} {y_text[row]}",
-                                  f"coordinates outside the EPSG:{epsg[row]} projection"))
+                                  f"coordonnées hors du domaine de la projection EPSG:{epsg[row]}"))
     return LocatedRows(path, frame, lon, lat, ok & ~bad, table.rejected + rejected)
 
 

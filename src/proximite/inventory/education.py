@@ -17,7 +17,7 @@ EDUCATION_REQUIRED = ["uai", "type", "name", "lat", "lon"]
 EDUCATION_OPTIONAL = ["secteur", "cp", "commune"]
 EDUCATION_SOURCE = "Annuaire de l'éducation (Éducation nationale)"
 EDUCATION_DATE = "2026-08"  # date of the copy in shared/data (see its README)
-UNKNOWN_TYPE = "school type not in the catalogue (education)"
+UNKNOWN_TYPE = "type d'établissement scolaire absent du catalogue (education)"
 
 
 def read_education(

@@ -28,6 +28,7 @@ from proximite.inventory._read import (
     read_csv_table,
 )
 from proximite.inventory.schema import ImportResult
+from proximite.messages import number
 
 STOPS_REQUIRED = ["stop_id", "stop_name", "stop_lat", "stop_lon"]
 TER_SOURCE = "SNCF TER GTFS"
@@ -81,12 +82,12 @@ def read_gtfs_stations(
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise InputError("not a valid zip archive", path=path,
-                         expected="a GTFS feed (.zip holding stops.txt)") from exc
+                         expected="un flux GTFS (.zip contenant stops.txt)") from exc
     with archive:
         member = _member(archive, "stops.txt")
         if member is None:
-            raise InputError("no stops.txt in the archive", path=path,
-                             expected="a GTFS feed (.zip holding stops.txt)")
+            raise InputError("pas de stops.txt dans l'archive", path=path,
+                             expected="un flux GTFS (.zip contenant stops.txt)")
         stops_path = f"{path}/{member}"
         stops_bytes = archive.read(member)
         if not stops_bytes.strip():
@@ -103,13 +104,14 @@ def read_gtfs_stations(
     points = stops[stops["location_type"].isin(["", "0"])]
     if stations.empty:
         stations = _group_by_parent(points)
-        warnings.append(f"{stops_path}: no station rows (location_type=1): stations built by "
-                        "grouping stop points by parent_station")
+        warnings.append(f"{stops_path} : aucune ligne de gare (location_type=1) : gares "
+                        "reconstituées en groupant les points d'arrêt par parent_station")
     elif rail_only:
         stations, coach_only = _rail_stations(stations, points)
         if coach_only:
-            warnings.append(f"{stops_path}: {coach_only} coach-only stop area(s) (no train stop "
-                            "point) not read as railway stations")
+            warnings.append(f"{stops_path} : {number(coach_only)} zone(s) d'arrêt desservie(s) "
+                            "par autocar seulement (aucun point d'arrêt de train), non lue(s) "
+                            "comme gares")
     rows = locate_rows(Table(stations, table.rejected), stops_path,
                        lon="stop_lon", lat="stop_lat")
     if catalogue is not None:

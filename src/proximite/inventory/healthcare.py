@@ -21,7 +21,7 @@ HEALTHCARE_REQUIRED = ["id", "hospital_name", "lat", "lon", "facility_type", "ge
 HEALTHCARE_OPTIONAL = ["site_name", "street", "house_number", "postcode", "city",
                        "public_private", "ref_date"]
 HEALTHCARE_SOURCE = "Eurostat GISCO healthcare services (FINESS)"
-UNKNOWN_TYPE = "facility type not in the catalogue (healthcare)"
+UNKNOWN_TYPE = "type d'établissement de santé absent du catalogue (healthcare)"
 
 
 def read_healthcare(

@@ -38,17 +38,17 @@ def read_msap(
         # width, which no encoding reads cleanly, and they are not used.
         frame = pyogrio.read_dataframe(path, columns=[MSAP_ADDRESS])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"unreadable shapefile: {exc}", path=path,
-                         expected="the MSAP .shp with its .shx, .dbf and .prj") from exc
+        raise InputError(f"shapefile illisible : {exc}", path=path,
+                         expected="le .shp des MSAP avec ses .shx, .dbf et .prj") from exc
     if MSAP_ADDRESS not in frame.columns:
-        raise InputError(f"missing column '{MSAP_ADDRESS}'", path=path, field=MSAP_ADDRESS,
-                         expected="the geocoded MSAP list (locatin = searched address)")
+        raise InputError(f"colonne « {MSAP_ADDRESS} » manquante", path=path, field=MSAP_ADDRESS,
+                         expected="la liste géocodée des MSAP (locatin = adresse cherchée)")
     if frame.crs is None:
-        raise InputError("no coordinate system (.prj missing)", path=path,
-                         expected="a .prj next to the .shp (Lambert-93)")
+        raise InputError("aucun système de coordonnées (.prj manquant)", path=path,
+                         expected="un .prj à côté du .shp (Lambert-93)")
     lines = pd.Series(range(1, len(frame) + 1), index=frame.index)
     empty = frame.geometry.isna() | frame.geometry.is_empty
-    rejected = [Rejection(str(path), int(lines[i]), "geometry", "", "missing coordinates")
+    rejected = [Rejection(str(path), int(lines[i]), "geometry", "", "coordonnées manquantes")
                 for i in frame.index[empty]]
     frame = frame[~empty].to_crs("EPSG:4326")
     address = frame[MSAP_ADDRESS].fillna("").str.replace(r",\s*France$", "", regex=True)

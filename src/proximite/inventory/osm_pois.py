@@ -119,7 +119,7 @@ def import_osm_pois(path: str | Path, catalogue: Catalogue, *,
     date = data_date or osm_header_date(path)
     if not filters:
         return ImportResult(services=empty_services(),
-                            warnings=[f"{path}: the catalogue has no OpenStreetMap filter"])
+                            warnings=[f"{path} : le catalogue n'a aucun filtre OpenStreetMap"])
     keys = sorted({key for f in filters for key, _ in f.tags})
     rows: list[dict[str, object]] = []
     rejected: list[Rejection] = []
@@ -148,7 +148,7 @@ def import_osm_pois(path: str | Path, catalogue: Catalogue, *,
         if position is None:
             rejected.append(Rejection(path=str(path), line=None, field="location",
                                       value=source_id,
-                                      reason=f"{category}: no located node in the extract"))
+                                      reason=f"{category} : aucun nœud localisé dans l'extrait"))
             continue
         opening_hours = tags.get("opening_hours", "")
         rows.append({
@@ -171,7 +171,8 @@ def import_osm_pois(path: str | Path, catalogue: Catalogue, *,
         })
     warnings: list[str] = []
     if not rows:
-        warnings.append(f"{path}: no OpenStreetMap object matches the catalogue's filters")
+        warnings.append(f"{path} : aucun objet OpenStreetMap ne correspond aux filtres du "
+                        "catalogue")
     services = normalise_services(pd.DataFrame(rows)) if rows else empty_services()
     return ImportResult(services=services, rejected=rejected, warnings=warnings)
 

@@ -42,15 +42,15 @@ def read_partner_services(
     for index in frame.index[bad_category]:
         rejected.append(Rejection(str(path), int(lines[index]), "category",
                                   str(frame.at[index, "category"]),
-                                  f"unknown category (known codes: {known})"))
+                                  f"catégorie inconnue (codes connus : {known})"))
     ok &= ~bad_category
 
     modes = frame["access_modes"].where(frame["access_modes"] != "", "on_site")
     bad_modes = ok & ~modes.map(_modes_valid)
     for index in frame.index[bad_modes]:
         rejected.append(Rejection(str(path), int(lines[index]), "access_modes", modes[index],
-                                  "unknown access mode (expected '|'-joined values of "
-                                  + ", ".join(ACCESS_MODES) + ")"))
+                                  "mode d'accès inconnu (attendu : des valeurs parmi "
+                                  + ", ".join(ACCESS_MODES) + ", jointes par « | »)"))
     ok &= ~bad_modes
 
     service_id = frame["service_id"].where(frame["service_id"] != "",
@@ -58,7 +58,7 @@ def read_partner_services(
     repeated = ok & service_id.where(ok).duplicated(keep="first") & service_id.notna()
     for index in frame.index[repeated]:
         rejected.append(Rejection(str(path), int(lines[index]), "service_id",
-                                  service_id[index], "duplicate service_id in this file"))
+                                  service_id[index], "service_id en double dans ce fichier"))
     ok &= ~repeated
 
     # A column missing from the file was added empty: no provenance given there.

@@ -162,8 +162,9 @@ def detect_layout(path: str | Path) -> Layout:
         if share > best_share:
             best, best_share = layout, share
     if best is None or best_share < MATCH_SHARE:
-        raise InputError(f"unrecognised file layout (columns: {', '.join(header[:12])})",
-                         path=path, line=1, expected="one of: " + supported_layouts())
+        raise InputError(f"disposition de fichier non reconnue (colonnes : "
+                         f"{', '.join(header[:12])})",
+                         path=path, line=1, expected="une de : " + supported_layouts())
     return best
 
 
@@ -173,7 +174,7 @@ def _read_head(path: str | Path, size: int = 65536) -> bytes:
     if not path.exists():
         raise InputError("fichier introuvable", path=path)
     if path.is_dir():
-        raise InputError("is a directory, not a file", path=path)
+        raise InputError("c'est un dossier, pas un fichier", path=path)
     with path.open("rb") as handle:
         head = handle.read(size)
     if not head.strip():

@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from proximite.errors import ProximiteError, Rejection
+from proximite.messages import number, short_number
 
 LAMBERT93 = "EPSG:2154"
 WGS84 = "EPSG:4326"
@@ -34,14 +35,14 @@ LAMBERT93_Y_RANGE = (6_000_000.0, 7_200_000.0)
 # Coordinates this large cannot be degrees even with a unit slip: they are metres.
 PROJECTED_MIN_ABS = 1_000.0
 
-REASON_MISSING = "missing coordinates"
-REASON_LAMBERT = ("looks like Lambert-93 (EPSG:2154) metres given as WGS84 degrees: "
-                  "reproject or declare the CRS")
-REASON_PROJECTED = ("looks like projected metres given as WGS84 degrees: "
-                    "reproject or declare the CRS")
-REASON_LAT_RANGE = "latitude must be within [-90, 90]"
-REASON_LON_RANGE = "longitude must be within [-180, 180]"
-REASON_SWAPPED = "latitude and longitude look swapped"
+REASON_MISSING = "coordonnées manquantes"
+REASON_LAMBERT = ("des mètres Lambert-93 (EPSG:2154), semble-t-il, donnés comme des degrés "
+                  "WGS 84 : reprojeter ou déclarer le système de coordonnées")
+REASON_PROJECTED = ("des mètres d'une projection, semble-t-il, donnés comme des degrés "
+                    "WGS 84 : reprojeter ou déclarer le système de coordonnées")
+REASON_LAT_RANGE = "la latitude doit être comprise entre -90 et 90"
+REASON_LON_RANGE = "la longitude doit être comprise entre -180 et 180"
+REASON_SWAPPED = "latitude et longitude semblent inversées"
 
 
 def metric_crs(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> pyproj.CRS:
@@ -106,10 +107,11 @@ def validate_locations(
     in a metric CRS (see :func:`metric_crs`), with the territory projected once.
     """
     if territory is None or shapely.is_empty(territory):
-        raise ProximiteError("the territory geometry is empty: cannot check service locations")
+        raise ProximiteError("le contour du territoire est vide : impossible de situer les "
+                             "services")
     if margin_m < 0:
         raise ValueError(f"margin_m must be >= 0, got {margin_m}")
-    km = f"{margin_m / 1000:g} km"
+    km = f"{short_number(margin_m / 1000)} km"
 
     lon = pd.to_numeric(services["lon"], errors="coerce").to_numpy(dtype="float64")
     lat = pd.to_numeric(services["lat"], errors="coerce").to_numpy(dtype="float64")
@@ -155,10 +157,10 @@ def validate_locations(
         l93_near = np.zeros(n, dtype=bool)
         l93_near[looks_l93] = near_territory(np.asarray(lx), np.asarray(ly))
         texts = np.full(n, REASON_PROJECTED, dtype=object)
-        texts[looks_l93] = (REASON_LAMBERT + "; reprojected from EPSG:2154 it would still be "
-                            f"outside the territory and its {km} margin")
-        texts[l93_near] = (REASON_LAMBERT + "; reprojected from EPSG:2154 it falls within the "
-                           f"territory or its {km} margin")
+        texts[looks_l93] = (REASON_LAMBERT + " ; reprojeté depuis EPSG:2154, le point resterait "
+                            f"hors du territoire et de sa marge de {km}")
+        texts[l93_near] = (REASON_LAMBERT + " ; reprojeté depuis EPSG:2154, le point tombe dans "
+                           f"le territoire ou sa marge de {km}")
         settle(projected, texts)
 
     settle(np.abs(lat) > 90, REASON_LAT_RANGE, "lat")
@@ -184,8 +186,8 @@ def validate_locations(
 
     far = np.full(n, None, dtype=object)
     far[outside_idx] = [
-        f"outside the territory and its {km} margin ({d / 1000:.1f} km away)"
-        if np.isfinite(d) else f"outside the territory and its {km} margin (far away)"
+        f"hors du territoire et de sa marge de {km} (à {number(d / 1000, 1)} km)"
+        if np.isfinite(d) else f"hors du territoire et de sa marge de {km} (très loin)"
         for d in distances]
     far_mask = np.zeros(n, dtype=bool)
     far_mask[outside_idx] = True
@@ -201,7 +203,7 @@ def validate_locations(
     kept = services.loc[pending].reset_index(drop=True)
     warnings: list[str] = []
     if in_margin_only:
-        warnings.append(f"{in_margin_only} services hors du territoire conservés dans la "
+        warnings.append(f"{number(in_margin_only)} services hors du territoire conservés dans la "
                         f"marge (à moins de {km} de sa limite)")
     return kept, rejections, warnings
 
@@ -253,10 +255,11 @@ def check_code_insee(
     listed = []
     for i in np.flatnonzero(unknown)[:max_listed]:
         code = codes.iloc[i]
-        hint = " (leading zero lost?)" if code.zfill(5) in known and code != code.zfill(5) else ""
+        hint = (" (zéro initial perdu ?)" if code.zfill(5) in known and code != code.zfill(5)
+                else "")
         where = f"{paths.iloc[i]}:{lines.iloc[i]}" if lines.iloc[i] else paths.iloc[i]
-        listed.append(f"{code}{hint} at {where}")
+        listed.append(f"{code}{hint} en {where}")
     count = int(unknown.sum())
-    more = f", and {count - max_listed} more" if count > max_listed else ""
-    return [f"{count} services inside the territory have a code_insee that is not one of its "
-            f"communes: " + "; ".join(listed) + more]
+    more = f", et {number(count - max_listed)} autres" if count > max_listed else ""
+    return [f"{number(count)} service(s) situé(s) dans le territoire ont un code_insee qui "
+            "n'est pas celui d'une de ses communes : " + " ; ".join(listed) + more]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from proximite.errors import InputError, require_columns
+from proximite.errors import InputError, numeric_column, require_columns
 from proximite.textio import read_text_frame
 
 
@@ -29,9 +29,28 @@ def read_open_services(path: str | Path) -> pd.DataFrame:
         bad = values.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"invalid value '{frame[col].iloc[row]}'", path=path,
-                             line=row + 2, field=col, expected="WGS84 degrees")
+            raise InputError(f"valeur « {frame[col].iloc[row]} » invalide", path=path,
+                             line=row + 2, field=col, expected="des degrés WGS 84")
         frame[col] = values
     frame["source_file"] = str(path)
     frame["source_line"] = [str(i + 2) for i in range(len(frame))]
     return frame
+
+
+def read_candidates(path: str | Path) -> pd.DataFrame:
+    """Candidate sites ``candidate_id, lon, lat, name[, capacity]`` (capacity in
+    inhabitants, empty = unlimited), for :class:`proximite.planning.siting.Candidates`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("fichier introuvable", path=path)
+    frame, _ = read_text_frame(path, ",")  # decoded like every input (Windows-1252 too)
+    require_columns(list(frame.columns), ["candidate_id", "lon", "lat", "name"], path)
+    if frame.empty:
+        raise InputError("aucun site candidat dans le fichier", path=path)
+    out = pd.DataFrame({"candidate_id": frame["candidate_id"], "name": frame["name"]})
+    out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
+    out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
+    if "capacity" in frame:
+        out["capacity"] = numeric_column(frame, "capacity", path, minimum=0.0,
+                                         allow_empty=True)
+    return out

@@ -44,7 +44,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from proximite.errors import InputError, ProximiteError, require_columns
-from proximite.network.graph import MODES, RoadGraph
+from proximite.messages import number
+from proximite.network.graph import MODE_WORDS, MODES, RoadGraph
 from proximite.network.snap import metric_crs_for
 
 TABLE = "troncon_de_route"
@@ -200,7 +201,7 @@ def _copy_rows(text: str, match: re.Match[str], counter: _LineCounter,
         if line == "\\.":
             return
         if end >= len(text) and not line:
-            raise InputError("COPY block of troncon_de_route has no '\\.' end marker",
+            raise InputError("bloc COPY de troncon_de_route sans marque de fin « \\. »",
                              path=path, line=line_number)
         yield line_number, [_copy_field(raw) for raw in line.split("\t")]
         position, line_number = end + 1, line_number + 1
@@ -216,9 +217,9 @@ def _insert_rows(text: str, match: re.Match[str], counter: _LineCounter,
     while True:
         token = _TOKEN_RE.match(text, position)
         if token is None:
-            raise InputError("cannot parse the VALUES of an INSERT into troncon_de_route",
+            raise InputError("VALUES illisibles dans un INSERT de troncon_de_route",
                              path=path, line=counter.at(position),
-                             expected="SQL literals between parentheses")
+                             expected="des littéraux SQL entre parenthèses")
         position = token.end()
         kind = str(token.lastgroup)
         value = token.group(kind)
@@ -236,11 +237,11 @@ def _insert_rows(text: str, match: re.Match[str], counter: _LineCounter,
             elif value == ";" and row is None:
                 return
             else:
-                raise InputError(f"unexpected '{value}' in an INSERT into troncon_de_route",
+                raise InputError(f"« {value} » inattendu dans un INSERT de troncon_de_route",
                                  path=path, line=counter.at(token.start(kind)))
             continue
         if row is None or not expect_value:
-            raise InputError(f"unexpected value {value[:30]} in an INSERT into troncon_de_route",
+            raise InputError(f"valeur {value[:30]} inattendue dans un INSERT de troncon_de_route",
                              path=path, line=counter.at(token.start(kind)))
         if kind == "null":
             row.append(None)
@@ -286,9 +287,9 @@ def _decode_geometries(hex_values: list[str | None], lines: list[int],
                 pass
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise InputError(f"undecodable geometry '{str(values[first])[:40]}...'", path=path,
+        raise InputError(f"géométrie indécodable « {str(values[first])[:40]}… »", path=path,
                          line=lines[first], field="geom",
-                         expected="hexadecimal (E)WKB of a LineString")
+                         expected="le (E)WKB hexadécimal d'une LineString")
     return geometries
 
 
@@ -306,11 +307,11 @@ def read_troncons_sql_dump(path: str | Path) -> gpd.GeoDataFrame:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path,
-                         expected="a PostgreSQL dump of troncon_de_route") from exc
+        raise InputError(f"texte non UTF-8 ({exc.reason} à l'octet {exc.start})", path=path,
+                         expected="un dump PostgreSQL de troncon_de_route") from exc
     if not text.strip():
         raise InputError("fichier vide", path=path,
-                         expected="a PostgreSQL dump of troncon_de_route")
+                         expected="un dump PostgreSQL de troncon_de_route")
     table_names, table_types = _table_columns(text, path)
     counter = _LineCounter(text)
     rows: list[list[str | None]] = []
@@ -320,23 +321,23 @@ def read_troncons_sql_dump(path: str | Path) -> gpd.GeoDataFrame:
     blocks += [(m, _insert_rows) for m in _INSERT_RE.finditer(text)]
     blocks.sort(key=lambda block: block[0].start())
     if not blocks:
-        raise InputError("no troncon_de_route data (no COPY block nor INSERT statement)",
-                         path=path, expected="a pg_dump of table troncon_de_route")
+        raise InputError("aucune donnée troncon_de_route (ni bloc COPY ni instruction INSERT)",
+                         path=path, expected="un pg_dump de la table troncon_de_route")
     for match, reader in blocks:
         block_names = _split_names(match.group(1)) or table_names
         if not block_names:
-            raise InputError("no column list for troncon_de_route (no CREATE TABLE before "
-                             "the data)", path=path, line=counter.at(match.start()))
+            raise InputError("pas de liste de colonnes pour troncon_de_route (aucun CREATE "
+                             "TABLE avant les données)", path=path, line=counter.at(match.start()))
         if names is None:
             names = block_names
         elif block_names != names:
-            raise InputError("troncon_de_route data blocks with different column lists",
+            raise InputError("blocs de données troncon_de_route aux listes de colonnes différentes",
                              path=path, line=counter.at(match.start()))
         for line_number, row in reader(text, match, counter, path):
             if len(row) != len(names):
-                raise InputError(f"row has {len(row)} values, expected {len(names)}",
+                raise InputError(f"ligne de {len(row)} valeurs, {len(names)} attendues",
                                  path=path, line=line_number,
-                                 expected="one value per column of troncon_de_route")
+                                 expected="une valeur par colonne de troncon_de_route")
             rows.append(row)
             lines.append(line_number)
     assert names is not None
@@ -345,8 +346,8 @@ def read_troncons_sql_dump(path: str | Path) -> gpd.GeoDataFrame:
         next((n for n in names if n in ("geom", "geometrie", "geometry", "the_geom")), None),
     )
     if geometry_column is None:
-        raise InputError("no geometry column in troncon_de_route", path=path,
-                         expected="a column of type geometry (e.g. 'geom')")
+        raise InputError("aucune colonne géométrie dans troncon_de_route", path=path,
+                         expected="une colonne de type geometry (par ex. « geom »)")
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     data: dict[str, object] = {}
     geometries = np.array([], dtype=object)
@@ -364,9 +365,9 @@ def read_troncons_sql_dump(path: str | Path) -> gpd.GeoDataFrame:
         if len(srids) and srids[0] > 0:
             crs = f"EPSG:{int(srids[0])}"
     if crs is None:
-        raise InputError("geometries have no SRID and the column type names none",
+        raise InputError("géométries sans SRID, et le type de la colonne n'en donne pas",
                          path=path, field=geometry_column,
-                         expected="geometry(LineStringZ,2154) or EWKB with an SRID")
+                         expected="geometry(LineStringZ,2154) ou un EWKB avec SRID")
     troncons = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometries, crs=crs))
     return _to_metric(troncons)
 
@@ -400,31 +401,32 @@ def read_troncons(path: str | Path, layer: str = TABLE) -> gpd.GeoDataFrame:
     if suffix == ".sql":
         return read_troncons_sql_dump(path)
     if suffix not in LAYER_SUFFIXES:
-        raise InputError(f"unknown BD TOPO file type '{suffix}'", path=path,
-                         expected=".sql dump, .gpkg, .shp, .geojson or .fgb")
+        raise InputError(f"type de fichier BD TOPO « {suffix} » inconnu", path=path,
+                         expected="un dump .sql, .gpkg, .shp, .geojson ou .fgb")
     if path.stat().st_size == 0:
-        raise InputError("fichier vide", path=path, expected=f"a {TABLE} layer")
+        raise InputError("fichier vide", path=path, expected=f"une couche {TABLE}")
     import pyogrio
 
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several DataSource errors
-        raise InputError(f"cannot open as a GIS layer ({exc})", path=path,
-                         expected=f"a {TABLE} layer") from exc
+        raise InputError(f"illisible comme couche SIG ({exc})", path=path,
+                         expected=f"une couche {TABLE}") from exc
     if layer in layers:
         chosen = layer
     elif len(layers) == 1:
         chosen = layers[0]
     else:
-        raise InputError(f"no layer '{layer}' (layers: {', '.join(layers) or 'none'})",
-                         path=path, expected=f"a {TABLE} layer")
+        raise InputError(f"pas de couche « {layer} » (couches : {', '.join(layers) or 'aucune'})",
+                         path=path, expected=f"une couche {TABLE}")
     try:
         troncons = gpd.read_file(path, layer=chosen, engine="pyogrio")
     except Exception as exc:
-        raise InputError(f"cannot read layer '{chosen}' ({exc})", path=path) from exc
+        raise InputError(f"couche « {chosen} » illisible ({exc})", path=path) from exc
     if troncons.crs is None:
-        raise InputError(f"layer '{chosen}' has no coordinate reference system", path=path,
-                         expected="a CRS (BD TOPO is in EPSG:2154 in metropolitan France)")
+        raise InputError(f"la couche « {chosen} » n'a pas de système de coordonnées", path=path,
+                         expected="un système de coordonnées (la BD TOPO est en EPSG:2154 en "
+                         "métropole)")
     troncons = troncons.rename(columns=str.lower)  # shapefiles are upper-case
     aliases = {short: long for short, long in SHAPEFILE_NAMES.items()
                if short in troncons.columns and long not in troncons.columns}
@@ -440,8 +442,8 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _skip_counts(mask: np.ndarray, labels: pd.Series) -> str:
-    counts = labels[mask].replace("", "(empty)").value_counts()
-    return ", ".join(f"{value}: {count}" for value, count in counts.items())
+    counts = labels[mask].replace("", "(vide)").value_counts()
+    return ", ".join(f"{value} : {number(count)}" for value, count in counts.items())
 
 
 def build_bdtopo_graph(
@@ -458,16 +460,17 @@ def build_bdtopo_graph(
     centimetre are one node. Skipped rows are counted by reason in ``graph.warnings``.
     """
     if mode not in MODES:
-        raise ProximiteError(f"unknown mode '{mode}' (expected one of {', '.join(MODES)})")
+        raise ProximiteError(f"mode « {mode} » inconnu (attendu : {', '.join(MODES)})")
     if isinstance(troncons, (str, Path)):
         source = str(troncons)
         frame = read_troncons(troncons)
     else:
-        source = description or "troncon_de_route table"
+        source = description or "table troncon_de_route"
         frame = troncons
         if frame.crs is None:
-            raise InputError("troncons have no coordinate reference system", path=source,
-                             expected="a CRS (BD TOPO is in EPSG:2154 in metropolitan France)")
+            raise InputError("les tronçons n'ont pas de système de coordonnées", path=source,
+                             expected="un système de coordonnées (la BD TOPO est en EPSG:2154 en "
+                         "métropole)")
         frame = _to_metric(frame)
     require_columns(list(frame.columns), REQUIRED_COLUMNS, source)
     speeds_table = {**DEFAULT_SPEEDS_KMH, **(default_speeds_kmh or {})}
@@ -484,24 +487,25 @@ def build_bdtopo_graph(
         newly = mask & usable
         if newly.any():
             detail = f" ({_skip_counts(newly, labels)})" if labels is not None else ""
-            warnings.append(f"{int(newly.sum())} of {n_rows} troncons skipped: {reason}{detail}")
+            warnings.append(f"{number(int(newly.sum()))} tronçons sur {number(n_rows)} écartés : "
+                            f"{reason}{detail}")
         usable &= ~mask
 
     skip(shapely.is_missing(geometries) | shapely.is_empty(geometries),
-         "no single-line geometry")
+         "pas de géométrie en une seule ligne")
     if "etat_de_l_objet" in frame.columns:
         state = _text(frame["etat_de_l_objet"])
-        skip(((state != "En service") & (state != "")).to_numpy(), "not in service", state)
+        skip(((state != "En service") & (state != "")).to_numpy(), "pas en service", state)
     if mode == "car":
-        skip(nature.isin(CAR_EXCLUDED_NATURES).to_numpy(), "nature not for cars", nature)
-        skip(access.isin(CAR_NO_ACCESS).to_numpy(), "no car access", access)
+        skip(nature.isin(CAR_EXCLUDED_NATURES).to_numpy(), "nature fermée aux voitures", nature)
+        skip(access.isin(CAR_NO_ACCESS).to_numpy(), "pas d'accès en voiture", access)
         odd_access = usable & ~access.isin(CAR_ACCESS_OK).to_numpy()
         if odd_access.any():
-            warnings.append(f"{int(odd_access.sum())} troncons with an unrecognised "
-                            f"acces_vehicule_leger kept as open to cars "
-                            f"({_skip_counts(odd_access, access)})")
+            warnings.append(f"{number(int(odd_access.sum()))} tronçons dont la valeur "
+                            "d'acces_vehicule_leger n'est pas reconnue, gardés comme ouverts "
+                            f"aux voitures ({_skip_counts(odd_access, access)})")
         known = {"Double sens", "Sens direct", "Sens inverse", "Sans objet", ""}
-        skip((~direction.isin(known)).to_numpy(), "unknown sens_de_circulation", direction)
+        skip((~direction.isin(known)).to_numpy(), "sens_de_circulation inconnu", direction)
         speed = pd.to_numeric(frame["vitesse_moyenne_vl"], errors="coerce").to_numpy(float)
         unknown_speed = ~(speed > MIN_KNOWN_SPEED_KMH)
         fallback = np.array([speeds_table.get(n, speeds_table["*"]) for n in nature],
@@ -510,20 +514,21 @@ def build_bdtopo_graph(
         defaulted = unknown_speed & usable
         if defaulted.any():
             by_nature = _skip_counts(defaulted, nature)
-            warnings.append(f"{int(defaulted.sum())} troncons without vitesse_moyenne_vl use "
-                            f"the default speed of their nature ({by_nature})")
+            warnings.append(f"{number(int(defaulted.sum()))} tronçons sans vitesse_moyenne_vl "
+                            f"prennent la vitesse par défaut de leur nature ({by_nature})")
         forward = usable & ~direction.eq("Sens inverse").to_numpy()
         backward = usable & ~direction.eq("Sens direct").to_numpy()
     else:
-        skip(nature.isin(WALK_EXCLUDED_NATURES).to_numpy(), "nature not for walking", nature)
+        skip(nature.isin(WALK_EXCLUDED_NATURES).to_numpy(), "nature non praticable à pied", nature)
         if "acces_pieton" in frame.columns:
             on_foot = _text(frame["acces_pieton"])
-            skip(on_foot.isin(WALK_NO_ACCESS).to_numpy(), "no pedestrian access", on_foot)
+            skip(on_foot.isin(WALK_NO_ACCESS).to_numpy(), "pas d'accès piéton", on_foot)
         speed_kmh = np.full(n_rows, WALK_SPEED_KMH)
         forward = backward = usable
     if not usable.any():
-        raise InputError(f"no road usable by {mode} in {source}", path=source,
-                         expected=f"{TABLE} rows open to {mode}")
+        raise InputError(f"aucune route praticable {MODE_WORDS[mode]} dans {source}",
+                         path=source,
+                         expected=f"des lignes {TABLE} ouvertes {MODE_WORDS[mode]}")
     lines = geometries[usable]
     length_m = shapely.length(lines)
     travel_time_min = length_m / 1000.0 / speed_kmh[usable] * 60.0
@@ -546,7 +551,8 @@ def build_bdtopo_graph(
         np.concatenate([last_index[fwd], first_index[bwd]]),
         np.concatenate([travel_time_min[fwd], travel_time_min[bwd]]),
         mode=mode,
-        description=description or f"BD TOPO {TABLE} ({Path(source).name}), {mode}",
+        description=description or f"BD TOPO {TABLE} ({Path(source).name}), "
+                                            f"{MODE_WORDS[mode]}",
         edge_class=np.concatenate([road_class[fwd], road_class[bwd]]),
     )
     graph.warnings[:0] = warnings

@@ -17,8 +17,9 @@ the fit (said in the result).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -32,6 +33,8 @@ from proximite.network.travelmapping import (
     TravelMappingParams,
 )
 
+# The robust losses scipy.optimize.least_squares knows.
+LeastSquaresLoss = Literal["linear", "soft_l1", "huber", "cauchy", "arctan"]
 DISTANCE_BANDS_KM = (0.0, 10.0, 20.0, 40.0, 80.0, np.inf)
 SPEED_BOUNDS_KMH = (20.0, 140.0)
 ACCESS_SPEED_BOUNDS_KMH = (5.0, 90.0)
@@ -63,7 +66,8 @@ class FitFigures:
     median_rel_error: float
     bias_min: float
     r2: float
-    bias_by_band: list[dict[str, float]] = field(default_factory=list)
+    # ``to_km`` is None for the last, open band.
+    bias_by_band: list[dict[str, float | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"n_pairs": self.n_pairs,
@@ -119,7 +123,7 @@ def path_class_lengths(graph: RoadGraph, straight_km: np.ndarray, sources: np.nd
     matrix = graph.matrix
     n = graph.n_nodes
     codes = {c: i for i, c in enumerate(ROAD_CLASSES)}
-    class_code = np.fromiter((codes[str(c)] for c in graph.edge_class), dtype=np.int64,
+    class_code = np.fromiter((codes[str(c)] for c in _edge_classes(graph)), dtype=np.int64,
                              count=graph.n_edges)
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
     keys = rows * n + matrix.indices.astype(np.int64)  # sorted: CSR order
@@ -158,7 +162,7 @@ def _params_from(theta: np.ndarray, fitted: list[str],
 def calibrate(network: TravelMappingNetwork, reference: Reference,
               initial: TravelMappingParams | None = None, *,
               max_iterations: int = 10, tolerance: float = 1e-3,
-              loss: str = "soft_l1", f_scale_min: float = 2.0) -> CalibrationResult:
+              loss: LeastSquaresLoss = "soft_l1", f_scale_min: float = 2.0) -> CalibrationResult:
     """Fit the class speeds and the access speed to the reference times.
 
     Pairs whose points are farther than ``max_snap_m`` from the network are left out
@@ -209,8 +213,8 @@ def calibrate(network: TravelMappingNetwork, reference: Reference,
         design = np.column_stack([lengths[:, fitted_idx], legs])
         offset = lengths[:, fixed] @ np.array([current.minutes_per_km()[ROAD_CLASSES[i]]
                                                 for i in fixed]) if fixed else 0.0
-        solution = least_squares(lambda t, d=design, o=offset: d @ t + o - target, theta,
-                                 jac=lambda t, d=design: d, bounds=(low, high), loss=loss,
+        solution = least_squares(_residuals(design, offset, target), theta,
+                                 jac=_jacobian(design), bounds=(low, high), loss=loss,
                                  f_scale=f_scale_min)
         if not solution.success:
             message = f"les moindres carrés n'ont pas convergé ({solution.message})"
@@ -231,6 +235,17 @@ def calibrate(network: TravelMappingNetwork, reference: Reference,
         fitted_classes=fitted, n_points=n, n_points_off_network=int((~on).sum()))
 
 
+def _residuals(design: np.ndarray, offset: np.ndarray | float, target: np.ndarray
+               ) -> Callable[[np.ndarray], np.ndarray]:
+    """Model minus reference minutes, for the design of one iteration."""
+    return lambda theta: design @ theta + offset - target
+
+
+def _jacobian(design: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The model is linear in the minutes per km: its Jacobian is the design matrix."""
+    return lambda theta: design
+
+
 def snapper_xy(snapper: Snapper, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray,
                                                                              np.ndarray]:
     from proximite.network.snap import project
@@ -241,7 +256,14 @@ def snapper_xy(snapper: Snapper, lon: np.ndarray, lat: np.ndarray) -> tuple[np.n
 def _straight_km(graph: RoadGraph, params: TravelMappingParams) -> np.ndarray:
     """Straight length of each stored edge, recovered from its time and class."""
     per_km = params.minutes_per_km()
-    return graph.matrix.data / np.array([per_km[str(c)] for c in graph.edge_class])
+    return graph.matrix.data / np.array([per_km[str(c)] for c in _edge_classes(graph)])
+
+
+def _edge_classes(graph: RoadGraph) -> np.ndarray:
+    """The road class of each stored edge (calibration needs a classed network)."""
+    if graph.edge_class is None:
+        raise ValueError("calibration needs a network whose edges carry their road class")
+    return graph.edge_class
 
 
 def _node_in(graph: RoadGraph, reference_graph: RoadGraph, node: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ def read_reference(matrix_path: str | Path, points_path: str | Path, *,
     if frame.shape[1] < 2 or len(frame) == 0:
         raise InputError("matrice de référence vide", path=matrix_path,
                          expected="une colonne d'identifiants puis une colonne par identifiant")
-    row_ids = frame.iloc[:, 0].str.strip().to_numpy()
+    row_ids = np.array([str(c).strip() for c in frame.iloc[:, 0]])
     col_ids = np.array([str(c).strip() for c in frame.columns[1:]])
     if len(row_ids) != len(col_ids):
         raise InputError(f"matrice non carrée : {len(row_ids)} lignes pour {len(col_ids)} "
@@ -74,7 +74,8 @@ def read_reference(matrix_path: str | Path, points_path: str | Path, *,
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
-        raise InputError(f"valeur '{frame.iloc[i, j + 1]}' invalide", path=matrix_path,
+        cell = str(frame.iloc[i, j + 1])
+        raise InputError(f"valeur '{cell}' invalide", path=matrix_path,
                          line=i + 2, field=str(col_ids[j]), expected="un nombre >= 0")
     if unit not in ("s", "min"):
         raise InputError(f"unité '{unit}' inconnue", field="unit", expected="s ou min")
@@ -84,7 +85,7 @@ def read_reference(matrix_path: str | Path, points_path: str | Path, *,
         raise InputError(f"{len(unknown)} identifiant(s) de la matrice sans point dans "
                          f"{points_path.name} : " + ", ".join(unknown[:10]), path=matrix_path,
                          line=1, expected="un point (id, lon, lat) pour chaque identifiant")
-    located = points.loc[row_ids]
+    located = points.loc[list(row_ids)]
     return Reference(ids=row_ids, lon=located["lon"].to_numpy(float),
                      lat=located["lat"].to_numpy(float),
                      time_min=values / 60.0 if unit == "s" else values,
@@ -97,7 +98,7 @@ def _read_points(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError("fichier des points de la référence introuvable", path=path)
     if path.suffix.lower() == ".csv":
-        from proximite.network.distancier import read_points_csv
+        from proximite.network.points import read_points_csv
 
         table = read_points_csv(path)
         return table.set_index("id")

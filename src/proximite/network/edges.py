@@ -96,10 +96,10 @@ def read_edge_table(
     columns = list(frame.columns)
     from_col, to_col = _find(columns, FROM_NAMES), _find(columns, TO_NAMES)
     if from_col is None or to_col is None:
-        raise InputError("no from/to node columns", path=path, line=1,
-                         expected="columns like 'from,to' or 'from_insee,to_insee'")
+        raise InputError("pas de colonnes de nœuds de départ et d'arrivée", path=path, line=1,
+                         expected="des colonnes comme « from,to » ou « from_insee,to_insee »")
     if len(frame) == 0:
-        raise InputError("no edge in file", path=path, expected="at least one row")
+        raise InputError("aucun arc dans le fichier", path=path, expected="au moins une ligne")
     minutes_col = _find(columns, MINUTES_NAMES)
     km_col = _find(columns, KM_NAMES, prefix="km_")
     metres_col = _find(columns, METRES_NAMES)
@@ -112,14 +112,15 @@ def read_edge_table(
                  else np.full(len(frame), float(speed_kmh)))
         minutes = km / speed * 60.0
     else:
-        raise InputError("no travel time or length column", path=path, line=1,
-                         expected="travel_time_min, or km / km_* / length_m (+ speed_kmh)")
+        raise InputError("pas de colonne de temps de trajet ni de longueur", path=path, line=1,
+                         expected="travel_time_min, ou km / km_* / length_m (+ speed_kmh)")
     _check_edge_times(minutes, path, minutes_col or km_col or metres_col)
     if nodes_path is not None:
         node_table = _read_csv(Path(nodes_path), warnings)
         id_col = _find(list(node_table.columns), ("node_id", "id", "code_insee"))
         if id_col is None or "lon" not in node_table or "lat" not in node_table:
-            raise InputError("node table needs columns node_id, lon, lat", path=nodes_path,
+            raise InputError("la table des nœuds doit avoir les colonnes node_id, lon, lat",
+                             path=nodes_path,
                              line=1)
         node_coordinates = pd.DataFrame({
             "node_id": node_table[id_col].astype(str),
@@ -127,8 +128,9 @@ def read_edge_table(
             "lat": numeric_column(node_table, "lat", nodes_path, max_abs=90.0),
         })
     if node_coordinates is None:
-        raise InputError("no coordinates for the network nodes", path=path,
-                         expected="a node table (node_id, lon, lat) or INSEE codes as node ids")
+        raise InputError("pas de coordonnées pour les nœuds du réseau", path=path,
+                         expected="une table des nœuds (node_id, lon, lat) ou des codes INSEE "
+                         "comme identifiants de nœuds")
     coords = node_coordinates.drop_duplicates("node_id").set_index("node_id")
     from_ids = frame[from_col].astype(str).str.strip()
     to_ids = frame[to_col].astype(str).str.strip()

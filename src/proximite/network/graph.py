@@ -20,8 +20,11 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from proximite.errors import ProximiteError
+from proximite.messages import number
 
 MODES = ("car", "walk")
+#: How messages and network descriptions name each mode, in French.
+MODE_WORDS = {"car": "en voiture", "walk": "à pied"}
 
 
 @dataclass
@@ -80,15 +83,17 @@ class RoadGraph:
         with ``matrix.data``.
         """
         if mode not in MODES:
-            raise ProximiteError(f"unknown mode '{mode}' (expected one of {', '.join(MODES)})")
+            raise ProximiteError(f"mode « {mode} » inconnu (attendu : {', '.join(MODES)})")
         from_index = np.asarray(from_index, dtype=np.int64)
         to_index = np.asarray(to_index, dtype=np.int64)
         minutes = np.asarray(travel_time_min, dtype=np.float64)
         n = len(node_ids)
         if len(from_index) == 0:
-            raise ProximiteError(f"{description or 'network'}: no usable edge for mode '{mode}'")
+            raise ProximiteError(f"{description or 'réseau'} : aucun arc praticable "
+                                 f"{MODE_WORDS.get(mode, mode)}")
         if not np.all(np.isfinite(minutes)) or np.any(minutes < 0):
-            raise ProximiteError(f"{description}: edge travel times must be finite and >= 0")
+            raise ProximiteError(f"{description} : les temps des arcs doivent être des "
+                                 "nombres finis ≥ 0")
         classes = None
         if edge_class is not None:
             classes = np.asarray(edge_class, dtype=object)
@@ -149,7 +154,8 @@ class RoadGraph:
             description=self.description,
             is_stand_in=self.is_stand_in,
             warnings=[*self.warnings,
-                      f"{dropped} nœud(s) du réseau sur {self.n_nodes} sont hors de sa plus "
+                      f"{number(dropped)} nœud(s) du réseau sur {number(self.n_nodes)} sont hors "
+                      "de sa plus "
                       "grande composante fortement connexe et ont été écartés"],
             edge_class=None if self.edge_class is None else self.edge_class[inside],
             metadata=dict(self.metadata),
@@ -172,8 +178,9 @@ class RoadGraph:
         on a parallel edge of another class: times can only be overestimated there.
         """
         if self.edge_class is None:
-            raise ProximiteError(f"{self.description or 'network'}: no road class on the "
-                                 "edges, speeds cannot be changed by class")
+            raise ProximiteError(f"{self.description or 'réseau'} : les arcs n'ont pas de "
+                                 "classe de route, impossible de changer les vitesses par "
+                                 "classe")
         present = self.edge_classes()
         unknown = sorted(str(c) for c in factors if str(c) not in present)
         if unknown:
@@ -182,7 +189,8 @@ class RoadGraph:
         bad = sorted(f"{c}={f}" for c, f in factors.items()
                      if not (np.isfinite(float(f)) and float(f) > 0))
         if bad:
-            raise ProximiteError(f"speed factors must be finite and > 0 (got {', '.join(bad)})")
+            raise ProximiteError("les facteurs de vitesse doivent être finis et > 0 (reçu : "
+                                 f"{', '.join(bad)})")
         divisor = np.ones(self.n_edges)
         labels = self.edge_class.astype(str)
         for code, factor in factors.items():

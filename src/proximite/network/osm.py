@@ -26,7 +26,8 @@ import osmium
 from osmium.filter import KeyFilter
 
 from proximite.errors import InputError, ProximiteError
-from proximite.network.graph import MODES, RoadGraph
+from proximite.messages import number
+from proximite.network.graph import MODE_WORDS, MODES, RoadGraph
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG), used for the haversine length of edges."""
@@ -36,7 +37,7 @@ KNOT_TO_KMH = 1.852
 WALKING_PACE_KMH = 6.0
 """Speed read for ``maxspeed=walk`` ("allure du pas", pedestrian zones open to cars)."""
 
-OSM_FILE_EXPECTED = "an OpenStreetMap extract (.osm.pbf or .osm XML)"
+OSM_FILE_EXPECTED = "un extrait OpenStreetMap (.osm.pbf ou .osm XML)"
 
 CAR_SPEEDS_KMH: dict[str, float] = {
     "motorway": 110.0,
@@ -192,7 +193,7 @@ def open_osm_file(path: str | Path) -> osmium.io.File:
     if not path.exists():
         raise InputError("fichier introuvable", path=path, expected=OSM_FILE_EXPECTED)
     if not path.is_file():
-        raise InputError("not a file", path=path, expected=OSM_FILE_EXPECTED)
+        raise InputError("ce n'est pas un fichier", path=path, expected=OSM_FILE_EXPECTED)
     if path.stat().st_size == 0:
         raise InputError("fichier vide", path=path, expected=OSM_FILE_EXPECTED)
     name = path.name.lower()
@@ -207,7 +208,7 @@ def open_osm_file(path: str | Path) -> osmium.io.File:
 def osm_read_error(path: str | Path, exc: Exception) -> InputError:
     """One-line error for whatever libosmium raised while reading (corrupt, truncated)."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(f"cannot read as OpenStreetMap data ({detail})", path=path,
+    return InputError(f"illisible comme données OpenStreetMap ({detail})", path=path,
                       expected=OSM_FILE_EXPECTED)
 
 
@@ -360,9 +361,9 @@ def build_osm_graph(
     ``track``. Walk edges are two-way at ``walk_speed_kmh``. Node ids are OSM node ids.
     """
     if mode not in MODES:
-        raise ProximiteError(f"unknown mode '{mode}' (expected one of {', '.join(MODES)})")
+        raise ProximiteError(f"mode « {mode} » inconnu (attendu : {', '.join(MODES)})")
     if not walk_speed_kmh > 0:
-        raise ProximiteError(f"walking speed must be > 0 km/h (got {walk_speed_kmh})")
+        raise ProximiteError(f"la vitesse à pied doit être > 0 km/h (reçu : {walk_speed_kmh})")
     path = Path(path)
     file = open_osm_file(path)
     class_speeds = {**CAR_SPEEDS_KMH, **(speeds or {})}
@@ -371,10 +372,11 @@ def build_osm_graph(
     if mode == "car":
         unknown = sorted(h for h in routed if h not in class_speeds)
         if unknown:
-            raise ProximiteError(f"no car speed for highway class(es) {', '.join(unknown)}")
+            raise ProximiteError("aucune vitesse en voiture pour la ou les classes highway "
+                                 + ", ".join(unknown))
         bad = sorted(k for k, v in class_speeds.items() if not v > 0)
         if bad:
-            raise ProximiteError(f"car speed must be > 0 km/h for {', '.join(bad)}")
+            raise ProximiteError(f"la vitesse en voiture doit être > 0 km/h pour {', '.join(bad)}")
     edges = _EdgeCollector()
     n_highway_ways = 0
     for obj in iter_osm(path, file, keys=("highway",)):
@@ -395,12 +397,13 @@ def build_osm_graph(
             if walkable(tags, routed):
                 edges.add_way(obj, walk_speed_kmh, walk_speed_kmh, tags["highway"])
     if not edges.from_id:
-        found = (f"{n_highway_ways} highway way(s), none usable by {mode}"
-                 if n_highway_ways else "no way tagged highway=*")
-        raise InputError(f"no usable road for mode '{mode}' ({found})", path=path,
-                         expected="an OpenStreetMap extract with roads (highway=* ways "
-                         "with their nodes)")
-    return _graph_from_edges(edges, mode=mode, description=f"OpenStreetMap {path.name} ({mode})",
+        found = (f"{number(n_highway_ways)} voie(s) highway, aucune praticable "
+                 f"{MODE_WORDS[mode]}" if n_highway_ways else "aucune voie highway=*")
+        raise InputError(f"aucune route praticable {MODE_WORDS[mode]} ({found})", path=path,
+                         expected="un extrait OpenStreetMap avec ses routes (voies highway=* "
+                         "et leurs nœuds)")
+    return _graph_from_edges(edges, mode=mode,
+                             description=f"OpenStreetMap {path.name} ({MODE_WORDS[mode]})",
                              keep_largest_component=keep_largest_component)
 
 
@@ -430,8 +433,8 @@ def _graph_from_edges(edges: _EdgeCollector, *, mode: str, description: str,
     )
     if edges.missing_location_segments:
         graph.warnings.append(
-            f"{edges.missing_location_segments} road segment(s) leave the extract (node "
-            "outside the file) and were dropped")
+            f"{number(edges.missing_location_segments)} tronçon(s) de route sortent de "
+            "l'extrait (nœud absent du fichier) : écartés")
     return graph
 
 

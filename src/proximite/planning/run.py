@@ -15,6 +15,7 @@ from proximite.planning.compare import compare_plans, plan_scenario
 from proximite.planning.siting import (
     Candidates,
     SitingResult,
+    Solver,
     coverage_matrix,
     solve_lscp,
     solve_mclp,
@@ -59,24 +60,34 @@ def _sites(candidates: Candidates, ids: list[str]) -> pd.DataFrame:
     return table.loc[ids, ["lon", "lat", "name"]].reset_index()
 
 
-def run_planning(result: DiagnosticResult,
-                 options: PlanningOptions | None = None) -> PlanningResult:
-    """Solve the siting models and the tour, then compare the plans."""
+def run_planning(result: DiagnosticResult, options: PlanningOptions | None = None, *,
+                 candidates: pd.DataFrame | None = None,
+                 solver: Solver | None = None) -> PlanningResult:
+    """Solve the siting models and the tour, then compare the plans.
+
+    ``candidates``: the sites of ``options.candidates_csv`` as read by
+    :func:`proximite.io.tables.read_candidates` (default: the town halls); ``solver``: see
+    :data:`proximite.planning.siting.Solver` (the CLI keeps CBC's log for the gap).
+    """
     options = options or PlanningOptions()
+    if options.candidates_csv and candidates is None:
+        raise ValueError("options.candidates_csv is a file: read it with "
+                         "proximite.io.tables.read_candidates and pass candidates=")
     result.catalogue.category(options.category)
     timings: dict[str, float] = {}
     existing = Candidates.from_services(result.services, sorted(
         result.catalogue.members(options.category)))
-    new_candidates = (Candidates.from_csv(options.candidates_csv) if options.candidates_csv
+    new_candidates = (Candidates(candidates) if candidates is not None
                       else Candidates.from_town_halls(result))
-    candidates = new_candidates.combined(existing)
+    sites = new_candidates.combined(existing)
     start = time.perf_counter()
-    matrix = coverage_matrix(result, candidates, options.cutoff_min)
+    matrix = coverage_matrix(result, sites, options.cutoff_min)
     timings["matrice de couverture"] = time.perf_counter() - start
     # LSCP from scratch (how many sites would the promise need?), existing sites allowed
     # as candidates but not imposed; MCLP keeps the existing sites open (flag in the table).
-    lscp = solve_lscp(matrix, existing=[], time_limit_s=options.time_limit_s)
-    mclp = solve_mclp(matrix, options.k_new, time_limit_s=options.time_limit_s)
+    lscp = solve_lscp(matrix, existing=[], time_limit_s=options.time_limit_s, solver=solver)
+    mclp = solve_mclp(matrix, options.k_new, time_limit_s=options.time_limit_s,
+                      solver=solver)
     communes = result.territory.communes
     depot_code = options.depot_insee or str(
         communes.sort_values("population", ascending=False)["code_insee"].iloc[0])
@@ -90,11 +101,11 @@ def run_planning(result: DiagnosticResult,
     visited = tours.stops[tours.stops["visited"]] if "visited" in tours.stops else tours.stops
     plans = {
         f"MCLP : {options.k_new} nouveaux sites": plan_scenario(
-            "MCLP", options.category, new_sites=_sites(candidates, mclp.selected_new)),
+            "MCLP", options.category, new_sites=_sites(sites, mclp.selected_new)),
         "Bus itinérant (1 jour par semaine par arrêt)": plan_scenario(
             "bus", options.category, tour_stops=visited),
         "MCLP + bus": plan_scenario(
-            "MCLP + bus", options.category, new_sites=_sites(candidates, mclp.selected_new),
+            "MCLP + bus", options.category, new_sites=_sites(sites, mclp.selected_new),
             tour_stops=visited),
     }
     start = time.perf_counter()
@@ -108,6 +119,6 @@ def run_planning(result: DiagnosticResult,
         territory = result.territory.geometry()
         in_territory = int(shapely.contains_xy(territory, inside["lon"], inside["lat"]).sum())
     return PlanningResult(lscp=lscp, mclp=mclp, tours=tours, comparison=comparison,
-                          scenarios=scenarios, candidates=candidates, options=options,
+                          scenarios=scenarios, candidates=sites, options=options,
                           existing_in_territory=in_territory, timings_s=timings,
                           warnings=[*lscp.warnings, *mclp.warnings, *tours.warnings])

@@ -28,20 +28,19 @@ Conventions (documented because they change the figures):
   ``sum_i w_i z_ij <= C_j y_j``; single sourcing is not enforced. The reported
   ``assignment`` is the nearest selected site, not the capacity allocation;
 * ``gap_rel`` is the relative optimality gap |objective - best bound| / |objective|.
-  The bound is read from CBC's final report when it prints one (``gap_source="cbc"``);
-  when CBC reports a proven optimum without a gap it is 0; otherwise the bound of the LP
-  relaxation of the same model is used (``gap_source="relaxation_lp"``), which is an
-  upper bound on the true gap.
+  The bound is read from CBC's final report when the solver keeps its log
+  (``solver=``:func:`proximite.io.solver.cbc_with_log`, what ``proximite plan`` uses;
+  ``gap_source="cbc"``); a proven optimum without a printed gap is 0; otherwise the
+  bound of the LP relaxation of the same model is used (``gap_source="relaxation_lp"``),
+  which is an upper bound on the true gap. The models never touch a file: the solver is
+  passed in (default :func:`cbc`, PuLP's CBC without its log).
 """
 
 from __future__ import annotations
 
-import re
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 from warnings import catch_warnings, simplefilter
 
@@ -52,10 +51,9 @@ import scipy.sparse as sp
 
 from proximite.access import AccessParams
 from proximite.analysis.bounded import bounded_travel_times
-from proximite.errors import InputError, ProximiteError, numeric_column, require_columns
+from proximite.errors import ProximiteError
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
-from proximite.textio import read_text_frame
 
 CANDIDATE_COLUMNS = ["candidate_id", "lon", "lat", "name", "capacity", "existing"]
 DEMAND_COLUMNS = ["demand_id", "label", "lon", "lat", "population"]
@@ -120,24 +118,6 @@ class Candidates:
             "lat": communes["origin_lat"].to_numpy(dtype=float),
             "name": "Mairie de " + communes["nom"].astype(str),
         }))
-
-    @classmethod
-    def from_csv(cls, path: str | Path) -> Candidates:
-        """User file ``candidate_id, lon, lat, name[, capacity]`` (capacity in inhabitants)."""
-        path = Path(path)
-        if not path.exists():
-            raise InputError("fichier introuvable", path=path)
-        frame, _ = read_text_frame(path, ",")  # decoded like every input (Windows-1252 too)
-        require_columns(list(frame.columns), ["candidate_id", "lon", "lat", "name"], path)
-        if frame.empty:
-            raise InputError("aucun site candidat dans le fichier", path=path)
-        out = pd.DataFrame({"candidate_id": frame["candidate_id"], "name": frame["name"]})
-        out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
-        out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
-        if "capacity" in frame:
-            out["capacity"] = numeric_column(frame, "capacity", path, minimum=0.0,
-                                             allow_empty=True)
-        return cls(out)
 
     @classmethod
     def from_services(cls, services: pd.DataFrame, categories: Sequence[str] | str,
@@ -323,39 +303,36 @@ class _Solved:
     seconds: float
 
 
-_CBC_FLOAT = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+@dataclass(frozen=True)
+class SolverReport:
+    """What the solver's own final report says (all None when it keeps no log)."""
+
+    result: str | None = None  # e.g. CBC's "Optimal solution found", "Stopped on time limit"
+    objective: float | None = None
+    gap_rel: float | None = None  # |objective - best bound| / |objective|
 
 
-def _read_cbc_log(text: str) -> tuple[str | None, float | None, float | None]:
-    """Result line, objective and best bound (or printed gap) from CBC's final report."""
-    result = re.search(r"Result - (.+)", text)
-    objective = re.search(r"Objective value:\s+" + _CBC_FLOAT, text)
-    bound = re.search(r"Lower bound:\s+" + _CBC_FLOAT, text)
-    gap = re.search(r"Gap:\s+" + _CBC_FLOAT, text)
-    # Recomputed from objective and bound when both are printed: CBC rounds its "Gap"
-    # to 2 decimals and prints it negative for maximisation (PuLP negates the objective).
-    gap_value = abs(float(gap.group(1))) if gap else None
-    if bound and objective:
-        obj, low = float(objective.group(1)), float(bound.group(1))
-        gap_value = abs(obj - low) / max(abs(obj), 1e-9)
-    return (result.group(1).strip() if result else None,
-            float(objective.group(1)) if objective else None, gap_value)
+#: Solves a PuLP problem in place, given a time limit (s) and a relative gap (both
+#: optional), and returns what its report says. :func:`cbc` keeps no log; the CLI passes
+#: :func:`proximite.io.solver.cbc_with_log`, which reads CBC's log for the gap.
+Solver = Callable[[pulp.LpProblem, float | None, float | None], SolverReport]
+
+
+def cbc(problem: pulp.LpProblem, time_limit_s: float | None,
+        gap_rel: float | None) -> SolverReport:
+    """PuLP's bundled CBC, quiet, its log not kept."""
+    with catch_warnings():  # PuLP 3.3 deprecates the bundled-CBC class name
+        simplefilter("ignore", DeprecationWarning)
+        problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap_rel))
+    return SolverReport()
 
 
 def _solve(problem: pulp.LpProblem, integer_vars: list[pulp.LpVariable],
-           time_limit_s: float | None, gap_rel: float | None) -> _Solved:
-    """Solve with CBC; derive the gap from its report or from the LP relaxation."""
+           time_limit_s: float | None, gap_rel: float | None,
+           solver: Solver | None) -> _Solved:
+    """Solve; take the gap from the solver's report, else from the LP relaxation."""
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = str(Path(tmp) / "cbc.log")
-        with catch_warnings():
-            simplefilter("ignore", DeprecationWarning)
-            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap_rel,
-                                       logPath=log_path)
-        with catch_warnings():  # PuLP 3.3 deprecates the bundled-CBC class name
-            simplefilter("ignore", DeprecationWarning)
-            problem.solve(solver)
-        log = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+    report = (solver or cbc)(problem, time_limit_s, gap_rel)
     seconds = time.perf_counter() - start
     status = pulp.LpStatus[problem.status]
     if problem.sol_status == pulp.LpSolutionIntegerFeasible:
@@ -367,16 +344,18 @@ def _solve(problem: pulp.LpProblem, integer_vars: list[pulp.LpVariable],
         raise SitingError(f"le solveur CBC n'a pas trouvé de solution : {status}")
     values = {v.name: (v.varValue or 0.0) for v in problem.variables()}
     objective = float(pulp.value(problem.objective) or 0.0)
-    result_line, _, gap = _read_cbc_log(log)
+    gap = report.gap_rel
     source = "cbc"
-    if gap is None and result_line == "Optimal solution found":
+    # Proven optimal: by the report, or by the status when no log was kept and no gap
+    # tolerance was asked (with one, "optimal" only means "within the tolerance").
+    proven = (report.result == "Optimal solution found" if report.result is not None
+              else problem.status == pulp.LpStatusOptimal and gap_rel is None)
+    if gap is None and proven:
         gap = 0.0
     if gap is None:
         for var in integer_vars:
             var.cat = pulp.LpContinuous
-        with catch_warnings():
-            simplefilter("ignore", DeprecationWarning)
-            problem.solve(pulp.PULP_CBC_CMD(msg=False))
+        cbc(problem, None, None)
         bound = float(pulp.value(problem.objective) or 0.0)
         for var in integer_vars:
             var.cat = pulp.LpInteger
@@ -500,7 +479,7 @@ def _essential_rows(cover_sets: list[np.ndarray], existing_mask: np.ndarray
 
 def solve_lscp(matrix: CoverageMatrix, *, existing: Sequence[str] | None = None,
                uncoverable: str = "error", time_limit_s: float | None = 60.0,
-               gap_rel: float | None = None) -> SitingResult:
+               gap_rel: float | None = None, solver: Solver | None = None) -> SitingResult:
     """Fewest new sites so that every demand point is within the cutoff of an open site.
 
     A demand point with no candidate within the cutoff makes the problem infeasible:
@@ -547,7 +526,7 @@ def solve_lscp(matrix: CoverageMatrix, *, existing: Sequence[str] | None = None,
         # (60 s without proof against 40 s to the optimum).
         for key in _essential_rows(cover_sets, existing_mask):
             problem += pulp.lpSum(y[j] for j in key) >= 1
-    solved = _solve(problem, y, time_limit_s, gap_rel)
+    solved = _solve(problem, y, time_limit_s, gap_rel, solver)
     open_mask = _open_mask(y, solved.values, existing_mask)
     return _finish("LSCP", matrix, solved, open_mask, existing_mask,
                    float(open_mask[~existing_mask].sum()), warnings, uncovered)
@@ -564,7 +543,7 @@ def _check_count(name: str, count: int, existing_mask: np.ndarray) -> None:
 
 def solve_mclp(matrix: CoverageMatrix, k_new: int, *, existing: Sequence[str] | None = None,
                time_limit_s: float | None = 60.0,
-               gap_rel: float | None = None) -> SitingResult:
+               gap_rel: float | None = None, solver: Solver | None = None) -> SitingResult:
     """``k_new`` new sites (existing ones kept) covering the most population within cutoff."""
     existing_mask = _existing_mask(matrix, existing)
     _check_count("k", k_new, existing_mask)
@@ -601,7 +580,7 @@ def solve_mclp(matrix: CoverageMatrix, k_new: int, *, existing: Sequence[str] | 
             problem += c <= pulp.lpSum(y[j] for j in key)
             covered_terms.append(weight * c)
         problem += pulp.lpSum(covered_terms) + fixed_covered
-    solved = _solve(problem, y, time_limit_s, gap_rel)
+    solved = _solve(problem, y, time_limit_s, gap_rel, solver)
     open_mask = _open_mask(y, solved.values, existing_mask)
     result = _finish("MCLP", matrix, solved, open_mask, existing_mask, 0.0, [])
     result.objective = result.population_covered if not np.isfinite(
@@ -612,7 +591,7 @@ def solve_mclp(matrix: CoverageMatrix, k_new: int, *, existing: Sequence[str] | 
 def solve_pmedian(matrix: CoverageMatrix, p: int, *, existing: Sequence[str] | None = None,
                   unreachable_penalty_min: float | None = None,
                   time_limit_s: float | None = 60.0,
-                  gap_rel: float | None = None) -> SitingResult:
+                  gap_rel: float | None = None, solver: Solver | None = None) -> SitingResult:
     """``p`` new sites (existing kept) minimising population-weighted time to the nearest.
 
     Pairs beyond the cutoff are not enumerated; a demand point may be left unserved at
@@ -643,7 +622,7 @@ def solve_pmedian(matrix: CoverageMatrix, p: int, *, existing: Sequence[str] | N
                            for k, var in z.items())
                 + pulp.lpSum(weights[i] * penalty * unserved[i]
                              for i in range(matrix.shape[0])))
-    solved = _solve(problem, y, time_limit_s, gap_rel)
+    solved = _solve(problem, y, time_limit_s, gap_rel, solver)
     open_mask = _open_mask(y, solved.values, existing_mask)
     left = [i for i in range(matrix.shape[0]) if solved.values.get(unserved[i].name, 0) > 1e-6]
     warnings = []

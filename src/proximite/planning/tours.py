@@ -36,12 +36,8 @@ promises a shorter drive than the network gives.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,8 +58,6 @@ TIMETABLE_COLUMNS = [
     "arrival", "departure", "arrival_min", "departure_min", "travel_min", "prize",
     "population_within",
 ]
-ROUTE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
-                 "#a6761d", "#666666")
 
 
 @dataclass(frozen=True)
@@ -168,7 +162,8 @@ def clock(start_min: int, offset_min: int) -> str:
 
 @dataclass
 class ToursResult:
-    """The timetable and what it serves; writers for CSV, iCalendar and a map."""
+    """The timetable and what it serves (written by :mod:`proximite.io.tours`, drawn by
+    :mod:`proximite.report.tour_map`)."""
 
     plan: TourPlan
     timetable: pd.DataFrame
@@ -181,150 +176,6 @@ class ToursResult:
     travel_min: np.ndarray = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     communes: Any = field(default=None, repr=False)
-
-    def write_timetable_csv(self, path: str | Path) -> Path:
-        """The timetable, one row per stop (UTF-8, comma-separated)."""
-        path = Path(path)
-        self.timetable.to_csv(path, index=False, encoding="utf-8")
-        return path
-
-    def icalendar_text(self, week_start_date: dt.date,
-                       stamp: dt.datetime | None = None) -> str:
-        """RFC 5545 calendar: one VEVENT per stop, repeated with the plan's period.
-
-        ``week_start_date`` is the date of the plan's first day (a Monday for a
-        Monday-to-Friday plan). Times are Europe/Paris local times (VTIMEZONE included).
-        """
-        stamp = stamp or dt.datetime.now(dt.UTC)
-        stamp_text = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        start = self.plan.start_minutes()
-        period = self.plan.weeks()
-        rule = "RRULE:FREQ=WEEKLY" + (f";INTERVAL={period}" if period > 1 else "")
-        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Proximite//Tournees//FR",
-                 "CALSCALE:GREGORIAN", "METHOD:PUBLISH", *_PARIS_VTIMEZONE]
-        row: Any
-        for row in self.timetable.itertuples(index=False):
-            date = week_start_date + dt.timedelta(days=7 * (row.week - 1)
-                                                  + WEEKDAYS_FR.index(row.weekday))
-            begin = dt.datetime.combine(date, dt.time()) + dt.timedelta(
-                minutes=start + int(row.arrival_min))
-            end = dt.datetime.combine(date, dt.time()) + dt.timedelta(
-                minutes=start + int(row.departure_min))
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{date:%Y%m%d}-v{row.vehicle}-{row.order}-{row.stop_id}@proximite",
-                f"DTSTAMP:{stamp_text}",
-                f"DTSTART;TZID=Europe/Paris:{begin:%Y%m%dT%H%M%S}",
-                f"DTEND;TZID=Europe/Paris:{end:%Y%m%dT%H%M%S}",
-                rule,
-                "SUMMARY:" + _ics_escape(f"{self.plan.label} — {row.name}"),
-                "LOCATION:" + _ics_escape(f"{row.name} ({row.code_insee})"
-                                          if row.code_insee else str(row.name)),
-                "DESCRIPTION:" + _ics_escape(
-                    f"Véhicule {row.vehicle} (dépôt {row.depot}), arrêt n° {row.order} "
-                    f"du {row.weekday}"),
-                "END:VEVENT",
-            ]
-        lines.append("END:VCALENDAR")
-        return "".join(_ics_fold(line) + "\r\n" for line in lines)
-
-    def write_icalendar(self, path: str | Path, week_start_date: dt.date,
-                        stamp: dt.datetime | None = None) -> Path:
-        """Write :meth:`icalendar_text` (CRLF line ends, as RFC 5545 requires)."""
-        path = Path(path)
-        path.write_bytes(self.icalendar_text(week_start_date, stamp).encode("utf-8"))
-        return path
-
-    def map_png(self, title: str = "", dpi: int = 90, note: str = "") -> bytes:
-        """Commune polygons, stops and each day's route (straight legs between stops).
-
-        ``note`` (e.g. the stand-in network warning) is printed under the map so it stays
-        with the image.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-
-        fig = Figure(figsize=(7.5, 6.0), dpi=dpi)
-        FigureCanvasAgg(fig)
-        ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
-        if self.communes is not None and len(self.communes):
-            self.communes.plot(ax=ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.3)
-        handles: list[Line2D] = []
-        for index, day in enumerate(self.days.itertuples(index=False)):
-            stops = self.timetable[(self.timetable["day"] == day.day)
-                                   & (self.timetable["vehicle"] == day.vehicle)]
-            if stops.empty:
-                continue
-            depot = next(d for d in self.plan.depots if d.name == day.depot)
-            coords = self.stops.set_index("stop_id").loc[stops["stop_id"], ["lon", "lat"]]
-            xs = [depot.lon, *coords["lon"], depot.lon]
-            ys = [depot.lat, *coords["lat"], depot.lat]
-            colour = ROUTE_COLOURS[index % len(ROUTE_COLOURS)]
-            ax.plot(xs, ys, color=colour, linewidth=1.6, zorder=3)
-            ax.scatter(xs[1:-1], ys[1:-1], s=18, color=colour, edgecolors="white",
-                       linewidths=0.5, zorder=4)
-            label = f"{day.weekday} (sem. {day.week})" if self.plan.weeks() > 1 \
-                else str(day.weekday)
-            if self.plan.n_vehicles > 1 or len(self.plan.depots) > 1:
-                label += f", véhicule {day.vehicle}"
-            handles.append(Line2D([], [], color=colour, linewidth=1.6, label=label))
-        for depot in self.plan.depots:
-            ax.scatter([depot.lon], [depot.lat], marker="*", s=140, color="#222222",
-                       edgecolors="white", zorder=5)
-        handles.append(Line2D([], [], marker="*", linestyle="", markersize=10,
-                              color="#222222", label="dépôt"))
-        ax.set_aspect(1.0 / max(math.cos(math.radians(
-            float(np.mean([d.lat for d in self.plan.depots])))), 0.1))
-        ax.set_axis_off()
-        fig.suptitle(title or f"{self.plan.label} : tournées", fontsize=11, x=0.02, ha="left")
-        fig.text(0.02, 0.015,
-                 f"Population desservie (à moins de {self.plan.coverage_min:g} min d'un "
-                 f"arrêt) : {self.population_served:,.0f} hab.".replace(",", " "),
-                 fontsize=8, ha="left", va="bottom")
-        if note:
-            fig.text(0.02, 0.04, note, fontsize=7, color="#8a3f00", ha="left",
-                     va="bottom", wrap=True)
-        fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
-                   title="Tournées", fontsize=9, title_fontsize=9, frameon=False)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-        return buffer.getvalue()
-
-    def write_map_png(self, path: str | Path, title: str = "", note: str = "") -> Path:
-        path = Path(path)
-        path.write_bytes(self.map_png(title, note=note))
-        return path
-
-
-_PARIS_VTIMEZONE = [
-    "BEGIN:VTIMEZONE", "TZID:Europe/Paris",
-    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST",
-    "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
-    "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET",
-    "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
-    "END:VTIMEZONE",
-]
-
-
-def _ics_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
-
-
-def _ics_fold(line: str) -> str:
-    """Fold at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
-    out: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not out else 74
-        if len((current + char).encode("utf-8")) > limit:
-            out.append(current)
-            current = char
-        else:
-            current += char
-    out.append(current)
-    return "\r\n ".join(out)
 
 
 def _candidate_stops(result: Any, plan: TourPlan) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from proximite.io.tours import write_icalendar, write_timetable_csv
 from proximite.report.blocks import (
     Block,
     Cell,
@@ -30,6 +31,7 @@ from proximite.report.formatting import (
 )
 from proximite.report.render import render_page
 from proximite.report.targets import MAP_STAND_IN_NOTE
+from proximite.report.tour_map import tour_map_png
 
 if TYPE_CHECKING:
     from proximite.model import DiagnosticResult
@@ -89,7 +91,7 @@ def _tours(result: DiagnosticResult, planning: PlanningResult) -> Section:
         return section("tournees", "Tournée itinérante", Para("Pas de tournée."))
     options = planning.options
     note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
-    png = tours.map_png("Tournée du bus itinérant", note=note)
+    png = tour_map_png(tours, "Tournée du bus itinérant", note=note)
     timetable = tours.timetable
     alt = (f"Carte des tournées du bus : {len(timetable)} arrêts sur "
            f"{options.days_per_week} jours ; le détail est dans le tableau des horaires.")
@@ -164,8 +166,8 @@ def write_planning_outputs(result: DiagnosticResult, planning: PlanningResult,
         model.assignment.to_csv(out / f"siting_{name}.csv", index=False)
         written[name] = out / f"siting_{name}.csv"
     if planning.tours is not None:
-        written["timetable"] = planning.tours.write_timetable_csv(out / "tour_timetable.csv")
+        written["timetable"] = write_timetable_csv(planning.tours, out / "tour_timetable.csv")
         today = dt.date.today()
         monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
-        written["ical"] = planning.tours.write_icalendar(out / "tour.ics", monday)
+        written["ical"] = write_icalendar(planning.tours, out / "tour.ics", monday)
     return written

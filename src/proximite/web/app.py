@@ -11,7 +11,6 @@ French message naming what was not found.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -22,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from proximite.settings import load_settings
 from proximite.web.middleware import (
     HeadAsGetMiddleware,
     SecurityHeadersMiddleware,
@@ -32,11 +32,8 @@ from proximite.web.routes import carte, communes, exports, pages, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
 
-#: Environment variable listing the host names the portal answers to (comma-separated;
-#: '*' for any). The Host header is otherwise trusted into absolute URLs and redirects.
-ALLOWED_HOSTS_ENV = "PROXIMITE_ALLOWED_HOSTS"
-#: Loopback names, and the name Starlette's TestClient sends (no network resolves it).
-DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
+#: Environment variable of the setting ``web.allowed_hosts`` (the host names answered).
+ALLOWED_HOSTS_ENV = "PROXIMITE_WEB__ALLOWED_HOSTS"
 
 TAGS = [
     {"name": "catalogue", "description": "Catégories de services du catalogue."},
@@ -58,12 +55,11 @@ def api_version() -> str:
 
 
 def allowed_hosts(hosts: Sequence[str] | None = None) -> list[str]:
-    """``hosts``, else :data:`ALLOWED_HOSTS_ENV`, else :data:`DEFAULT_ALLOWED_HOSTS`."""
+    """``hosts``, else the setting ``web.allowed_hosts`` (``proximite.toml``, then
+    :data:`ALLOWED_HOSTS_ENV`; default the loopback names)."""
     if hosts is not None:
         return list(hosts)
-    configured = os.environ.get(ALLOWED_HOSTS_ENV, "")
-    names = [h.strip() for h in configured.split(",") if h.strip()]
-    return names or list(DEFAULT_ALLOWED_HOSTS)
+    return list(load_settings().web.allowed_hosts)
 
 
 #: French bodies of the errors Starlette raises itself (unknown path, wrong method).

@@ -115,5 +115,6 @@ class TrustedHostMiddleware:
             return
         response = JSONResponse(
             {"detail": "En-tête Host non autorisé : ce serveur ne répond qu'aux noms "
-                       "configurés (variable PROXIMITE_ALLOWED_HOSTS)."}, status_code=400)
+                       "configurés (réglage web.allowed_hosts, variable "
+                       "PROXIMITE_WEB__ALLOWED_HOSTS)."}, status_code=400)
         await response(scope, receive, send)

@@ -38,6 +38,7 @@ import pickle
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,17 +144,20 @@ def portal_app() -> FastAPI:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None,
-          *, data: PortalData | None = None, log_level: str = "info") -> None:
+          *, data: PortalData | None = None, log_level: str = "info",
+          allowed_hosts: Sequence[str] | None = None) -> None:
     """Serve the géoportail until interrupted; ``workers`` defaults to one per core.
 
     ``data``: an already built :class:`PortalData` (default: each worker builds the demo);
     with several workers it is shared through a private pickle file (module docstring).
+    ``allowed_hosts``: the setting ``web.allowed_hosts`` of the caller's tree (default: the
+    workers read it themselves); passed to the workers through its environment variable.
     """
     import uvicorn
 
     n = default_workers() if workers is None else workers
     if n < 1:
-        raise ValueError(f"workers must be at least 1, not {n}")
+        raise ValueError(f"workers must be at least 1, not {n}")  # caller's bug, not user's
     options = {"host": host, "port": port, "http": "httptools", "loop": "uvloop",
                "access_log": False, "log_level": log_level}
     if n == 1:
@@ -163,13 +167,17 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
         if data is None:
             data = PortalData.demo()
         data.warm()
-        app = create_app(data)
+        app = create_app(data, hosts=allowed_hosts)
         freeze_heap()
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
+    from proximite.web.app import ALLOWED_HOSTS_ENV
+
     shared = share_portal(data) if data is not None else None
     if shared is not None:
         os.environ[PORTAL_FILE_ENV] = str(shared)
+    if allowed_hosts is not None:
+        os.environ[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts)
     os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())
     try:
         uvicorn.run(APP_FACTORY, factory=True, workers=n, **options)  # type: ignore[arg-type]

@@ -4,23 +4,23 @@ What INSEE's Metric gives for town halls, on any network: one row per (from, to)
 ``travel_time_min`` and ``distance_km`` including both local-access legs (the network's
 own, stated in its description). A point and itself (same id) are 0 apart. Distances are
 known where the network knows lengths (Travel Mapping: straight km x length factor per
-class); elsewhere the column stays empty (said in :attr:`Distancier.note`).
+class); elsewhere the column stays empty (said in :attr:`Distancier.note`). It adds the
+access legs of :mod:`proximite.access`, hence its place above the network; the points'
+reader is :func:`proximite.network.calibration_io.read_points_csv`, the writer
+:func:`proximite.io.distancier.write_distancier`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from proximite.access import AccessParams
-from proximite.errors import InputError, numeric_column, require_columns
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
-POINT_COLUMNS = ["id", "lon", "lat"]
 MATRIX_COLUMNS = ["from_id", "to_id", "travel_time_min", "distance_km", "status"]
 
 
@@ -28,31 +28,6 @@ MATRIX_COLUMNS = ["from_id", "to_id", "travel_time_min", "distance_km", "status"
 class Distancier:
     matrix: pd.DataFrame
     note: str
-
-
-def read_points_csv(path: str | Path) -> pd.DataFrame:
-    """A CSV of points ``id, lon, lat`` (WGS84), ids unique."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("fichier de points introuvable", path=path)
-    if path.stat().st_size == 0:
-        raise InputError("fichier de points vide", path=path, expected="id,lon,lat")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"fichier de points illisible ({exc})", path=path) from exc
-    require_columns(list(frame.columns), POINT_COLUMNS, path)
-    if frame.empty:
-        raise InputError("aucun point dans le fichier", path=path, expected="id,lon,lat")
-    ids = frame["id"].astype(str).str.strip()
-    duplicated = ids.duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise InputError(f"identifiant '{ids.iloc[row]}' en double", path=path, line=row + 2,
-                         field="id", expected="un identifiant par point")
-    return pd.DataFrame({"id": ids,
-                         "lon": numeric_column(frame, "lon", path, max_abs=180.0),
-                         "lat": numeric_column(frame, "lat", path, max_abs=90.0)})
 
 
 def _straight_km(graph: RoadGraph) -> np.ndarray | None:
@@ -114,16 +89,3 @@ def compute_distancier(graph: RoadGraph, origins: pd.DataFrame, destinations: pd
     if straight is None:
         note += " Ce réseau ne donne pas les longueurs : distance_km est vide."
     return Distancier(matrix=matrix, note=note)
-
-
-def write_distancier(result: Distancier, out_dir: str | Path, stem: str = "distancier"
-                     ) -> list[Path]:
-    """Write ``<stem>.csv`` and ``<stem>.parquet`` (and the note) in ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, parquet_path = out / f"{stem}.csv", out / f"{stem}.parquet"
-    result.matrix.to_csv(csv_path, index=False)
-    result.matrix.to_parquet(parquet_path, index=False)
-    note_path = out / f"{stem}_lisez-moi.txt"
-    note_path.write_text(result.note + "\n", encoding="utf-8")
-    return [csv_path, parquet_path, note_path]
