@@ -180,3 +180,74 @@ def _unchanged(graph: RoadGraph) -> Contracted:
     n = graph.n_nodes
     return Contracted(graph=graph, new_index=np.arange(n, dtype=np.int64), n_nodes_before=n,
                       n_edges_before=graph.n_edges)
+
+
+def contract_segments(u: np.ndarray, v: np.ndarray, length: np.ndarray, class_code: np.ndarray,
+                      n_nodes: int, keep: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The same contraction on undirected segments, by length, before any speed applies.
+
+    A node is removed when it ends exactly two segments, to two different neighbours,
+    of one class, and is not in ``keep``; each chain becomes one segment whose length is
+    the sum. Since a segment's time is its length times its class's minutes per km,
+    every time between kept nodes stays exact for *any* class speeds: a calibration
+    contracts once and re-weights the small network at each step. Parallel segments are
+    all kept (which one is fastest depends on the speeds). Returns
+    ``(u, v, length, class_code, kept)`` with ``u``/``v`` still full-graph node indices.
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    length = np.asarray(length, dtype=np.float64)
+    class_code = np.asarray(class_code, dtype=np.int64)
+    n = n_nodes
+    ends = np.concatenate([u, v])
+    segment = np.concatenate([np.arange(len(u)), np.arange(len(u))])
+    other = np.concatenate([v, u])
+    incident = np.bincount(ends, minlength=n)
+    proper = u != v
+    pair = np.unique(np.minimum(u, v)[proper] * n + np.maximum(u, v)[proper])
+    distinct = np.bincount(pair // n, minlength=n) + np.bincount(pair % n, minlength=n)
+    lowest = np.full(n, np.iinfo(np.int64).max)
+    highest = np.full(n, -1)
+    np.minimum.at(lowest, ends, class_code[segment])
+    np.maximum.at(highest, ends, class_code[segment])
+    interior = (incident == 2) & (distinct == 2) & (lowest == highest)
+    if keep is not None:
+        interior[np.asarray(keep, dtype=np.int64)] = False
+    if interior.all():
+        interior[0] = False
+    order = np.argsort(ends, kind="stable")
+    ends, segment, other = ends[order], segment[order], other[order]
+    first_at = np.searchsorted(ends, np.arange(n))
+    direct = ~interior[u] & ~interior[v]
+    out_u, out_v = [u[direct]], [v[direct]]
+    out_len, out_code = [length[direct]], [class_code[direct]]
+    seg_list, other_list = segment.tolist(), other.tolist()
+    first_list, interior_list = first_at.tolist(), interior.tolist()
+    length_list = length.tolist()
+    done = np.zeros(len(u), dtype=bool)
+    chains: list[tuple[int, int, float, int]] = []
+    for s, e0, x in zip(ends.tolist(), seg_list, other_list, strict=True):
+        if interior_list[s] or not interior_list[x] or done[e0]:
+            continue
+        done[e0] = True
+        total = length_list[e0]
+        came, cur = e0, x
+        for _ in range(n):
+            k = first_list[cur]
+            nxt_seg = seg_list[k] if seg_list[k] != came else seg_list[k + 1]
+            nxt = other_list[k] if seg_list[k] != came else other_list[k + 1]
+            total += length_list[nxt_seg]
+            came, cur = nxt_seg, nxt
+            if not interior_list[cur]:
+                break
+        done[came] = True  # the same chain from its other end
+        chains.append((s, cur, total, int(class_code[e0])))
+    if chains:
+        a, b, total_km, code = zip(*chains, strict=True)
+        out_u.append(np.array(a, dtype=np.int64))
+        out_v.append(np.array(b, dtype=np.int64))
+        out_len.append(np.array(total_km, dtype=np.float64))
+        out_code.append(np.array(code, dtype=np.int64))
+    return (np.concatenate(out_u), np.concatenate(out_v), np.concatenate(out_len),
+            np.concatenate(out_code), ~interior)

@@ -544,6 +544,22 @@ class TravelMappingNetwork:
                           "length_factor": dict(params.length_factor)}
         return graph
 
+    def contracted(self, keep: np.ndarray | None = None) -> TravelMappingNetwork:
+        """The network with its degree-2 chains of one class merged into single segments
+        (nodes ``keep`` stay): every time between kept nodes is the same for any speeds
+        (:func:`proximite.network.contract.contract_segments`)."""
+        from proximite.network.contract import contract_segments
+
+        codes = _class_codes(self.road_class)
+        u, v, length_km, code, kept = contract_segments(self.u, self.v, self.length_km, codes,
+                                                        len(self.node_ids), keep)
+        new_index = np.cumsum(kept) - 1
+        return replace(self, node_ids=self.node_ids[kept], lon=self.lon[kept],
+                       lat=self.lat[kept], u=new_index[u], v=new_index[v],
+                       length_km=length_km,
+                       road_class=np.asarray(ROAD_CLASSES, dtype=object)[code],
+                       warnings=list(self.warnings))
+
     def description(self, params: TravelMappingParams,
                     calibration: dict[str, Any] | None = None) -> str:
         return (f"routes numérotées Travel Mapping ({Path(self.source).name}, "
