@@ -157,6 +157,9 @@ class TravelMappingParams:
                      f"{_fr(fit.get('median_abs_error_min', math.nan), 1)} min "
                      f"({_fr(100 * fit.get('median_rel_error', math.nan), 1)} %), "
                      f"r² {_fr(fit.get('r2', math.nan), 2)}")
+            if not cal.get("length_factors_fitted", False):
+                text += (" ; facteurs de longueur non ajustés (la référence ne donne que des "
+                         "temps : les vitesses absorbent l'ajustement)")
         else:
             text += " ; non calibré (valeurs par défaut)"
         return text
