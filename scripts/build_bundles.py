@@ -321,6 +321,11 @@ def prefer_located(services: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     return services[~drop].reset_index(drop=True), {k: int(v) for k, v in counts.items()}
 
 
+def _relative(text: str, shared: Path) -> str:
+    """A warning without the builder's own path to the shared folder."""
+    return text.replace(f"{shared}/", "")
+
+
 def build_services(shared: Path, dep: str, out: Path) -> dict:
     """The inventory of the département + margin with the project's importers, as one
     Proximité CSV (what ``--services`` reads back)."""
@@ -336,11 +341,10 @@ def build_services(shared: Path, dep: str, out: Path) -> dict:
     kept, rejected, _ = validate_locations(imported.services, territory.geometry(),
                                            margin_m=MARGIN_M)
     services, superseded = prefer_located(normalise_services(kept))
-    # a source listing the same record twice (prix-carburants 2026 repeats some stations
-    # with the same id): the first is kept, the count noted
-    repeated = services["service_id"].duplicated()
-    repeats = services.loc[repeated, "source"].value_counts().to_dict()
-    services = services[~repeated]
+    # Ids read twice (in one source or across two) are rejected by the shared check of
+    # load_services, one rejection per row: its warnings become the bundle's notes.
+    repeats = [w for w in imported.warnings if "service_id déjà" in w
+               or "déjà listée" in w or "listée(s) deux fois" in w]
     services["source_file"] = services["source_file"].map(
         lambda p: str(Path(p).relative_to(shared)) if Path(p).is_relative_to(shared) else p)
     services = services.sort_values(["category", "service_id"]).reset_index(drop=True)
@@ -349,7 +353,7 @@ def build_services(shared: Path, dep: str, out: Path) -> dict:
     return {"file": name, "built_from": [str(f.relative_to(shared)) for f, _ in files],
             "provenance": [p for _, p in files], "count": len(services),
             "rejected_rows": rejected_rows([*imported.rejected, *rejected]),
-            "superseded": superseded, "repeats": {k: int(v) for k, v in repeats.items()},
+            "superseded": superseded, "repeats": repeats,
             "by_source": services["source"].value_counts().to_dict(),
             "by_category": services["category"].value_counts().to_dict()}
 
@@ -388,17 +392,19 @@ def main(shared: Path, deps: list[str], with_services: bool = True) -> None:
             services = build_services(shared, dep, out)
             manifest["services"] = [services["file"]]
             if services["superseded"]:
+                from proximite.catalogue import load_catalogue
+
+                labels = load_catalogue().categories
                 manifest["notes"].append(
                     "Inventaire : pour les catégories qu'une source localisée couvre "
                     "(écoles, La Poste, carburants, gares, annuaire, hôpitaux), les "
                     "équipements de la BPE placés à la mairie ne sont pas repris ("
-                    + ", ".join(f"{k} {v}" for k, v in services["superseded"].items())
+                    + " ; ".join(f"{labels[k].label} : {v}"
+                                 for k, v in services["superseded"].items())
                     + ") ; la BPE 2013/2018 sert aux catégories qu'aucune autre source "
                     "ne couvre (santé, commerces, banques…), à la mairie de la commune.")
-            for source, count in services["repeats"].items():
-                manifest["notes"].append(
-                    f"Inventaire : {count} enregistrement(s) présents deux fois sous le même "
-                    f"identifiant dans la source « {source} » : un seul est gardé.")
+            for warning in services["repeats"]:
+                manifest["notes"].append(f"Inventaire : {_relative(warning, shared)}")
             manifest["built_from"] += services["built_from"]
             manifest["provenance"] += services["provenance"]
             manifest["counts"].update({

@@ -127,6 +127,31 @@ def test_same_service_id_in_two_files_names_both(tmp_path: Path) -> None:
         load_services([first, first], load_catalogue())
 
 
+def test_same_service_id_twice_in_one_file_keeps_the_first(tmp_path: Path) -> None:
+    """The shared check of load_services, for readers that do not check ids themselves."""
+    import pandas as pd
+
+    from proximite.inventory.schema import ImportResult, empty_services
+    from proximite.inventory.sources import _drop_repeated_ids
+
+    path = tmp_path / "a.json"
+    rows = pd.DataFrame({"service_id": ["x1", "x2", "x1"], "name": ["A", "B", "A bis"],
+                         "source_file": str(path), "source_line": ["2", "3", "4"]})
+    services = pd.concat([empty_services(), rows], ignore_index=True).fillna("")
+    seen: dict[str, str] = {}
+    result = _drop_repeated_ids(ImportResult(services), path, seen)
+    assert list(result.services["service_id"]) == ["x1", "x2"]
+    assert list(result.services["name"]) == ["A", "B"]
+    assert [(r.path, r.line, r.field, r.value, r.reason) for r in result.rejected] == [
+        (str(path), 4, "service_id", "x1",
+         "service_id déjà lu à la ligne 2 du même fichier : seule la première ligne est "
+         "gardée")]
+    assert result.warnings == [f"{path} : 1 ligne(s) reprennent un service_id déjà lu "
+                               "plus haut dans le même fichier (seule la première est gardée, "
+                               "voir rejected_services) : x1"]
+    assert seen == {"x1": str(path), "x2": str(path)}
+
+
 def test_scenario_and_candidate_files_are_decoded_like_the_others(tmp_path: Path) -> None:
     from proximite.io.tables import read_candidates, read_open_services
     from proximite.planning.siting import Candidates

@@ -120,10 +120,16 @@ def test_calibrate_cli_on_a_small_reference(tmp_path: Path) -> None:
                                  str(tmp_path / "points.csv"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "écart absolu médian" in result.output
+    text = " ".join(result.output.split())
+    assert ("Facteurs de longueur non ajustés : la référence ne donne que des temps" in text
+            and "Les facteurs restent à 1,30 et les vitesses absorbent l'ajustement" in text)
     content = read_calibration(out)
+    assert content["length_factors_fitted"] is False
     assert content["parameters"]["speed_kmh"]["nationale"] == pytest.approx(95.0, rel=5e-3)
     graph = load_travelmapping(FIXTURE, calibration=out)
     assert "calibré sur ref.csv" in graph.description
+    assert "facteurs de longueur non ajustés (la référence ne donne que des temps" \
+        in graph.description
 
 
 # ------------------------------------------------------------- reference bad input

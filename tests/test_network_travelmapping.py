@@ -256,3 +256,43 @@ def test_ustar_reader_matches_tarfile_and_falls_back_on_pax(tmp_path: Path) -> N
             archive.addfile(info, io.BytesIO(content))
     assert _ustar_members(gzip.decompress(pax.read_bytes())) is None
     assert len(read_travelmapping(pax).lon) == len(read_travelmapping(FIXTURE).lon)
+
+
+def _same_data(a: object, b: object) -> bool:
+    return (all(np.array_equal(getattr(a, f), getattr(b, f))
+                for f in ("route_of", "lon", "lat", "label"))
+            and a.routes.equals(b.routes)  # type: ignore[attr-defined]
+            and a.warnings == b.warnings)  # type: ignore[attr-defined]
+
+
+def test_index_gives_the_parsed_archive_and_is_ignored_when_stale(tmp_path: Path) -> None:
+    from proximite.network.travelmapping import index_path, write_index
+
+    archive = tmp_path / FIXTURE.name
+    archive.write_bytes(FIXTURE.read_bytes())
+    parsed = read_travelmapping(archive)
+    index = write_index(parsed, archive)
+    assert index == index_path(archive) and index.is_file()
+    indexed = read_travelmapping(archive)
+    assert _same_data(indexed, parsed)
+    # the index only stands for these excluded systems and these bytes
+    assert len(read_travelmapping(archive, excluded_systems=("fran",)).lon) < len(parsed.lon)
+    files = _members()
+    name = "hwy_data/FRA-OCC/fran/fraocc.n088men.wpt"
+    lines = files[name].splitlines(keepends=True)
+    files[name] = b"".join(lines[:-1])  # one waypoint fewer
+    _write_archive(archive, files)
+    assert len(read_travelmapping(archive).lon) == len(parsed.lon) - 1
+    index.write_bytes(b"not an npz")  # a damaged index is only a lost shortcut
+    assert len(read_travelmapping(archive).lon) == len(parsed.lon) - 1
+
+
+def test_shipped_index_is_up_to_date() -> None:
+    import hashlib
+
+    from proximite.network.calibration_io import SHIPPED_ARCHIVE
+    from proximite.network.travelmapping import index_path
+
+    with np.load(index_path(SHIPPED_ARCHIVE)) as index:
+        assert str(index["sha256"]) == hashlib.sha256(SHIPPED_ARCHIVE.read_bytes()).hexdigest()
+        assert int(index["counts"].sum()) > 250_000

@@ -80,9 +80,17 @@ def register(app: typer.Typer, fail, out_console, console) -> None:
         speeds = ", ".join(f"{CLASS_LABELS_FR[c]} {_fr(v, 0)} km/h"
                            for c, v in result.params.speed_kmh.items()
                            if c in result.fitted_classes)
-        out_console.print(f"Vitesses ajustées (facteurs de longueur gardés) : {speeds} ; "
-                          f"accès local {_fr(result.params.access_speed_kmh, 0)} km/h.",
-                          soft_wrap=True)
+        out_console.print(f"Vitesses ajustées : {speeds} ; accès local "
+                          f"{_fr(result.params.access_speed_kmh, 0)} km/h.", soft_wrap=True)
+        factors = sorted({_fr(result.params.length_factor[c], 2)
+                          for c in result.fitted_classes})
+        out_console.print(
+            "Facteurs de longueur non ajustés : la référence ne donne que des temps, et un "
+            "temps ne sépare pas la vitesse du facteur de longueur (seul leur rapport, les "
+            "minutes par km à vol d'oiseau de chaque classe, est ajusté). Les facteurs "
+            f"restent à {', '.join(factors)} et les vitesses absorbent l'ajustement ; les "
+            "distances du distancier (longueur droite × facteur) ne sont donc pas calibrées.",
+            soft_wrap=True)
         if result.n_points_off_network:
             out_console.print(f"{result.n_points_off_network} point(s) trop loin du réseau "
                               "laissé(s) de côté.")

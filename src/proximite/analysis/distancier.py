@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import AccessParams
+from proximite.network.contract import contract_degree2
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
@@ -53,16 +54,20 @@ def compute_distancier(graph: RoadGraph, origins: pd.DataFrame, destinations: pd
     snapper = Snapper.for_graph(graph)
     o_node, o_m = snapper.snap(origins["lon"], origins["lat"])
     d_node, d_m = snapper.snap(destinations["lon"], destinations["lat"])
-    straight = _straight_km(graph)
+    # Searches on the graph with its degree-2 chains contracted: same times, fewer nodes.
+    contracted = contract_degree2(graph, np.concatenate([o_node, d_node]))
+    routing = contracted.graph
+    o_node, d_node = contracted.nodes(o_node), contracted.nodes(d_node)
+    straight = _straight_km(routing)
     if straight is None:
         from scipy.sparse.csgraph import dijkstra
 
         unique = np.unique(o_node)
-        times = dijkstra(graph.matrix, directed=True, indices=unique)
+        times = dijkstra(routing.matrix, directed=True, indices=unique)
         times = times[np.searchsorted(unique, o_node)][:, d_node]
         road_km = np.full(times.shape, np.nan)
     else:
-        times, lengths = path_class_lengths(graph, straight, o_node, d_node)
+        times, lengths = path_class_lengths(routing, straight, o_node, d_node)
         factor = np.array([graph.metadata["length_factor"][c] for c in ROAD_CLASSES])
         road_km = lengths @ factor
     leg_min_o, leg_min_d = access.leg_minutes(o_m), access.leg_minutes(d_m)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from proximite.catalogue import Catalogue
 from proximite.errors import InputError, Rejection
@@ -299,7 +300,9 @@ def _keep_unparsable_hours_raw(part: ImportResult, path: str | Path) -> ImportRe
 
 def _drop_repeated_ids(part: ImportResult, path: str | Path,
                        seen: dict[str, str]) -> ImportResult:
-    """Reject the rows whose service_id an earlier input file already used, naming both files.
+    """Reject the rows whose service_id was already read: in an earlier input file (both
+    files named) or higher up in the same file (a source that lists one record twice:
+    the first is kept, the line of the first given).
 
     Ids identify one service across the run (closures, the portal, the analysis): a second
     service under the same id would be silently doubled or break later steps.
@@ -307,20 +310,39 @@ def _drop_repeated_ids(part: ImportResult, path: str | Path,
     services = part.services
     ids = services["service_id"].astype(str)
     repeated = ids.isin(list(seen)).to_numpy()
+    again = ids.duplicated().to_numpy() & ~repeated
     rejected = list(part.rejected)
     warnings = list(part.warnings)
+
+    def line_of(row: Any) -> int | None:
+        line = row["source_line"]
+        here = row["source_file"] == str(path) and str(line).isdigit()
+        return int(line) if here else None
+
     if repeated.any():
         for _, row in services[repeated].iterrows():
-            line = row["source_line"]
-            here = row["source_file"] == str(path) and str(line).isdigit()
             rejected.append(Rejection(
-                str(path), int(line) if here else None, "service_id", row["service_id"],
+                str(path), line_of(row), "service_id", row["service_id"],
                 f"service_id déjà lu dans {seen[row['service_id']]} : cette ligne est écartée"))
         earlier = sorted({seen[i] for i in ids[repeated]})
         warnings.append(f"{path} : {int(repeated.sum())} service_id déjà présents dans "
                         f"{', '.join(earlier)} (lignes écartées, voir rejected_services) : "
                         + ", ".join(ids[repeated].head(5)))
-        services = services[~repeated].reset_index(drop=True)
-    for service_id in ids[~repeated]:
+    if again.any():
+        first = services[~ids.duplicated().to_numpy()].set_index(ids[~ids.duplicated()])
+        for _, row in services[again].iterrows():
+            kept_line = line_of(first.loc[str(row["service_id"])])
+            where = f"à la ligne {kept_line}" if kept_line is not None else "plus haut"
+            rejected.append(Rejection(
+                str(path), line_of(row), "service_id", row["service_id"],
+                f"service_id déjà lu {where} du même fichier : seule la première ligne "
+                "est gardée"))
+        warnings.append(f"{path} : {int(again.sum())} ligne(s) reprennent un service_id déjà "
+                        "lu plus haut dans le même fichier (seule la première est gardée, "
+                        "voir rejected_services) : " + ", ".join(ids[again].head(5)))
+    if repeated.any() or again.any():
+        services = services[~(repeated | again)].reset_index(drop=True)
+        ids = services["service_id"].astype(str)
+    for service_id in ids:
         seen.setdefault(service_id, str(path))
     return ImportResult(services, rejected, warnings)

@@ -9,9 +9,10 @@ the class and ``a = detour / access_speed x 60`` that of the two local-access le
 fit alternates: shortest paths for the current parameters give each pair's ``L_c``; a
 bounded robust least squares (``scipy.optimize.least_squares``, soft-L1 loss, so a few
 pairs the coarse network cannot serve do not drag the fit) gives new parameters; repeat
-until the parameters stop moving. A time matrix only identifies ``m_c``: with no
-reference distances the length factors stay at their values and the speeds absorb
-the fit (said in the result).
+until the parameters stop moving. Each step runs on the network with its degree-2
+chains contracted (same times between the points, fewer nodes). A time matrix only
+identifies ``m_c``: with no reference distances the length factors stay at their values
+and the speeds absorb the fit (said in the result).
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ def path_class_lengths(graph: RoadGraph, straight_km: np.ndarray, sources: np.nd
 
     ``straight_km`` is the straight length of each stored edge (aligned with
     ``graph.matrix.data``). Returns ``(time_min[s, t], lengths[s, t, class])``. The
-    per-class sums climb the predecessor trees by pointer jumping (vectorised).
+    per-class sums walk up the predecessor trees from the targets only, every pair of
+    a batch at once (vectorised), dropping the pairs whose walk has reached its source:
+    work in proportion to the path lengths, not to the graph's size.
     """
     matrix = graph.matrix
     n = graph.n_nodes
@@ -127,27 +130,30 @@ def path_class_lengths(graph: RoadGraph, straight_km: np.ndarray, sources: np.nd
                              count=graph.n_edges)
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
     keys = rows * n + matrix.indices.astype(np.int64)  # sorted: CSR order
-    per_class = np.zeros((graph.n_edges + 1, len(ROAD_CLASSES)))
-    per_class[np.arange(graph.n_edges), class_code] = straight_km
+    straight_km = np.asarray(straight_km, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.int64)
     times = np.empty((len(sources), len(targets)))
     lengths = np.empty((len(sources), len(targets), len(ROAD_CLASSES)))
-    nodes = np.arange(n, dtype=np.int64)
     for start in range(0, len(sources), batch):
         chunk = sources[start:start + batch]
         dist, pred = dijkstra(matrix, directed=True, indices=chunk, return_predecessors=True)
-        pred = pred.astype(np.int64)
-        has = pred >= 0
-        edge = np.full(pred.shape, graph.n_edges, dtype=np.int64)  # the zero row
-        edge[has] = np.searchsorted(keys, pred[has] * n + np.broadcast_to(nodes, pred.shape)[has])
-        acc = per_class[edge]  # (b, n, classes): the edge into each node
-        anc = pred.copy()
-        row = np.arange(len(chunk))[:, None]
-        while (anc >= 0).any():
-            up = np.where(anc >= 0, anc, 0)
-            acc = acc + np.where((anc >= 0)[..., None], acc[row, up], 0.0)
-            anc = np.where(anc >= 0, anc[row, up], -1)
         times[start:start + len(chunk)] = dist[:, targets]
-        lengths[start:start + len(chunk)] = acc[:, targets]
+        flat_pred = pred.astype(np.int64).ravel()
+        # The stored edge from each node's predecessor into it, once per batch.
+        has = flat_pred >= 0
+        edge_in = np.full(len(flat_pred), -1, dtype=np.int64)
+        edge_in[has] = np.searchsorted(keys, flat_pred[has] * n + np.flatnonzero(has) % n)
+        pair = np.arange(len(chunk) * len(targets))
+        at = np.repeat(np.arange(len(chunk), dtype=np.int64) * n, len(targets)) + np.tile(
+            targets, len(chunk))  # (source, node) flat index of each pair's walk
+        acc = np.zeros((len(pair), len(ROAD_CLASSES)))
+        while len(pair):
+            edge = edge_in[at]
+            live = edge >= 0
+            pair, at, edge = pair[live], at[live], edge[live]
+            acc[pair, class_code[edge]] += straight_km[edge]  # pairs are unique here
+            at = at - at % n + flat_pred[at]
+        lengths[start:start + len(chunk)] = acc.reshape(len(chunk), len(targets), -1)
     return times, lengths
 
 
@@ -182,9 +188,14 @@ def calibrate(network: TravelMappingNetwork, reference: Reference,
     legs = (snap_km[:, None] + snap_km[None, :])[off_diagonal]
     x, y = snapper_xy(snapper, ref.lon, ref.lat)
     crow_km = (np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) / 1000.0)[off_diagonal]
+    # Contracted once, by length: exact times between the snapped points for any speeds,
+    # on a network a third smaller that each step re-weights.
+    position = {nid: i for i, nid in enumerate(network.node_ids)}
+    small = network.contracted(np.array([position[nid] for nid in graph.node_ids[node]],
+                                        dtype=np.int64))
 
     def model(current: TravelMappingParams) -> tuple[np.ndarray, np.ndarray]:
-        g = network.graph(current)
+        g = small.graph(current)
         straight = _straight_km(g, current)
         times, lengths = path_class_lengths(g, straight, _node_in(g, graph, node),
                                             _node_in(g, graph, node))

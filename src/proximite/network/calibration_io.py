@@ -133,6 +133,9 @@ def write_calibration(result: CalibrationResult, path: str | Path, *, network: s
         "message": result.message,
         "iterations": result.iterations,
         "fitted_classes": result.fitted_classes,
+        # A time matrix fixes minutes per straight km only, not speed and length factor
+        # apart: the factors keep their values (see proximite.network.calibration).
+        "length_factors_fitted": False,
         "n_points": result.n_points,
         "n_points_off_network": result.n_points_off_network,
         "parameters": {
@@ -184,7 +187,8 @@ def params_from_calibration(content: dict[str, Any] | None,
     if not content or not content.get("converged", False):
         return base, None
     summary = {"reference": content.get("reference", ""), "date": content.get("date", ""),
-               "path": Path(content.get("path", "")).name, "fit": content.get("fit", {})}
+               "path": Path(content.get("path", "")).name, "fit": content.get("fit", {}),
+               "length_factors_fitted": bool(content.get("length_factors_fitted", False))}
     try:
         return with_calibration(base, content["parameters"]), summary
     except (TypeError, ValueError) as exc:

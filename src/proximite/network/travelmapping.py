@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import math
 import re
@@ -156,6 +157,9 @@ class TravelMappingParams:
                      f"{_fr(fit.get('median_abs_error_min', math.nan), 1)} min "
                      f"({_fr(100 * fit.get('median_rel_error', math.nan), 1)} %), "
                      f"r² {_fr(fit.get('r2', math.nan), 2)}")
+            if not cal.get("length_factors_fitted", False):
+                text += (" ; facteurs de longueur non ajustés (la référence ne donne que des "
+                         "temps : les vitesses absorbent l'ajustement)")
         else:
             text += " ; non calibré (valeurs par défaut)"
         return text
@@ -309,13 +313,84 @@ def _declared_systems(files: dict[str, bytes]) -> set[str] | None:
     return {row[0].strip() for row in reader if row and row[0].strip()}
 
 
+INDEX_FORMAT = "proximite-travelmapping-index/1"
+ROUTE_COLUMNS = ("system", "region", "route", "root", "path", "road_class")
+
+
+def index_path(archive: Path) -> Path:
+    """Where the parsed index of an archive lives: next to it, ``<name>.index.npz``."""
+    return archive.with_name(archive.name + ".index.npz")
+
+
+def write_index(data: TravelMappingData, archive: Path,
+                excluded_systems: tuple[str, ...] = OVERLAY_SYSTEMS) -> Path:
+    """Write the parsed waypoints of ``archive`` next to it (``scripts/`` does this for
+    the shipped archive), keyed by the archive's SHA-256 so a changed archive is parsed
+    again. Coordinates are kept as integer micro-degrees when that is exact (the files
+    publish 6 decimals), labels as one newline-joined blob: ~2 MB for all of France.
+    """
+    lon6, lat6 = np.round(data.lon * 1e6), np.round(data.lat * 1e6)
+    exact = np.array_equal(lon6 / 1e6, data.lon) and np.array_equal(lat6 / 1e6, data.lat)
+    arrays: dict[str, Any] = {
+        "format": np.array(INDEX_FORMAT), "sha256": np.array(_sha256(archive)),
+        "excluded": np.array(sorted(excluded_systems), dtype=str),
+        "warnings": np.array(data.warnings, dtype=str),
+        "counts": np.bincount(data.route_of, minlength=len(data.routes)).astype(np.int32),
+        "labels": np.frombuffer(b"\n".join(data.label.tolist()), dtype=np.uint8),
+        **{f"route_{c}": data.routes[c].to_numpy(dtype=str) for c in ROUTE_COLUMNS}}
+    if exact:
+        arrays |= {"lon6": lon6.astype(np.int32), "lat6": lat6.astype(np.int32)}
+    else:
+        arrays |= {"lon": data.lon, "lat": data.lat}
+    out = index_path(archive)
+    with out.open("wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_index(archive: Path, excluded_systems: tuple[str, ...]) -> TravelMappingData | None:
+    """The archive's index when it exists and was made from these very bytes with the
+    same excluded systems; None otherwise (the archive is then parsed: same result)."""
+    where = index_path(archive)
+    if not where.is_file():
+        return None
+    try:
+        with np.load(where, allow_pickle=False) as index:
+            if (str(index["format"]) != INDEX_FORMAT
+                    or str(index["sha256"]) != _sha256(archive)
+                    or list(index["excluded"]) != sorted(excluded_systems)):
+                return None
+            counts = index["counts"].astype(np.int64)
+            if "lon6" in index:
+                lon, lat = index["lon6"] / 1e6, index["lat6"] / 1e6
+            else:
+                lon, lat = index["lon"], index["lat"]
+            labels = index["labels"].tobytes().split(b"\n")
+            routes = pd.DataFrame({c: index[f"route_{c}"].tolist() for c in ROUTE_COLUMNS})
+            warnings = [str(w) for w in index["warnings"]]
+    except (OSError, ValueError, KeyError, zlib.error):
+        return None  # an unreadable index is only a lost shortcut
+    return TravelMappingData(
+        source=str(archive), routes=routes,
+        route_of=np.repeat(np.arange(len(counts), dtype=np.int64), counts),
+        lon=np.asarray(lon, dtype=np.float64), lat=np.asarray(lat, dtype=np.float64),
+        label=np.array(labels), warnings=warnings)
+
+
 def read_travelmapping(path: str | Path,
-                       excluded_systems: tuple[str, ...] = OVERLAY_SYSTEMS) -> TravelMappingData:
+                       excluded_systems: tuple[str, ...] = OVERLAY_SYSTEMS, *,
+                       use_index: bool = True) -> TravelMappingData:
     """Read every route of a Travel Mapping archive or folder (I/O only, no filtering).
 
     Every route listed in a ``_systems`` file must have its waypoint file; a waypoint line
     must carry ``lat=`` and ``lon=``. Waypoint files no system lists are read too (their
-    class comes from their folder's system) and counted in a warning.
+    class comes from their folder's system) and counted in a warning. An archive with an
+    up-to-date index next to it (:func:`write_index`) is read from the index: parsing
+    40,000 small files costs seconds, the index a tenth of one (``use_index=False``: parse).
     """
     path = Path(path)
     if not path.exists():
@@ -323,6 +398,10 @@ def read_travelmapping(path: str | Path,
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("archive Travel Mapping vide", path=path,
                          expected="une archive .tar.gz du dépôt HighwayData")
+    if use_index and path.is_file():
+        indexed = _read_index(path, excluded_systems)
+        if indexed is not None:
+            return indexed
     files = dict(_archive_files(path))
     wpt = {name[name.index("hwy_data/"):] if "hwy_data/" in name else name: content
            for name, content in files.items() if name.endswith(".wpt")}
@@ -360,7 +439,7 @@ def read_travelmapping(path: str | Path,
     route_name = dict(zip(listed_files, listed["route"], strict=True))
     unlisted = 0
     rows: list[dict[str, str]] = []
-    waypoints: list[tuple[bytes, bytes, bytes]] = []
+    kept: list[bytes] = []
     counts: list[int] = []
     for name in sorted(wpt):
         parts = name.split("/")
@@ -370,20 +449,17 @@ def read_travelmapping(path: str | Path,
         if system in excluded_systems:
             continue
         content = wpt[name]
-        found = _WAYPOINT_LINE.findall(content)
-        if len(found) != len(_NON_BLANK_LINE.findall(content)):
-            for number, line in enumerate(content.splitlines(), start=1):
-                if line.strip() and not _WAYPOINT.search(line):
-                    raise InputError("ligne de point sans coordonnées",
-                                     path=f"{path}/{original[name]}",
-                                     line=number, field="lat/lon",
-                                     expected="LABEL http://www.openstreetmap.org/?lat=..&lon=..")
-        if len(found) < 2:
+        # Counting in C first: a file whose every line holds one ``lat=`` is parsed with
+        # the others in one pass below; only the odd one is checked line by line.
+        n_points = content.count(b"lat=")
+        if n_points != content.count(b"\n") + (not content.endswith(b"\n")):
+            n_points = _checked_count(content, f"{path}/{original[name]}")
+        if n_points < 2:
             continue  # a one-point route has no segment
         if name not in route_name:
             unlisted += 1
-        waypoints.extend(found)
-        counts.append(len(found))
+        kept.append(content if content.endswith(b"\n") else content + b"\n")
+        counts.append(n_points)
         route = route_name.get(name, filename.removesuffix(".wpt").split(".")[-1].upper())
         rows.append({"system": system, "region": region, "route": route,
                      "root": filename.removesuffix(".wpt"), "path": original[name],
@@ -394,12 +470,28 @@ def read_travelmapping(path: str | Path,
     if unlisted:
         warnings.append(f"{unlisted} fichier(s) de points de {path.name} ne sont listés dans "
                         "aucun fichier _systems : classe tirée du dossier du système")
-    labels, lats, lons = zip(*waypoints, strict=True)
+    found = _WAYPOINT_LINE.findall(b"".join(kept))
+    if len(found) != sum(counts):  # a line with two ``lat=`` (never seen): file by file
+        found = [w for content in kept for w in _WAYPOINT_LINE.findall(content)]
+    labels, lats, lons = zip(*found, strict=True)
     return TravelMappingData(
         source=str(path), routes=pd.DataFrame(rows),
         route_of=np.repeat(np.arange(len(rows), dtype=np.int64), counts),
         lon=np.array(lons).astype(np.float64), lat=np.array(lats).astype(np.float64),
         label=np.array(labels), warnings=warnings)
+
+
+def _checked_count(content: bytes, where: str) -> int:
+    """Waypoints of a file with blank or malformed lines: refused at the first line
+    without coordinates, else the number of waypoint lines."""
+    found = _WAYPOINT_LINE.findall(content)
+    if len(found) != len(_NON_BLANK_LINE.findall(content)):
+        for number, line in enumerate(content.splitlines(), start=1):
+            if line.strip() and not _WAYPOINT.search(line):
+                raise InputError("ligne de point sans coordonnées", path=where,
+                                 line=number, field="lat/lon",
+                                 expected="LABEL http://www.openstreetmap.org/?lat=..&lon=..")
+    return len(found)
 
 
 # ---------------------------------------------------------------------------------------
@@ -454,6 +546,22 @@ class TravelMappingNetwork:
                           "speed_kmh": dict(params.speed_kmh),
                           "length_factor": dict(params.length_factor)}
         return graph
+
+    def contracted(self, keep: np.ndarray | None = None) -> TravelMappingNetwork:
+        """The network with its degree-2 chains of one class merged into single segments
+        (nodes ``keep`` stay): every time between kept nodes is the same for any speeds
+        (:func:`proximite.network.contract.contract_segments`)."""
+        from proximite.network.contract import contract_segments
+
+        codes = _class_codes(self.road_class)
+        u, v, length_km, code, kept = contract_segments(self.u, self.v, self.length_km, codes,
+                                                        len(self.node_ids), keep)
+        new_index = np.cumsum(kept) - 1
+        return replace(self, node_ids=self.node_ids[kept], lon=self.lon[kept],
+                       lat=self.lat[kept], u=new_index[u], v=new_index[v],
+                       length_km=length_km,
+                       road_class=np.asarray(ROAD_CLASSES, dtype=object)[code],
+                       warnings=list(self.warnings))
 
     def description(self, params: TravelMappingParams,
                     calibration: dict[str, Any] | None = None) -> str:

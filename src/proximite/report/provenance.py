@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from proximite.access import AccessParams
-from proximite.inventory.schema import PROVENANCE_SEP, rejected_rows
+from proximite.inventory.schema import LOCATION_COMMUNE, PROVENANCE_SEP, rejected_rows
 from proximite.report.blocks import (
     Block,
     Cell,
@@ -128,8 +128,39 @@ def sources(result: DiagnosticResult) -> Section:
                       "de ses sources)",
                       [Column("Source"), Column("Services", True), Column("Date des données"),
                        Column("Licence")], source_rows))
+    body.extend(at_town_hall(result))
     body.append(Para(f"Communes : {file_name(result.territory.source)}."))
     return section("sources", "Sources des données et licences", *body)
+
+
+def at_town_hall(result: DiagnosticResult) -> list[Block]:
+    """Which services are placed at their commune's town hall (``location_precision =
+    commune``: a source that counts equipment per commune, the BPE), by category: their
+    time is the time to the town hall, which the reader must know to read it."""
+    services = result.services
+    if "location_precision" not in services.columns:
+        return []
+    at_hall = services[services["location_precision"] == LOCATION_COMMUNE]
+    if not len(at_hall):
+        return [Para("Tous les services retenus sont localisés à leur adresse ; aucun "
+                     "n'est placé à la mairie faute de localisation.")]
+    labels = result.catalogue.categories
+    counts: Counter[str] = Counter(at_hall["category"].astype(str))
+    totals: Counter[str] = Counter(services["category"].astype(str))
+    rows: list[list[Cell]] = [
+        [labels[code].label if code in labels else code, fmt_number(n),
+         fmt_number(totals[code])]
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    sources_at_hall = sorted({one.strip() for source in at_hall["source"]
+                              for one in str(source).split(PROVENANCE_SEP) if one.strip()})
+    return [
+        Para(f"{fmt_number(len(at_hall))} des {fmt_number(len(services))} services retenus "
+             "ne sont connus que par leur commune (" + ", ".join(sources_at_hall) + ") : "
+             "ils sont placés à la mairie (précision de localisation « commune »), et le "
+             "temps d'accès à ces services est le temps jusqu'à la mairie de leur commune."),
+        Table("Services placés à la mairie de leur commune, par catégorie",
+              [Column("Catégorie"), Column("Placés à la mairie", True),
+               Column("Services de la catégorie", True)], rows)]
 
 
 def method(result: DiagnosticResult, limits: list[tuple[float, str]]) -> Section:
