@@ -419,6 +419,8 @@ def main(shared: Path, deps: list[str], with_services: bool = True) -> None:
             manifest["provenance"] += [p for p in old["provenance"]
                                        if p not in manifest["provenance"]]
             manifest["counts"] = {**old["counts"], **manifest["counts"]}
+        if (out / f"bpe2013_types_{dep}.csv").exists():  # scripts/make_bpe_types.py
+            manifest["bpe_types"] = f"bpe2013_types_{dep}.csv"
         manifest["built_from"] = list(dict.fromkeys(manifest["built_from"]))
         (out / "bundle.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True,
                                                         sort_keys=False), encoding="utf-8")

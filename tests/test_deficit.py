@@ -16,6 +16,7 @@ from proximite.analysis.deficit import (
 from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
 from proximite.analysis.typology import commune_profiles
 from proximite.errors import ProximiteError
+from proximite.io.reference import load_gamme_tables
 from proximite.pipeline import DiagnosticResult
 
 COMMUNES = pd.DataFrame({
@@ -58,6 +59,28 @@ def test_deficit_scores_and_ranks_hand_computed() -> None:
     assert table.at["K4", "status"] == "unreachable"
     assert table.at["K2", "nom"] == "Deux"
     assert result.attrs["components"] == ["travel_time", "pct_65plus", "population"]
+
+
+def test_no_deficit_for_a_sub_category_whose_parent_is_within_the_threshold() -> None:
+    """A relais poste at 25 min is no deficit where a bureau de poste (the parent La Poste
+    point) is at 12 min; K3 has no La Poste point within 20 min: it stays."""
+    relais = {"K1": 5.0, "K2": 25.0, "K3": 40.0, "K4": 30.0}
+    la_poste = {"K1": 5.0, "K2": 12.0, "K3": 35.0, "K4": 20.0}
+    rows = [{"origin_id": code, "code_insee": code, "category": category,
+             "target_kind": "category", "travel_time_min": times[code], "status": "ok"}
+            for category, times in (("relais_poste", relais), ("la_poste", la_poste))
+            for code in times]
+    access = pd.concat([_access(), pd.DataFrame(rows)], ignore_index=True)
+    result = deficit_zones(access, COMMUNES, ["relais_poste", "pharmacie"], 20.0,
+                           parents={"relais_poste": ["la_poste"]})
+    relay = result[result["target"] == "relais_poste"]
+    assert list(relay["code_insee"]) == ["K3"]  # K2 (12 min) and K4 (20 min) are covered
+    assert result.attrs["covered_by_parent"] == {"relais_poste": 2, "pharmacie": 0}
+    # ranks: per target 1..n, overall unique 1..len
+    assert sorted(result["rank_overall"]) == list(range(1, len(result) + 1))
+    assert list(result.loc[result["target"] == "pharmacie", "rank"]) == [1, 2, 3]
+    top = result.sort_values("rank_overall").iloc[0]
+    assert top["vulnerability_score"] == result["vulnerability_score"].max()
 
 
 def test_pole_time_enters_the_score() -> None:
@@ -127,15 +150,20 @@ def demo(demo_result: DiagnosticResult) -> DiagnosticResult:
 
 def test_demo_profiles_poles_and_deficits(demo: DiagnosticResult) -> None:
     communes = demo.territory.communes
-    profiles = commune_profiles(demo.access_times, demo.categories,
+    allier = commune_profiles(demo.access_times, demo.catalogue.baskets["allier_17"].categories,
+                              communes=communes, labels=demo.catalogue)
+    assert len(allier) == 152
+    assert set(allier["status"]) == {"incomplete"}  # the stand-in has no health data
+    assert "medecin_generaliste" in allier.attrs["missing"]
+    profiles = commune_profiles(demo.access_times, demo.catalogue.baskets["socle_demo"].categories,
                                 communes=communes, labels=demo.catalogue)
     assert len(profiles) == 152
     assert set(profiles["profile"]) <= set("ABCDEF")
     assert (profiles["explanation"].str.len() > 10).all()
-    assert "medecin_generaliste" in profiles.attrs["categories_excluded"]
-    assert "france_services" in profiles.attrs["categories_used"]
+    assert "france_services" in profiles.attrs["categories"]
 
-    counts = equipment_counts(demo.services, demo.catalogue, communes=communes)
+    counts = equipment_counts(demo.services, demo.catalogue, load_gamme_tables(),
+                              communes=communes)
     poles = service_poles(counts)
     assert len(poles) == 152
     assert poles["threshold_scaled"].all()  # the demo covers 1 type per gamme

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,13 +11,15 @@ import pytest
 from proximite.access import AccessParams
 from proximite.analysis.poles import (
     PoleThreshold,
+    bpe_equipment_counts,
     equipment_counts,
-    load_gamme_tables,
     pole_catchments,
     service_poles,
 )
 from proximite.catalogue import Catalogue, Category
-from proximite.errors import ProximiteError
+from proximite.errors import InputError, ProximiteError
+from proximite.io.reference import load_gamme_tables, read_bpe_types
+from proximite.model import ReferenceTables
 from proximite.network.graph import RoadGraph
 
 
@@ -185,3 +189,48 @@ def test_no_pole_of_a_level() -> None:
     sup = result.by_origin[result.by_origin["level"] == "superieure"]
     assert sup["status"].tolist() == ["no_pole"]
     assert result.by_pole["level"].tolist() == ["proximite"]
+
+
+def test_bpe_type_counts_make_the_poles_with_a_population_floor(tmp_path: Path) -> None:
+    """Counts of every BPE type (long INSEE layout), regroupements and 2013 renames."""
+    path = tmp_path / "bpe.csv"
+    path.write_text("DEPCOM;TYPEQU;NB_EQUIP\n"
+                    "001;A206;2\n001;D301;1\n001;B203;1\n"   # AR03 via A206, D307 via D301
+                    "002;B203;3\n002;D201;1\n002;F307;1\n"
+                    "003;B203;1\n", encoding="utf-8")
+    types = read_bpe_types(path)
+    assert types.set_index(["code_insee", "typequ"])["n_equipment"].to_dict() == {
+        ("001", "A206"): 2, ("001", "B203"): 1, ("001", "D307"): 1,
+        ("002", "B203"): 3, ("002", "D201"): 1, ("002", "F307"): 1, ("003", "B203"): 1}
+    tables = load_gamme_tables()
+    # the source can hold 4 of the 28 proximité types (F307 bibliothèque is not among them)
+    reference = ReferenceTables(tables, types, ("A206", "D307", "B203", "D201"), "2013", "BPE")
+    counts = bpe_equipment_counts(reference, ["001", "002", "003"]).set_index(
+        ["code_insee", "gamme"])
+    assert counts.at[("001", "proximite"), "types_present"] == "AR03|B203|D307"
+    assert counts.at[("002", "proximite"), "types_present"] == "B203|D201|F307"
+    assert counts.at[("001", "proximite"), "n_types_covered_by_inventory"] == 4
+    poles = service_poles(counts.reset_index(), {"proximite": (12, 24),
+                                                 "intermediaire": (14, 27),
+                                                 "superieure": (18, 36)})
+    # threshold ceil(12 × 28 / 24) = 14, scaled to the 4 covered types: ceil(14 × 4 / 28) = 2
+    assert poles.attrs["thresholds"].set_index("gamme").at["proximite",
+                                                          "threshold_applied"] == 2
+    assert "la source (BPE) ne couvre que 4 des 28 types" in poles["warning"].iloc[0]
+    assert poles.set_index("code_insee")["pole_level"].to_dict() == {
+        "001": "proximite", "002": "proximite", "003": "aucun"}
+    floored = service_poles(counts.reset_index(), population=pd.Series(
+        {"001": 499.0, "002": 500.0, "003": 10_000.0}), min_population=500.0) \
+        .set_index("code_insee")
+    assert floored["pole_level"].to_dict() == {"001": "aucun", "002": "proximite",
+                                               "003": "aucun"}
+    assert floored["below_min_population"].to_dict() == {"001": True, "002": False,
+                                                         "003": False}
+
+
+def test_bpe_type_counts_reject_a_bad_count(tmp_path: Path) -> None:
+    path = tmp_path / "bpe.csv"
+    path.write_text("DEPCOM;TYPEQU;NB_EQUIP\n001;B203;deux\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bpe.csv:2: ") as info:
+        read_bpe_types(path)
+    assert "NB_EQUIP" in str(info.value)

@@ -1,33 +1,39 @@
-"""Access profiles A–F on hand-built communes, with the expected profile of each."""
+"""Access profiles A–F on hand-built communes, with the expected profile of each.
+
+Each service column is a permutation of 1..10 min over ten communes, so every service has
+mean 5,5 min and standard deviation sqrt(8,25) = 2,872 min (unweighted): with the default
+parameters "très élevé" is > 8,372 (9, 10), "élevé" > 6,936 (7 to 10), "rapide" < 4,064
+(1 to 4); the basket and sub-basket means of the communes are 5,5 min.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from proximite.analysis.typology import ProfileRules, commune_profiles
-from proximite.errors import ProximiteError
+from proximite.analysis.typology import commune_profiles, mean_and_sd, scaled_count
+from proximite.errors import SettingError
+from proximite.model import ProfileParams
 
-# Each column is a permutation of 1..10 min over ten communes, so with equal weights the
-# cut-offs of every category are P90 = 9, P75 = 8, median = 5, P25 = 3: very long = 10,
-# long >= 9, above average >= 6, short <= 3.
 TIMES = {
-    #        c1  c2  c3  c4  c5
-    "X01": (10, 10, 2, 3, 1),   # 2 very long -> A (also 3 short: A comes first)
-    "X02": (9, 9, 3, 2, 4),     # 2 long -> B
-    "X03": (1, 1, 1, 4, 2),     # 4 short -> F
-    "X04": (8, 5, 7, 6, 3),     # 3 above, incl. c1 of the sub-basket -> C
-    "X05": (4, 4, 8, 7, 6),     # 3 above, none of the sub-basket -> D
-    "X06": (5, 3, 4, 1, 5),     # 0 above, 2 short -> E
-    "X07": (2, 2, 10, 9, 7),    # 1 very long, 2 long -> B
-    "X08": (3, 6, 9, 5, 8),     # 1 long, 3 above incl. c2 -> C
-    "X09": (6, 7, 5, 10, 9),    # 1 very long, 2 long -> B
-    "X10": (7, 8, 6, 8, 10),    # 1 very long, 1 long, 5 above -> C
+    #       s1  s2  s3
+    "K01": (9, 10, 1),   # 2 very high -> A
+    "K02": (7, 8, 2),    # 2 high, none very high -> B
+    "K03": (1, 2, 10),   # 2 fast (F comes before C/D)
+    "K04": (8, 5, 6),    # basket 6,33 > 5,5 and s1 = 8 > 5,5 -> C
+    "K05": (5, 6, 9),    # basket 6,67 > 5,5 but s1 = 5 -> D
+    "K06": (6, 4, 5),    # basket 5 -> E
+    "K07": (2, 7, 3),    # 2 fast -> F
+    "K08": (3, 1, 7),    # 2 fast -> F
+    "K09": (10, 9, 4),   # 2 very high -> A
+    "K10": (4, 3, 8),    # 2 fast -> F
 }
-CATS = ["c1", "c2", "c3", "c4", "c5"]
-RULES = ProfileRules(very_long_min_count=2, long_min_count=2, short_min_count=3,
-                     above_min_count=3, reference_basket_size=5, sub_basket=("c1", "c2"))
+CATS = ["s1", "s2", "s3"]
+PARAMS = ProfileParams(very_high_min_count=2, high_min_count=2, fast_min_count=2,
+                       reference_basket_size=3, sub_basket=("s1",))
 
 
 def _access(times: dict[str, tuple[float, ...]], cats: list[str],
@@ -44,87 +50,83 @@ def _access(times: dict[str, tuple[float, ...]], cats: list[str],
 
 
 def test_hand_built_profiles_follow_rule_order() -> None:
-    result = commune_profiles(_access(TIMES, CATS), CATS, RULES)
+    result = commune_profiles(_access(TIMES, CATS), CATS, PARAMS, basket="b")
     assert list(result["code_insee"]) == list(TIMES)
-    assert list(result["profile"]) == ["A", "B", "F", "C", "D", "E", "B", "C", "B", "C"]
-    x01 = result.set_index("code_insee").loc["X01"]
-    assert (x01.n_very_long, x01.n_long, x01.n_above, x01.n_short) == (2, 2, 2, 3)
-    x05 = result.set_index("code_insee").loc["X05"]
-    assert (x05.n_above, x05.n_sub_basket, x05.n_sub_basket_above) == (3, 2, 0)
-    assert result.attrs["categories_used"] == CATS
-    assert result.attrs["cutoffs"]["c3"] == {"very_long": 9.0, "long": 8.0, "above": 5.0,
-                                             "short": 3.0}
-    assert result.attrs["counts"] == {"very_long": 2, "long": 2, "short": 3, "above": 3}
+    assert list(result["profile"]) == ["A", "B", "F", "C", "D", "E", "F", "F", "A", "F"]
+    assert set(result["status"]) == {"ok"} and set(result["basket"]) == {"b"}
+    k04 = result.set_index("code_insee").loc["K04"]
+    assert (k04.n_very_high, k04.n_high, k04.n_fast) == (0, 1, 0)
+    assert k04.basket_time_min == pytest.approx(19 / 3)
+    assert k04.sub_basket_time_min == 8.0
+    cut = result.attrs["cutoffs"]["s2"]
+    sd = math.sqrt(8.25)
+    assert cut["mean"] == 5.5 and cut["sd"] == pytest.approx(sd)
+    assert cut["very_high"] == pytest.approx(5.5 + sd)
+    assert cut["high"] == pytest.approx(5.5 + 0.5 * sd)
+    assert cut["fast"] == pytest.approx(5.5 - 0.5 * sd)
+    assert result.attrs["basket_cutoff"] == pytest.approx(5.5)
+    assert result.attrs["counts"] == {"very_high": 2, "high": 2, "fast": 2}
 
 
-def test_explanations_name_the_driving_categories() -> None:
-    labels = {"c1": "France Services", "c2": "Gare ou halte ferroviaire"}
-    result = commune_profiles(_access(TIMES, CATS), CATS, RULES, labels=labels)
-    text = result.set_index("code_insee")["explanation"]
-    assert text["X01"] == ("A : temps très longs pour 2 services sur 5 (seuil 2) : "
-                           "France Services, Gare ou halte ferroviaire")
-    assert text["X05"].startswith("D : temps supérieurs à la médiane pour 3 services sur 5")
-    assert "mais pas pour le panier santé-éducation-alimentation" in text["X05"]
-    assert text["X04"].endswith("dont panier santé-éducation-alimentation (1 sur 2) : "
-                                "France Services")
-    assert text["X06"].startswith("E : temps dans la moyenne")
+def test_explanations_name_the_driving_services() -> None:
+    labels = {"s1": "Pharmacie", "s2": "Boulangerie", "s3": "Collège"}
+    result = commune_profiles(_access(TIMES, CATS), CATS, PARAMS, labels=labels) \
+        .set_index("code_insee")["explanation"]
+    assert result["K01"] == ("A : temps très élevés pour 2 services sur 3 (au moins 2) : "
+                             "Pharmacie, Boulangerie")
+    assert result["K04"].startswith("C : temps moyen au panier 6,3 min pour une moyenne des "
+                                    "communes de 5,5 min ; panier santé-éducation-"
+                                    "alimentation 8,0 min")
+    assert "D : " in result["K05"] and "pas au-dessus de sa moyenne (5,5 min)" in result["K05"]
+    assert result["K06"].startswith("E : temps moyen au panier 5,0 min")
 
 
-def test_unreachable_counts_as_very_long_and_no_service_is_set_aside() -> None:
-    times = {"P1": (1, 1, 0), "P2": (2, 2, 0), "P3": (3, 3, 0), "P4": (0, 0, 0)}
-    status = {("P4", "a"): "unreachable", ("P4", "b"): "unreachable"}
-    status.update({(p, "z"): "no_service" for p in times})
-    access = _access(times, ["a", "b", "z"], status)
-    rules = ProfileRules(very_long_min_count=2, long_min_count=2, short_min_count=2,
-                         above_min_count=2, reference_basket_size=2)
-    result = commune_profiles(access, ["a", "b", "z"], rules).set_index("code_insee")
-    assert result.attrs["categories_used"] == ["a", "b"]
-    assert "z" in result.attrs["categories_excluded"]
-    assert result.loc["P4", "profile"] == "A"
-    assert result.loc["P4", "n_very_long"] == 2
-    assert result.loc["P1", "profile"] == "F"  # two times <= P25 (= 1 min)
-    # without any sub-basket category, above-average communes get rules.without_sub_basket
-    assert result.loc["P2", "profile"] == "E"
-    assert result.loc["P3", "profile"] == "C"
-    assert "non évalué" in result.loc["P3", "explanation"]
+def test_unreachable_is_very_high_and_missing_data_is_a_status() -> None:
+    times = dict(TIMES)
+    status = {("K06", "s1"): "unreachable", ("K07", "s2"): "no_origin_time"}
+    result = commune_profiles(_access(times, CATS, status), CATS, PARAMS) \
+        .set_index("code_insee")
+    # the unreachable K06 is very high for s1; s1's mean is over the nine finite times
+    assert result.loc["K06", "n_very_high"] == 1
+    assert result.attrs["cutoffs"]["s1"]["mean"] == pytest.approx((55 - 6) / 9)
+    assert result.loc["K07", "status"] == "incomplete" and result.loc["K07", "profile"] == ""
+    assert result.loc["K07", "explanation"] == (
+        "pas de profil : pas de temps pour 1 des 3 services du panier (s2)")
 
 
-def test_population_weights_move_the_cutoffs() -> None:
-    times = {"Q1": (1.0,), "Q2": (2.0,), "Q3": (10.0,)}
-    communes = pd.DataFrame({"code_insee": ["Q1", "Q2", "Q3"],
-                             "population": [100.0, 100.0, 800.0]})
-    result = commune_profiles(_access(times, ["a"]), ["a"], communes=communes)
-    assert result.attrs["cutoffs"]["a"]["above"] == 10.0  # 80 % of people at 10 min
-    assert result.attrs["cutoffs"]["a"]["short"] == 10.0
-    assert result.attrs["weighted_by_population"] is True
-    unweighted = commune_profiles(_access(times, ["a"]), ["a"])
-    assert unweighted.attrs["cutoffs"]["a"]["above"] == 2.0
+def test_a_service_without_data_anywhere_leaves_every_commune_incomplete() -> None:
+    status = {(code, "s3"): "no_service" for code in TIMES}
+    result = commune_profiles(_access(TIMES, CATS, status), CATS, PARAMS)
+    assert set(result["status"]) == {"incomplete"}
+    assert result.attrs["missing"] == ["s3"]
+    communes = pd.DataFrame({"code_insee": [*TIMES, "K11"], "population": 1.0})
+    with_extra = commune_profiles(_access(TIMES, CATS), CATS, PARAMS, communes=communes)
+    assert with_extra.set_index("code_insee").loc["K11", "status"] == "incomplete"
 
 
-def test_counts_scale_to_small_baskets() -> None:
-    rules = ProfileRules()
-    assert rules.scaled_count(6, 8) == 3    # ceil(6 / 17 x 8) = ceil(2.82)
-    assert rules.scaled_count(4, 8) == 2    # ceil(1.88)
-    assert rules.scaled_count(6, 17) == 6
-    assert rules.scaled_count(6, 25) == 6
-    assert rules.scaled_count(6, 1) == 1
+def test_population_weights_move_the_mean() -> None:
+    communes = pd.DataFrame({"code_insee": list(TIMES),
+                             "population": [1.0] * 9 + [11.0]})
+    weighted = ProfileParams(**{**PARAMS.__dict__, "population_weighted": True})
+    result = commune_profiles(_access(TIMES, CATS), CATS, weighted, communes=communes)
+    # s1: K10 (4 min) weighs 11 of 20: mean = (55 - 4 + 44) / 20
+    assert result.attrs["cutoffs"]["s1"]["mean"] == pytest.approx(95 / 20)
+    values = np.array([9, 7, 1, 8, 5, 6, 2, 3, 10, 4], dtype=float)
+    weights = np.array([1.0] * 9 + [11.0])
+    assert mean_and_sd(values, weights)[1] == pytest.approx(
+        math.sqrt(np.cov(values, aweights=weights, bias=True)))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"long_quantile": 0.95}, "strictement croissants"),
-    ({"short_quantile": 0.5}, "strictement croissants"),
-    ({"very_long_quantile": 1.0}, r"\]0, 1\["),
-    ({"very_long_min_count": 0}, "very_long_min_count"),
-    ({"long_min_count": 18}, "long_min_count"),
-    ({"sub_basket_min_share": 0.0}, "sub_basket_min_share"),
-    ({"without_sub_basket": "E"}, "without_sub_basket"),
-])
-def test_rule_validation(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ProximiteError, match=message):
-        ProfileRules(**kwargs)  # type: ignore[arg-type]
+def test_counts_scale_to_the_basket() -> None:
+    params = ProfileParams()
+    assert scaled_count(6, 17, params) == 6
+    assert scaled_count(6, 8, params) == 3      # ceil(6 × 8 / 17) = ceil(2,82)
+    assert scaled_count(4, 19, params) == 5     # ceil(4 × 19 / 17) = ceil(4,47)
+    assert scaled_count(4, 1, params) == 1
 
 
-def test_no_usable_category_is_an_error() -> None:
-    access = _access({"P1": (0,)}, ["z"], {("P1", "z"): "no_service"})
-    with pytest.raises(ProximiteError, match="aucune catégorie"):
-        commune_profiles(access, ["z"])
+@pytest.mark.parametrize("kwargs", [{"high_sd": 1.5}, {"fast_sd": 0.6},
+                                    {"very_high_min_count": 0}, {"fast_min_count": 18}])
+def test_parameter_validation(kwargs: dict[str, object]) -> None:
+    with pytest.raises(SettingError):
+        ProfileParams(**kwargs)  # type: ignore[arg-type]

@@ -61,6 +61,11 @@ class TerritoryBundle:
         network = self.manifest.get("network")
         return (self.directory / network["file"]).resolve() if network else None
 
+    def bpe_types_file(self) -> Path | None:
+        """BPE counts of every equipment type per commune (for the service poles), if any."""
+        name = self.manifest.get("bpe_types")
+        return self.directory / name if name else None
+
     def provenance(self) -> list[dict[str, str]]:
         return list(self.manifest.get("provenance", []))
 

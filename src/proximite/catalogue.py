@@ -45,6 +45,23 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _check_no_parent_with_child(code: str, members: tuple[str, ...],
+                                categories: dict[str, Category], path: Path) -> None:
+    """A basket counts each service once: a parent already stands for its children, so a
+    basket listing both would weigh the same service twice in its mean."""
+    listed = set(members)
+    for member in members:
+        parent = categories[member].parent
+        while parent:
+            if parent in listed:
+                raise InputError(
+                    f"le panier « {code} » compte « {member} » et sa catégorie parente "
+                    f"« {parent} » : un service compté deux fois",
+                    path=path, field="categories",
+                    expected="une catégorie sans sa catégorie parente ni ses sous-catégories")
+            parent = categories[parent].parent
+
+
 def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     """Read ``categories.yaml`` and ``baskets.yaml`` and check their cross-references."""
     directory = Path(directory) if directory else DEFAULT_CATALOGUE_DIR
@@ -87,11 +104,13 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
                 field="categories",
                 expected="codes defined in categories.yaml",
             )
+        _check_no_parent_with_child(code, members, categories, basket_path)
         baskets[code] = Basket(
             code=code,
             label=spec.get("label", code),
             categories=members,
             source=spec.get("source", ""),
             to_check=spec.get("to_check", "") or "",
+            note=spec.get("note", "") or "",
         )
     return Catalogue(categories=categories, baskets=baskets, families=families)

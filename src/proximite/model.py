@@ -104,6 +104,7 @@ class Basket:
     categories: tuple[str, ...]
     source: str = ""
     to_check: str = ""
+    note: str = ""  # how the list was counted (shown with the basket)
 
 
 @dataclass
@@ -276,6 +277,79 @@ class StepDecay:
 DREES_APL_2012 = StepDecay([(5, 1.0), (10, 0.3), (15, 0.1)])
 
 
+#: Health first resort, schools and food shops: the Allier "panier Santé-Éducation-
+#: Alimentation" that tells profile C from D (the basket's members among these count).
+HEALTH_EDUCATION_FOOD = (
+    "medecin_generaliste", "chirurgien_dentiste", "infirmier", "kinesitherapeute",
+    "pharmacie", "ecole", "college", "lycee", "boulangerie", "boucherie", "epicerie",
+    "superette", "supermarche", "hypermarche",
+)
+
+
+@dataclass(frozen=True)
+class ProfileParams:
+    """Profiles A–F of the Allier observatory: the basket and the cut-offs.
+
+    Per service of the basket, a commune's time is judged against the territory's mean
+    and standard deviation of the communes' times to it (unweighted: every commune
+    counts once, as the observatory's "moyenne"; ``population_weighted`` weighs them):
+    *très élevé* when > mean + ``very_high_sd`` × sd (or unreachable), *élevé* when > mean
+    + ``high_sd`` × sd, *rapide* when < mean + ``fast_sd`` × sd. Counts are out of
+    ``reference_basket_size`` services and scaled to a basket of another size.
+
+    Why *élevé* is mean + 0.5 sd rather than the bare mean: on Lozère, "above the mean for
+    4 of 17 services" holds for two communes in three, which leaves no commune for C and
+    D; half a standard deviation on each side (rapide < mean − 0.5 sd) keeps the six
+    profiles apart. The observatory gives words, not numbers: these are choices.
+    """
+
+    basket: str = "allier_17"
+    very_high_sd: float = 1.0
+    high_sd: float = 0.5
+    fast_sd: float = -0.5
+    very_high_min_count: int = 6   # A: "très élevés à au moins 6 services"
+    high_min_count: int = 4        # B: "élevés à au moins 4 services"
+    fast_min_count: int = 6        # F: "rapide à au moins 6 services"
+    reference_basket_size: int = 17
+    population_weighted: bool = False
+    sub_basket: tuple[str, ...] = HEALTH_EDUCATION_FOOD
+
+    def __post_init__(self) -> None:
+        if not self.fast_sd < self.high_sd < self.very_high_sd:
+            raise SettingError("fast_sd, high_sd, very_high_sd",
+                               f"{self.fast_sd:g}, {self.high_sd:g}, {self.very_high_sd:g}",
+                               "des écarts croissants (rapide < élevé < très élevé)")
+        for name in ("very_high_min_count", "high_min_count", "fast_min_count"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= self.reference_basket_size:
+                raise SettingError(name, value, "un entier entre 1 et "
+                                   f"{self.reference_basket_size}")
+
+
+@dataclass(frozen=True)
+class PoleParams:
+    """Service poles: Cerema thresholds (types present of the reference count) and the
+    population a pole needs (project choice, see :mod:`proximite.analysis.poles`)."""
+
+    proximite: tuple[int, int] = (12, 24)
+    intermediaire: tuple[int, int] = (14, 27)
+    superieure: tuple[int, int] = (18, 36)
+    min_population: float = 500.0
+    scale_to_inventory: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("proximite", "intermediaire", "superieure"):
+            value = tuple(getattr(self, name))
+            if len(value) != 2 or not 1 <= value[0] <= value[1]:
+                raise SettingError(name, value, "deux entiers, seuil ≤ nombre de types")
+        if not self.min_population >= 0:
+            raise SettingError("min_population", self.min_population, "un nombre ≥ 0")
+
+    def thresholds(self) -> dict[str, tuple[int, int]]:
+        return {"proximite": self.proximite, "intermediaire": self.intermediaire,
+                "superieure": self.superieure}
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """Parameters of the diagnosis (all user-visible in the report's method section)."""
@@ -284,6 +358,8 @@ class AnalysisOptions:
     decay: StepDecay = DREES_APL_2012
     deficit_threshold_min: float = 20.0
     example_scenario: bool = True
+    profiles: ProfileParams = field(default_factory=ProfileParams)
+    poles: PoleParams = field(default_factory=PoleParams)
 
 
 @dataclass
@@ -339,6 +415,24 @@ class DemoDefaults:
 
 
 @dataclass
+class ReferenceTables:
+    """Reference tables the diagnosis reads besides the inventory (read by ``proximite.io``).
+
+    ``gamme_tables``: INSEE BPE gamme tables (``code_equipement, codes, label, gamme``).
+    ``bpe_types``: BPE counts per commune of every equipment type (``code_insee, typequ,
+    n_equipment``, current commune codes, types in the vintage's own codes) or None;
+    ``bpe_observed_types``: every type code that vintage can hold (an absent type is a
+    real zero only if it is among them); ``bpe_vintage`` and ``bpe_source`` name it.
+    """
+
+    gamme_tables: pd.DataFrame
+    bpe_types: pd.DataFrame | None = None
+    bpe_observed_types: tuple[str, ...] = ()
+    bpe_vintage: str = ""
+    bpe_source: str = ""
+
+
+@dataclass
 class DiagnosticInputs:
     """Everything read from files before any computation (:func:`proximite.pipeline.load_inputs`).
 
@@ -360,6 +454,7 @@ class DiagnosticInputs:
     demo: DemoDefaults | None = None  # set when the inputs are an embedded demo bundle
     # Said to the user: which defaults a run on the demo's own files used
     defaults_note: str = ""
+    reference: ReferenceTables | None = None  # gamme tables, BPE type counts (poles)
 
 
 @dataclass
@@ -385,6 +480,7 @@ class DiagnosticResult:
     # Which defaults the run used when they matter (the demo's, or the library's on the
     # demo's files): the CLI says it, the report lists it with the warnings.
     defaults_note: str = ""
+    reference: ReferenceTables | None = None
 
 
 # --------------------------------------------------------------------------- scenarios

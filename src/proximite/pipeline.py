@@ -246,7 +246,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         duplicates=duplicates, origins=origin_table, graph=graph, access_times=access_all,
         indicators=indicators, categories=categories, baskets=baskets, catalogue=catalogue,
         options=options, network_note=note, warnings=warnings,
-        provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note)
+        provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note,
+        reference=inputs.reference)
 
 
 def run_diagnostic(

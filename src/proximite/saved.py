@@ -96,7 +96,7 @@ def catalogue_yaml(catalogue: Catalogue) -> tuple[str, str]:
         spec.update({scheme: list(codes) for scheme, codes in cat.codes.items()})
         categories[code] = spec
     baskets = {code: {"label": b.label, "source": b.source, "to_check": b.to_check,
-                      "categories": list(b.categories)}
+                      "note": b.note, "categories": list(b.categories)}
                for code, b in catalogue.baskets.items()}
     def dump(data: dict[str, object]) -> str:
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

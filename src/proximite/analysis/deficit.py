@@ -37,7 +37,7 @@ DEFICIT_COLUMNS = [
     "target", "target_kind", "threshold_min", "code_insee", "nom", "epci_code", "epci_nom",
     "population", "pct_65plus", "travel_time_min", "status", "pole_time_min",
     "rank_travel_time", "rank_pct_65plus", "rank_pole_time", "rank_population",
-    "vulnerability_score", "rank",
+    "vulnerability_score", "rank", "rank_overall",
 ]
 
 
@@ -117,6 +117,7 @@ def deficit_zones(
     *,
     pole_times: pd.DataFrame | pd.Series | None = None,
     weights: VulnerabilityWeights | None = None,
+    parents: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """The communes beyond the threshold of each target, scored and ranked.
 
@@ -130,8 +131,14 @@ def deficit_zones(
 
     One row per (target, deficit commune), columns :data:`DEFICIT_COLUMNS` (an unreachable
     time is ``inf``, status ``unreachable``), sorted by target then rank.
+    ``parents``: target -> its parent categories (nearest first). A commune is no deficit
+    of a sub-category when one of its parents is within the threshold: nobody lacks a
+    relais poste who has a bureau de poste at 5 min. ``rank`` orders the communes of one
+    target; ``rank_overall`` is unique across the whole table (higher score first, then
+    longer time, then target and code).
     ``attrs``: ``targets_used``, ``targets_skipped`` (target -> reason), ``thresholds``,
-    ``weights``, ``components`` (the score's components in use).
+    ``weights``, ``components`` (the score's components in use), ``covered_by_parent``
+    (target -> communes beyond its threshold but within it of a parent).
     """
     weights = weights or VulnerabilityWeights()
     targets = list(dict.fromkeys(targets))
@@ -153,6 +160,7 @@ def deficit_zones(
     if pole is not None:
         components["pole_time"] = weights.pole_time
     used, skipped, frames = [], {}, []
+    covered: dict[str, int] = {}
     for target in targets:
         rows = access_times[access_times["category"] == target]
         if rows.empty:
@@ -193,14 +201,28 @@ def deficit_zones(
             "rank_population": ranks["population"].to_numpy(),
             "vulnerability_score": score.to_numpy(),
         })
-        frame = frame[frame["travel_time_min"] > thresholds[target]]
+        beyond = frame["travel_time_min"].to_numpy() > thresholds[target]
+        parent_near = np.zeros(len(frame), dtype=bool)
+        for parent in (parents or {}).get(target, ()):
+            parent_rows = access_times[access_times["category"] == parent]
+            if parent_rows.empty:
+                continue
+            parent_time = commune_target_times(access_times, parent).reindex(base.index)
+            parent_near |= (parent_time["travel_time_min"] <= thresholds[target]).to_numpy()
+        covered[target] = int((beyond & parent_near).sum())
+        frame = frame[beyond & ~parent_near]
         frame = frame.sort_values(["vulnerability_score", "travel_time_min", "code_insee"],
                                   ascending=[False, False, True], kind="mergesort")
         frame["rank"] = np.arange(1, len(frame) + 1)
         frames.append(frame)
     result = (pd.concat(frames, ignore_index=True) if frames
-              else pd.DataFrame(columns=DEFICIT_COLUMNS))[DEFICIT_COLUMNS]
-    result.attrs.update({"targets_used": used, "targets_skipped": skipped,
+              else pd.DataFrame(columns=DEFICIT_COLUMNS[:-1]))[DEFICIT_COLUMNS[:-1]]
+    overall = result.sort_values(["vulnerability_score", "travel_time_min", "target",
+                                  "code_insee"], ascending=[False, False, True, True],
+                                 kind="mergesort").index
+    result["rank_overall"] = pd.Series(np.arange(1, len(result) + 1), index=overall)
+    result.attrs.update({"covered_by_parent": covered,
+                         "targets_used": used, "targets_skipped": skipped,
                          "thresholds": {t: thresholds[t] for t in used},
                          "weights": weights, "components": list(components)})
     return result

@@ -16,11 +16,17 @@ import pandas as pd
 
 from proximite.analysis.bounded import bounded_travel_times
 from proximite.analysis.deficit import deficit_zones, epci_deficit_summary
-from proximite.analysis.poles import equipment_counts, pole_catchments, service_poles
+from proximite.analysis.poles import (
+    bpe_equipment_counts,
+    equipment_counts,
+    pole_catchments,
+    service_poles,
+)
 from proximite.analysis.potential import potential_accessibility
 from proximite.analysis.scenario import make_example_closure, run_scenario
 from proximite.analysis.typology import commune_profiles
-from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult
+from proximite.errors import ProximiteError
+from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult, ProfileParams
 
 
 def categories_with_data(result: DiagnosticResult) -> list[str]:
@@ -29,6 +35,31 @@ def categories_with_data(result: DiagnosticResult) -> list[str]:
     cats = access[access["target_kind"] == "category"]
     no_data = set(cats.loc[cats["status"] == "no_service", "category"])
     return [c for c in result.categories if c not in no_data]
+
+
+def basket_profiles(result: DiagnosticResult, params: ProfileParams) -> pd.DataFrame:
+    """Profiles A–F on the basket ``params.basket`` (its own categories, never every
+    category with data)."""
+    basket = result.catalogue.baskets.get(params.basket)
+    if basket is None:
+        raise ProximiteError(
+            f"profils : panier « {params.basket} » inconnu du catalogue (attendu : "
+            + ", ".join(result.catalogue.baskets) + ")")
+    return commune_profiles(result.access_times, basket.categories, params,
+                            communes=result.territory.communes, labels=result.catalogue,
+                            basket=basket.code)
+
+
+def _equipment(result: DiagnosticResult, communes: pd.DataFrame) -> pd.DataFrame:
+    """Gamme types present per commune: from the BPE counts of every type when the
+    territory ships them, else from the inventory's services."""
+    reference = result.reference
+    if reference is not None and reference.bpe_types is not None:
+        return bpe_equipment_counts(reference, communes["code_insee"].astype(str))
+    if reference is None:
+        raise ProximiteError("pôles : tables des gammes BPE non lues (référence absente)")
+    return equipment_counts(result.services, result.catalogue, reference.gamme_tables,
+                            communes=communes)
 
 
 def _potential(result: DiagnosticResult, categories: list[str],
@@ -78,12 +109,16 @@ def run_analysis(result: DiagnosticResult,
 
     if len(communes):
         start = time.perf_counter()
-        profiles = commune_profiles(result.access_times, categories, labels=result.catalogue)
+        profiles = basket_profiles(result, options.profiles)
         timed("profils A–F", start)
 
         start = time.perf_counter()
-        equipment = equipment_counts(result.services, result.catalogue, communes=communes)
-        poles = service_poles(equipment)
+        equipment = _equipment(result, communes)
+        population = communes.set_index(communes["code_insee"].astype(str))["population"]
+        poles = service_poles(equipment, options.poles.thresholds(),
+                              scale_to_inventory=options.poles.scale_to_inventory,
+                              population=population,
+                              min_population=options.poles.min_population)
         warnings.extend(sorted({w for w in poles["warning"].dropna() if w}))
         catchments = pole_catchments(result.graph, result.origins, poles,
                                      result.options.access, communes=communes)
@@ -95,9 +130,13 @@ def run_analysis(result: DiagnosticResult,
         proximity = by_origin[by_origin["level"] == "proximite"]
         pole_times = _commune_pole_times(proximity, result.origins) if len(proximity) \
             else None
-        deficits = deficit_zones(result.access_times, communes,
-                                 [*categories, *result.baskets],
-                                 options.deficit_threshold_min, pole_times=pole_times)
+        catalogue = result.catalogue
+        has_children = {c.parent for c in catalogue.categories.values() if c.parent}
+        leaves = [c for c in categories if c not in has_children]
+        deficits = deficit_zones(
+            result.access_times, communes, [*leaves, *result.baskets],
+            options.deficit_threshold_min, pole_times=pole_times,
+            parents={c: catalogue.ancestors(c)[1:] for c in leaves})
         epci = epci_deficit_summary(deficits, communes)
         timed("zones déficitaires", start)
     else:

@@ -1,16 +1,24 @@
 """Service poles (Cerema method on the INSEE BPE gammes) and their catchments.
 
 A commune is a *pôle de services* of a gamme when enough of the gamme's equipment types
-are present in it: Cerema uses >= 12 of the 24 proximité types, >= 14 of 27
-intermédiaire, >= 18 of 36 supérieure. The 2021 INSEE tables shipped in
+are present in it. Thresholds (Cerema typology of service poles, as recorded in the
+project's domain notes; the BPE vintage they were set on is not stated, hence
+parameters, :class:`~proximite.model.PoleParams`): >= 12 of the 24 proximité types,
+>= 14 of 27 intermédiaire, >= 18 of 36 supérieure. The 2021 INSEE tables shipped in
 ``data/reference/`` list 28 / 35 / 47 types, so each threshold is applied as the same
 share of the table's size: ``ceil(min_types × n_table / reference_types)``.
 
-An inventory rarely holds every type of a gamme (the demo has La Poste, fuel stations
-and stations only). When it covers only k of the n types, the threshold is scaled to
-``ceil(threshold × k / n)`` — and the result is flagged (``threshold_scaled``, a French
-warning); with ``scale_to_inventory=False`` it is kept, and poles are then
-underestimated, which is also said. Never silent.
+The counts come from the BPE itself when the territory ships its counts of every type
+(:func:`bpe_equipment_counts`: the 2013 BPE per commune for 48, 15, 03), else from the
+inventory's services (:func:`equipment_counts`). When the source covers only k of the n
+types (the 2013 BPE holds no gare or cinéma type; an inventory far fewer), the threshold
+is scaled to ``ceil(threshold × k / n)`` — and the result is flagged
+(``threshold_scaled``, a French warning); with ``scale_to_inventory=False`` it is kept,
+and poles are then underestimated, which is also said. Never silent.
+
+A pole also needs inhabitants (``PoleParams.min_population``, 500 by default — a project
+choice, not Cerema's): a Cévennes village of 167 inhabitants whose summer trade gives it
+half the proximité types serves its visitors, not a catchment.
 
 Pole level: the highest gamme whose threshold is met (supérieure > intermédiaire >
 proximité); a higher pole also serves as a pole of the lower levels in the catchments.
@@ -19,11 +27,8 @@ proximité); a higher pole also serves as a pole of the lower levels in the catc
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,16 +36,11 @@ import pandas as pd
 
 from proximite.access import AccessParams, multi_source_search
 from proximite.catalogue import Catalogue
-from proximite.errors import InputError, ProximiteError
+from proximite.errors import ProximiteError
+from proximite.model import ReferenceTables
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
-REFERENCE_DIR = Path(str(resources.files("proximite") / "data" / "reference"))
-GAMME_FILES = {
-    "proximite": "table_passage_equipements_prox.xlsx",
-    "intermediaire": "table_passage_equipements_intermediaires.xlsx",
-    "superieure": "table_passage_equipements_superieures.xlsx",
-}
 #: From the lowest to the highest level.
 GAMMES = ("proximite", "intermediaire", "superieure")
 NO_POLE = "aucun"
@@ -69,47 +69,6 @@ DEFAULT_THRESHOLDS: dict[str, PoleThreshold] = {
     "intermediaire": PoleThreshold(14, 27),
     "superieure": PoleThreshold(18, 36),
 }
-
-
-def _plain(text: str) -> str:
-    """Lower case without accents: 'proximité' -> 'proximite'."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip().lower()
-
-
-def load_gamme_tables(directory: str | Path | None = None) -> pd.DataFrame:
-    """The INSEE gamme tables: ``code_equipement, codes, label, gamme, domaine``.
-
-    ``codes`` is the tuple of BPE codes that stand for the type: the code itself and its
-    regroupements (``AR03`` -> ``AR03, A206, A207, A208``). ``gamme`` is one of
-    :data:`GAMMES`.
-    """
-    directory = Path(directory) if directory else REFERENCE_DIR
-    frames = []
-    for gamme, name in GAMME_FILES.items():
-        path = directory / name
-        if not path.exists():
-            raise InputError("table des gammes BPE introuvable", path=path)
-        raw = pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
-        if "code_equipement" not in raw.columns:
-            raise InputError("colonne manquante", path=path, field="code_equipement",
-                             expected="the INSEE table de passage columns")
-        label_col = next((c for c in raw.columns if _plain(c).startswith("libell")), None)
-        group_cols = [c for c in raw.columns if c.startswith("regroupement")]
-        for line, values in enumerate(raw.to_dict("records"), start=2):
-            code = values["code_equipement"].strip()
-            if not code:
-                continue
-            table_gamme = _plain(values.get("gamme", "")) or gamme
-            if table_gamme != gamme:
-                raise InputError(f"gamme '{values.get('gamme')}' dans la table {gamme}",
-                                 path=path, line=line, field="gamme")
-            codes = [code] + [values[c].strip() for c in group_cols if values[c].strip()]
-            frames.append({"code_equipement": code, "codes": tuple(dict.fromkeys(codes)),
-                           "label": values[label_col].strip() if label_col else "",
-                           "gamme": gamme, "domaine": values.get("domaine_libellé", "")})
-    return pd.DataFrame(frames, columns=["code_equipement", "codes", "label", "gamme",
-                                         "domaine"])
 
 
 def category_types(catalogue: Catalogue, gamme_tables: pd.DataFrame) -> dict[str, set[str]]:
@@ -153,7 +112,7 @@ def locate_services(services: pd.DataFrame, communes: pd.DataFrame | None) -> np
 
 
 def equipment_counts(services: pd.DataFrame, catalogue: Catalogue,
-                     gamme_tables: pd.DataFrame | None = None, *,
+                     gamme_tables: pd.DataFrame, *,
                      communes: pd.DataFrame | Iterable[str] | None = None) -> pd.DataFrame:
     """Per commune and gamme: how many of the gamme's equipment types are present.
 
@@ -170,7 +129,7 @@ def equipment_counts(services: pd.DataFrame, catalogue: Catalogue,
     Columns: ``code_insee, gamme, n_equipment_types, n_types_covered_by_inventory,
     n_types_present, types_present`` (codes joined by ``|``).
     """
-    tables = gamme_tables if gamme_tables is not None else load_gamme_tables()
+    tables = gamme_tables
     types_of = category_types(catalogue, tables)
     unknown = sorted(set(services["category"]) - set(types_of))
     if unknown:
@@ -208,6 +167,46 @@ def equipment_counts(services: pd.DataFrame, catalogue: Catalogue,
     return table
 
 
+def bpe_equipment_counts(reference: ReferenceTables,
+                         communes: Iterable[str]) -> pd.DataFrame:
+    """Per commune and gamme, from the BPE counts of every type (the Cerema way).
+
+    A gamme type is present in a commune when the BPE counts one of its codes or
+    regroupement members there; it is *covered* when the BPE vintage can hold one of them
+    (``reference.bpe_observed_types``: the 2013 BPE has no gare or cinéma type, say).
+    Same columns as :func:`equipment_counts`.
+    """
+    if reference.bpe_types is None:
+        raise ProximiteError("pôles : pas de comptages BPE par type d'équipement")
+    tables = reference.gamme_tables
+    code_to_type: dict[str, str] = {}
+    for type_code, codes in zip(tables["code_equipement"], tables["codes"], strict=True):
+        for code in codes:
+            code_to_type.setdefault(code, type_code)
+    counts = reference.bpe_types[reference.bpe_types["n_equipment"] > 0]
+    present: dict[str, set[str]] = {}
+    for code_insee, typequ in zip(counts["code_insee"], counts["typequ"], strict=True):
+        if typequ in code_to_type:
+            present.setdefault(str(code_insee), set()).add(code_to_type[typequ])
+    covered = {code_to_type[c] for c in reference.bpe_observed_types if c in code_to_type}
+    rows = []
+    codes = list(dict.fromkeys(str(c) for c in communes))
+    for gamme in GAMMES:
+        gamme_types = list(tables.loc[tables["gamme"] == gamme, "code_equipement"])
+        n_covered = len(set(gamme_types) & covered)
+        for code_insee in codes:
+            found = [t for t in gamme_types if t in present.get(code_insee, set())]
+            rows.append({"code_insee": code_insee, "gamme": gamme,
+                         "n_equipment_types": len(gamme_types),
+                         "n_types_covered_by_inventory": n_covered,
+                         "n_types_present": len(found), "types_present": "|".join(found)})
+    table = pd.DataFrame(rows, columns=["code_insee", "gamme", "n_equipment_types",
+                                        "n_types_covered_by_inventory", "n_types_present",
+                                        "types_present"])
+    table.attrs["source"] = reference.bpe_source
+    return table
+
+
 def pole_thresholds(counts: pd.DataFrame,
                     thresholds: Mapping[str, PoleThreshold | tuple[int, int]] | None = None,
                     *, scale_to_inventory: bool = True) -> pd.DataFrame:
@@ -217,6 +216,8 @@ def pole_thresholds(counts: pd.DataFrame,
     n_types_covered_by_inventory, threshold_applied, threshold_scaled, evaluable, warning``.
     """
     given = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
+    source = (f"la source ({counts.attrs['source']})" if counts.attrs.get("source")
+              else "l'inventaire")
     unknown = sorted(set(given) - set(GAMMES))
     if unknown:
         raise ProximiteError(f"pôles : gamme inconnue {unknown} (attendu : "
@@ -244,13 +245,16 @@ def pole_thresholds(counts: pd.DataFrame,
                        "l'inventaire ; les pôles de ce niveau ne sont pas évalués.")
         elif k < n_table and scale_to_inventory:
             applied = max(1, math.ceil(threshold_table * k / n_table))
-            scaled = True
-            warning = (f"Gamme {label} : l'inventaire ne couvre que {k} des {n_table} types "
-                       f"d'équipements ; seuil ramené de {threshold_table} à {applied} "
-                       f"(= arrondi supérieur de {threshold_table} × {k} / {n_table}). "
-                       "Pôles indicatifs, non comparables à ceux du Cerema.")
+            scaled = applied != threshold_table
+            warning = (f"Gamme {label} : {source} ne couvre que {k} des {n_table} types "
+                       "d'équipements ; " + (
+                           f"seuil ramené de {threshold_table} à {applied} (= arrondi "
+                           f"supérieur de {threshold_table} × {k} / {n_table}). Pôles "
+                           "indicatifs, non comparables à ceux du Cerema." if scaled else
+                           f"le seuil reste {threshold_table} (arrondi supérieur de "
+                           f"{threshold_table} × {k} / {n_table})."))
         elif k < n_table:
-            warning = (f"Gamme {label} : l'inventaire ne couvre que {k} des {n_table} types "
+            warning = (f"Gamme {label} : {source} ne couvre que {k} des {n_table} types "
                        f"d'équipements ; seuil maintenu à {threshold_table} : les pôles "
                        "sont sous-estimés.")
         if n_table != spec.reference_types:
@@ -267,14 +271,19 @@ def pole_thresholds(counts: pd.DataFrame,
 
 def service_poles(counts: pd.DataFrame,
                   thresholds: Mapping[str, PoleThreshold | tuple[int, int]] | None = None,
-                  *, scale_to_inventory: bool = True) -> pd.DataFrame:
+                  *, scale_to_inventory: bool = True,
+                  population: pd.Series | None = None,
+                  min_population: float = 0.0) -> pd.DataFrame:
     """Pole level of each commune from :func:`equipment_counts`.
 
     ``thresholds``: gamme -> ``PoleThreshold(min_types, reference_types)`` (or a pair);
     default :data:`DEFAULT_THRESHOLDS`. Columns: ``code_insee, pole_level`` (a gamme code
     or ``"aucun"``), ``pole_label``, ``n_types_<gamme>``, ``threshold_<gamme>``,
     ``threshold_scaled`` (True when a threshold used was scaled to the inventory),
-    ``warning``. ``attrs["thresholds"]`` holds :func:`pole_thresholds`,
+    ``below_min_population`` (the counts made a pole, the population did not),
+    ``warning``. ``population`` (code_insee -> inhabitants) with ``min_population``: a
+    commune with fewer inhabitants is no pole whatever its equipment (see the module
+    docstring). ``attrs["thresholds"]`` holds :func:`pole_thresholds`,
     ``attrs["warnings"]`` the warnings.
     """
     rules = pole_thresholds(counts, thresholds, scale_to_inventory=scale_to_inventory)
@@ -290,6 +299,12 @@ def service_poles(counts: pd.DataFrame,
         out[f"threshold_{rule.gamme}"] = rule.threshold_applied
         if rule.evaluable:
             level[n_present >= rule.threshold_applied] = rule.gamme  # higher gammes last
+    below = np.zeros(len(order), dtype=bool)
+    if population is not None and min_population > 0:
+        people = population.set_axis(population.index.astype(str)).reindex(order)
+        below = people.fillna(0.0).to_numpy(dtype=float) < min_population
+    out["below_min_population"] = below & (level != NO_POLE)
+    level[below] = NO_POLE
     out["pole_level"] = level
     out["pole_label"] = [POLE_LABELS[v] for v in level]
     warnings = [w for w in rules["warning"] if w] if len(rules) else []
@@ -297,7 +312,7 @@ def service_poles(counts: pd.DataFrame,
     out["warning"] = " ".join(warnings)
     out = out[["code_insee", "pole_level", "pole_label",
                *[c for c in out.columns if c.startswith(("n_types_", "threshold_"))],
-               "warning"]]
+               "below_min_population", "warning"]]
     out.attrs["thresholds"] = rules
     out.attrs["warnings"] = warnings
     return out

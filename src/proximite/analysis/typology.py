@@ -1,193 +1,124 @@
 """Access-time profiles A–F of communes (Allier services observatory), as explicit rules.
 
-The Allier observatory (access times measured in October 2018 on a 17-service basket)
-sorts communes into six profiles:
+The Allier steering document (2019) sorts communes on its 17-service basket into:
 
-- **A** — very long times to at least 6 services;
-- **B** — long times to at least 4 services;
-- **C** — times above average, longer still for the health–education–food basket;
-- **D** — times above average, except for that basket;
-- **E** — times in the average for the whole basket;
-- **F** — short times to at least 6 services.
+- **A** "temps d'accès très élevés à au moins 6 services";
+- **B** "élevés à au moins 4 services";
+- **C** "supérieur à la moyenne avec des temps d'accès plus longs du panier
+  Santé-Éducation-Alimentation";
+- **D** "supérieur à la moyenne sauf au panier Santé-Éducation-Alimentation";
+- **E** "temps d'accès moyen à l'ensemble du panier";
+- **F** "rapide à au moins 6 services".
 
-The publication gives the words, not the cut-offs: every number below is a parameter of
-:class:`ProfileRules`, with defaults stated there, so that a département can reproduce its
-own reading and say which one it used.
+The words are the observatory's; the cut-offs are parameters
+(:class:`~proximite.model.ProfileParams`), all against the territory's **mean** and
+standard deviation, per service: *très élevé* > mean + 1 sd (or unreachable), *élevé* >
+mean, *rapide* < mean − 0.5 sd by default. "Supérieur à la moyenne" for the whole basket
+(C, D) compares the commune's basket time (the mean of its service times, INSEE's basket
+time) with the mean of the communes' basket times; "plus longs du panier
+Santé-Éducation-Alimentation" (C) does the same on the sub-basket's services.
 
-How a time is judged, per category: the territory's *population-weighted* distribution of
-the communes' times to that category (``proximite.indicators.weighted_quantile``) gives
-the cut-offs. With the default quantiles a commune's time is
+Rule order, the first that holds: A, B, F, then C or D when the basket time is above the
+mean, E otherwise. Counts are out of 17 and scaled to a basket of n services as
+``ceil(count × n / 17)``.
 
-- *very long* when it is > P90 (or the category is unreachable from the commune),
-- *long* when > P75, *above average* when > the median, *short* when <= P25.
-
-The counts are cumulative: a very long time is also long and above average.
-
-Counts ("at least 6 services", "at least 4") refer to a 17-service basket. When fewer
-categories are used (n < 17), each count is scaled to the basket size as
-``ceil(count / 17 × n)`` (e.g. 6 of 17 becomes 3 of 8), never below 1.
-
-Only categories whose status is ``ok`` or ``unreachable`` for every origin are used: a
-category with ``no_service`` somewhere (no data in the inventory) would describe the
-inventory, not access. The categories used and set aside are recorded in ``attrs``.
+A commune without a time for one of the basket's services (the service has no data in the
+inventory, or the commune no origin) gets no profile: its ``status`` is ``incomplete`` and
+the explanation names the services missing. Nothing is averaged over what happens to be
+there.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from proximite.access import STATUS_OK, STATUS_UNREACHABLE
+from proximite.access import STATUS_OK
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
-from proximite.indicators import commune_mean_times, weighted_quantile
-from proximite.model import STATUS_NO_ORIGIN
+from proximite.indicators import commune_mean_times
+from proximite.model import STATUS_NO_ORIGIN, ProfileParams
 
 PROFILES = ("A", "B", "C", "D", "E", "F")
-
-#: Health, education and food categories of the Allier basket (the C/D sub-basket).
-HEALTH_EDUCATION_FOOD = (
-    "medecin_generaliste", "chirurgien_dentiste", "infirmier", "kinesitherapeute",
-    "pharmacie", "ecole", "college", "boulangerie", "boucherie", "epicerie", "supermarche",
-    "hypermarche",
-)
+STATUS_PROFILED = "ok"
+STATUS_INCOMPLETE = "incomplete"
 
 PROFILE_LABELS = {
-    "A": "temps très longs pour au moins {n} services",
-    "B": "temps longs pour au moins {n} services",
-    "C": "temps supérieurs à la moyenne, plus longs pour le panier santé-éducation-alimentation",
+    "A": "temps d'accès très élevés à au moins {n} services",
+    "B": "temps d'accès élevés à au moins {n} services",
+    "C": "temps supérieurs à la moyenne, plus longs pour le panier santé-éducation-"
+         "alimentation",
     "D": "temps supérieurs à la moyenne, sauf pour le panier santé-éducation-alimentation",
-    "E": "temps dans la moyenne pour l'ensemble du panier",
-    "F": "temps courts pour au moins {n} services",
+    "E": "temps d'accès moyens pour l'ensemble du panier",
+    "F": "temps d'accès rapides à au moins {n} services",
 }
 
-PROFILE_COLUMNS = ["code_insee", "profile", "n_categories", "n_very_long", "n_long",
-                   "n_above", "n_short", "n_sub_basket", "n_sub_basket_above", "explanation"]
+PROFILE_COLUMNS = ["code_insee", "profile", "status", "basket", "n_services",
+                   "n_very_high", "n_high", "n_fast", "basket_time_min",
+                   "sub_basket_time_min", "explanation"]
 
 
-@dataclass(frozen=True)
-class ProfileRules:
-    """The parameters of the A–F rules (defaults: one reading of the Allier publication).
-
-    Quantiles are of the population-weighted distribution of commune times per category
-    and must increase: ``short_quantile < above_quantile < long_quantile <
-    very_long_quantile``. Counts are "out of ``reference_basket_size``" and are scaled
-    down to smaller baskets (see the module docstring).
-    """
-
-    very_long_quantile: float = 0.90
-    long_quantile: float = 0.75
-    above_quantile: float = 0.50
-    short_quantile: float = 0.25
-    very_long_min_count: int = 6   # profile A: very long times to at least 6 services
-    long_min_count: int = 4        # profile B: long times to at least 4 services
-    short_min_count: int = 6       # profile F: short times to at least 6 services
-    above_min_count: int = 9       # C/D: above the median for a majority (9 of 17)
-    reference_basket_size: int = 17
-    # C rather than D when at least this share of the available sub-basket categories
-    # are above the median.
-    sub_basket_min_share: float = 0.5
-    sub_basket: tuple[str, ...] = HEALTH_EDUCATION_FOOD
-    # Above-average communes when no sub-basket category has data: C or D cannot be told
-    # apart; this profile is given and the explanation says the sub-basket was not judged.
-    without_sub_basket: str = "C"
-
-    def __post_init__(self) -> None:
-        quantiles = [self.short_quantile, self.above_quantile, self.long_quantile,
-                     self.very_long_quantile]
-        if any(not 0.0 < q < 1.0 for q in quantiles):
-            raise ProximiteError(
-                f"typologie : les quantiles doivent être dans ]0, 1[ (reçu {quantiles})")
-        if not all(a < b for a, b in itertools.pairwise(quantiles)):
-            raise ProximiteError(
-                "typologie : les quantiles de coupure doivent être strictement croissants "
-                "(court < supérieur à la moyenne < long < très long), reçu "
-                f"{quantiles}")
-        if self.reference_basket_size < 1:
-            raise ProximiteError("typologie : la taille du panier de référence doit être >= 1")
-        for name in ("very_long_min_count", "long_min_count", "short_min_count",
-                     "above_min_count"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= self.reference_basket_size:
-                raise ProximiteError(
-                    f"typologie : {name} doit être un entier entre 1 et "
-                    f"{self.reference_basket_size} (reçu {value!r})")
-        if not 0.0 < self.sub_basket_min_share <= 1.0:
-            raise ProximiteError("typologie : sub_basket_min_share doit être dans ]0, 1]")
-        if self.without_sub_basket not in ("C", "D"):
-            raise ProximiteError("typologie : without_sub_basket doit valoir 'C' ou 'D'")
-
-    def scaled_count(self, count: int, n_categories: int) -> int:
-        """``count`` out of the reference basket, scaled to ``n_categories`` (>= 1)."""
-        if n_categories >= self.reference_basket_size:
-            return count
-        return max(1, math.ceil(count / self.reference_basket_size * n_categories))
+def scaled_count(count: int, n_services: int, params: ProfileParams) -> int:
+    """``count`` out of the reference basket, scaled to ``n_services`` (>= 1)."""
+    if n_services == params.reference_basket_size:
+        return count
+    return max(1, math.ceil(count * n_services / params.reference_basket_size))
 
 
 def _category_rows(access_times: pd.DataFrame) -> pd.DataFrame:
-    """Category rows only: a basket's mean time is not a category time. Communes without
-    origin (no_origin) have no time to classify and no profile."""
-    if "status" in access_times:
-        access_times = access_times[access_times["status"] != STATUS_NO_ORIGIN]
-    if "target_kind" in access_times:
-        return access_times[access_times["target_kind"] == "category"]
-    return access_times
-
-
-def usable_categories(access_times: pd.DataFrame,
-                      categories: Iterable[str]) -> tuple[list[str], dict[str, str]]:
-    """Categories whose status is ok/unreachable everywhere; the others with the reason."""
-    used: list[str] = []
-    excluded: dict[str, str] = {}
-    rows = _category_rows(access_times)
-    rows = rows[rows["category"].isin(list(categories))]
-    status_by_cat = {code: set(group) for code, group in rows.groupby("category")["status"]}
-    for code in dict.fromkeys(categories):
-        if code not in status_by_cat:
-            excluded[code] = "pas de temps calculé"
-            continue
-        other = status_by_cat[code] - {STATUS_OK, STATUS_UNREACHABLE}
-        if other:
-            excluded[code] = "statut " + ", ".join(sorted(other)) + " (pas de données)"
-        else:
-            used.append(code)
-    return used, excluded
+    """Category rows of communes with an origin (a basket's row is not a service time)."""
+    rows = access_times
+    if "status" in rows:
+        rows = rows[rows["status"] != STATUS_NO_ORIGIN]
+    if "target_kind" in rows:
+        rows = rows[rows["target_kind"] == "category"]
+    return rows[rows["code_insee"].fillna("").astype(str) != ""]
 
 
 def commune_time_table(access_times: pd.DataFrame, categories: list[str]) -> pd.DataFrame:
-    """Commune x category times in minutes; ``inf`` where unreachable.
+    """Commune × category times in minutes: ``inf`` where unreachable, NaN where no data.
 
-    With several origins in a commune (a population grid) the commune time is the mean of
-    its origins' times weighted by their population when ``access_times`` has a
-    ``population`` column (``inf`` as soon as one origin cannot reach the category). Rows
-    without a commune code are not part of a commune table.
+    Several origins in a commune (a population grid) give their population-weighted mean
+    (``inf`` as soon as one cannot reach). A category whose status is neither ``ok`` nor
+    ``unreachable`` (``no_service``: nothing in the inventory) has no time (NaN).
     """
     rows = _category_rows(access_times)
-    rows = rows[rows["category"].isin(categories)
-                        & (rows["code_insee"].fillna("").astype(str) != "")]
-    times = np.where(rows["status"].to_numpy() == STATUS_OK,
-                     rows["travel_time_min"].to_numpy(dtype=float), np.inf)
+    rows = rows[rows["category"].isin(categories)]
+    status = rows["status"].to_numpy()
+    times = np.where(status == STATUS_OK, rows["travel_time_min"].to_numpy(dtype=float),
+                     np.where(status == "unreachable", np.inf, np.nan))
     keys = pd.DataFrame({"code_insee": rows["code_insee"].astype(str).to_numpy(),
                          "category": rows["category"].to_numpy()})
     weights = rows["population"].to_numpy(dtype=float) if "population" in rows else None
-    means = commune_mean_times(keys, times, weights)
-    table = means.unstack("category")
+    no_data = np.isnan(times)
+    table = commune_mean_times(keys, np.where(no_data, 0.0, times), weights) \
+        .unstack("category")
+    lacking = keys.assign(_m=no_data).groupby(["code_insee", "category"])["_m"].any() \
+        .unstack("category").reindex_like(table).fillna(False).astype(bool)
+    table = table.mask(lacking)
     table.columns.name = "category"
     return table.reindex(columns=categories)
 
 
-def _weights(codes: pd.Index, communes: pd.DataFrame | None) -> np.ndarray:
-    if communes is None:
+def _weights(codes: pd.Index, communes: pd.DataFrame | None, weighted: bool) -> np.ndarray:
+    if communes is None or not weighted:
         return np.ones(len(codes))
     population = communes.assign(code_insee=communes["code_insee"].astype(str)) \
         .set_index("code_insee")["population"]
     return population.reindex(codes).fillna(0.0).to_numpy(dtype=float)
+
+
+def mean_and_sd(times: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and (population) standard deviation of the finite times."""
+    finite = np.isfinite(times) & (weights > 0)
+    if not finite.any():
+        return math.nan, math.nan
+    mean = float(np.average(times[finite], weights=weights[finite]))
+    var = float(np.average((times[finite] - mean) ** 2, weights=weights[finite]))
+    return mean, math.sqrt(var)
 
 
 def _label_map(labels: Mapping[str, str] | Catalogue | None) -> Mapping[str, str]:
@@ -202,129 +133,123 @@ def _names(codes: Iterable[str], labels: Mapping[str, str]) -> str:
 
 def commune_profiles(
     access_times: pd.DataFrame,
-    categories: list[str],
-    rules: ProfileRules | None = None,
+    categories: Iterable[str],
+    params: ProfileParams | None = None,
     *,
-    sub_basket: Iterable[str] | None = None,
     communes: pd.DataFrame | None = None,
     labels: Mapping[str, str] | Catalogue | None = None,
+    basket: str = "",
 ) -> pd.DataFrame:
-    """Profile A–F of every commune, with the counts and a French explanation.
+    """Profile A–F of every commune on the basket ``categories``, with its explanation.
 
     ``access_times``: the diagnostic's table (``code_insee, category, travel_time_min,
-    status``). ``categories``: the basket to judge (e.g. the Allier basket's categories);
-    those without data are set aside. ``communes`` (``code_insee, population``) weights
-    the distributions by population; without it each commune weighs 1. ``sub_basket``
-    overrides ``rules.sub_basket``; only its categories that are used count. ``labels``
-    (a mapping or the catalogue) names the categories in the explanations.
+    status``). ``communes`` (``code_insee, population``) adds the communes without any time
+    (status ``incomplete``) and gives the weights when ``params.population_weighted``.
+    ``labels`` (a mapping or the catalogue) names the services in the explanations;
+    ``basket`` is the basket's code, written in each row.
 
-    Rule order (the first that holds gives the profile), with n the number of categories
-    used and the counts scaled to n:
-
-    1. **A** if ``n_very_long >= very_long_min_count``;
-    2. **B** if ``n_long >= long_min_count``;
-    3. **F** if ``n_short >= short_min_count``;
-    4. if ``n_above >= above_min_count`` (above average): **C** when at least
-       ``sub_basket_min_share`` of the sub-basket categories used are above the median,
-       **D** otherwise (``rules.without_sub_basket`` when the sub-basket has no category
-       with data);
-    5. **E** otherwise.
-
-    ``attrs`` records ``categories_used``, ``categories_excluded`` (code -> reason),
-    ``sub_basket_used``, ``cutoffs`` (category -> quantile times) and ``counts`` (the
-    scaled counts applied).
+    Columns :data:`PROFILE_COLUMNS`; ``attrs``: ``categories`` (the basket),
+    ``sub_basket`` (its Santé-Éducation-Alimentation members), ``cutoffs`` (service ->
+    mean, sd and the three cut-offs in minutes), ``basket_cutoff`` (mean of the basket
+    times), ``sub_basket_cutoff``, ``counts`` (the scaled counts), ``missing``
+    (services without data anywhere), ``params``.
     """
-    rules = rules or ProfileRules()
+    params = params or ProfileParams()
     names = _label_map(labels)
-    used, excluded = usable_categories(access_times, categories)
-    if not used:
-        raise ProximiteError(
-            "typologie : aucune catégorie avec des temps sur tout le territoire parmi "
-            + ", ".join(categories) + " (" + "; ".join(f"{c} : {r}" for c, r in
-                                                   excluded.items()) + ")")
-    sub_wanted = tuple(sub_basket) if sub_basket is not None else rules.sub_basket
-    sub_used = [code for code in used if code in set(sub_wanted)]
-    table = commune_time_table(access_times, used)
+    cats = list(dict.fromkeys(categories))
+    if not cats:
+        raise ProximiteError("profils : le panier ne compte aucun service")
+    sub = [c for c in cats if c in set(params.sub_basket)]
+    table = commune_time_table(access_times, cats)
     if communes is not None:
-        all_codes = pd.Index(communes["code_insee"].astype(str)).union(table.index)
-        table = table.reindex(all_codes)
-    weights = _weights(table.index, communes)
-    n = len(used)
-    counts = {
-        "very_long": rules.scaled_count(rules.very_long_min_count, n),
-        "long": rules.scaled_count(rules.long_min_count, n),
-        "short": rules.scaled_count(rules.short_min_count, n),
-        "above": rules.scaled_count(rules.above_min_count, n),
-    }
+        table = table.reindex(pd.Index(communes["code_insee"].astype(str)).union(table.index))
+    weights = _weights(table.index, communes, params.population_weighted)
+    values = table.to_numpy(dtype=float)
+    complete = ~np.isnan(values).any(axis=1)
+    n = len(cats)
+    counts = {"very_high": scaled_count(params.very_high_min_count, n, params),
+              "high": scaled_count(params.high_min_count, n, params),
+              "fast": scaled_count(params.fast_min_count, n, params)}
     cutoffs: dict[str, dict[str, float]] = {}
-    very_long = pd.DataFrame(False, index=table.index, columns=used)
-    long_ = very_long.copy()
-    above = very_long.copy()
-    short = very_long.copy()
-    for code in used:
-        times = table[code].to_numpy(dtype=float)
-        known = ~np.isnan(times)
-        cut = {name: weighted_quantile(times[known], weights[known], q) for name, q in (
-            ("very_long", rules.very_long_quantile), ("long", rules.long_quantile),
-            ("above", rules.above_quantile), ("short", rules.short_quantile))}
+    very_high = np.zeros(values.shape, dtype=bool)
+    high = very_high.copy()
+    fast = very_high.copy()
+    for j, code in enumerate(cats):
+        column = values[:, j]
+        mean, sd = mean_and_sd(column, weights)
+        cut = {"mean": mean, "sd": sd, "very_high": mean + params.very_high_sd * sd,
+               "high": mean + params.high_sd * sd, "fast": mean + params.fast_sd * sd}
         cutoffs[code] = cut
-        unreachable = np.isinf(times)
         with np.errstate(invalid="ignore"):
-            very_long[code] = unreachable | (known & (times > cut["very_long"]))
-            long_[code] = unreachable | (known & (times > cut["long"]))
-            above[code] = unreachable | (known & (times > cut["above"]))
-            short[code] = known & ~unreachable & (times <= cut["short"])
+            very_high[:, j] = column > cut["very_high"]   # inf (unreachable) included
+            high[:, j] = column > cut["high"]
+            fast[:, j] = column < cut["fast"]
+    basket_time = np.where(complete, values.mean(axis=1) if n else np.nan, np.nan)
+    sub_idx = [cats.index(c) for c in sub]
+    sub_time = np.where(complete, values[:, sub_idx].mean(axis=1), np.nan) if sub_idx \
+        else np.full(len(values), np.nan)
+    basket_cut = mean_and_sd(basket_time[complete], weights[complete])[0]
+    sub_cut = mean_and_sd(sub_time[complete], weights[complete])[0] if sub_idx else math.nan
+    missing_everywhere = [c for j, c in enumerate(cats) if np.isnan(values[:, j]).all()]
     rows = []
-    for code_insee in table.index:
-        vl = [c for c in used if very_long.at[code_insee, c]]
-        lg = [c for c in used if long_.at[code_insee, c]]
-        ab = [c for c in used if above.at[code_insee, c]]
-        sh = [c for c in used if short.at[code_insee, c]]
-        sub_above = [c for c in sub_used if above.at[code_insee, c]]
-        missing = [c for c in used if np.isnan(cast(float, table.at[code_insee, c]))]
-        profile, text = _classify(vl, lg, ab, sh, sub_used, sub_above, counts, n, rules,
-                                  names)
-        if missing:
-            text += f" (pas de temps pour : {_names(missing, names)})"
-        rows.append({"code_insee": code_insee, "profile": profile, "n_categories": n,
-                     "n_very_long": len(vl), "n_long": len(lg), "n_above": len(ab),
-                     "n_short": len(sh), "n_sub_basket": len(sub_used),
-                     "n_sub_basket_above": len(sub_above), "explanation": text})
+    for i, code_insee in enumerate(table.index):
+        row = {"code_insee": code_insee, "basket": basket, "n_services": n,
+               "basket_time_min": basket_time[i], "sub_basket_time_min": sub_time[i]}
+        if not complete[i]:
+            lacking = [c for j, c in enumerate(cats) if np.isnan(values[i, j])]
+            rows.append(row | {
+                "profile": "", "status": STATUS_INCOMPLETE, "n_very_high": np.nan,
+                "n_high": np.nan, "n_fast": np.nan,
+                "explanation": f"pas de profil : pas de temps pour {len(lacking)} des {n} "
+                               f"services du panier ({_names(lacking, names)})"})
+            continue
+        vh = [c for j, c in enumerate(cats) if very_high[i, j]]
+        hi = [c for j, c in enumerate(cats) if high[i, j]]
+        fa = [c for j, c in enumerate(cats) if fast[i, j]]
+        profile, text = _classify(vh, hi, fa, basket_time[i], basket_cut, sub_time[i],
+                                  sub_cut, bool(sub_idx), counts, n, names)
+        rows.append(row | {"profile": profile, "status": STATUS_PROFILED,
+                           "n_very_high": len(vh), "n_high": len(hi), "n_fast": len(fa),
+                           "explanation": text})
     result = pd.DataFrame(rows, columns=PROFILE_COLUMNS)
     result.attrs.update({
-        "categories_used": used, "categories_excluded": excluded,
-        "sub_basket_used": sub_used, "cutoffs": cutoffs, "counts": counts,
-        "weighted_by_population": communes is not None,
+        "categories": cats, "sub_basket": sub, "cutoffs": cutoffs,
+        "basket_cutoff": basket_cut, "sub_basket_cutoff": sub_cut, "counts": counts,
+        "missing": missing_everywhere, "params": params, "basket": basket,
     })
     return result
 
 
-def _classify(very_long: list[str], long_: list[str], above: list[str], short: list[str],
-              sub_used: list[str], sub_above: list[str], counts: dict[str, int], n: int,
-              rules: ProfileRules, names: Mapping[str, str]) -> tuple[str, str]:
-    """Apply the rule order of :func:`commune_profiles` to one commune."""
-    if len(very_long) >= counts["very_long"]:
-        return "A", (f"A : temps très longs pour {len(very_long)} services sur {n} "
-                     f"(seuil {counts['very_long']}) : {_names(very_long, names)}")
-    if len(long_) >= counts["long"]:
-        return "B", (f"B : temps longs pour {len(long_)} services sur {n} "
-                     f"(seuil {counts['long']}) : {_names(long_, names)}")
-    if len(short) >= counts["short"]:
-        return "F", (f"F : temps courts pour {len(short)} services sur {n} "
-                     f"(seuil {counts['short']}) : {_names(short, names)}")
-    if len(above) >= counts["above"]:
-        head = (f"temps supérieurs à la médiane pour {len(above)} services sur {n} "
-                f"(seuil {counts['above']}) : {_names(above, names)}")
-        if not sub_used:
-            return rules.without_sub_basket, (
-                f"{rules.without_sub_basket} : {head} ; panier santé-éducation-alimentation "
-                "non évalué (aucune de ses catégories n'a de données)")
-        need = math.ceil(rules.sub_basket_min_share * len(sub_used))
-        if len(sub_above) >= need:
-            return "C", (f"C : {head} ; dont panier santé-éducation-alimentation "
-                         f"({len(sub_above)} sur {len(sub_used)}) : "
-                         f"{_names(sub_above, names)}")
-        return "D", (f"D : {head} ; mais pas pour le panier santé-éducation-alimentation "
-                     f"({len(sub_above)} sur {len(sub_used)} au-dessus de la médiane)")
-    return "E", (f"E : temps dans la moyenne : supérieurs à la médiane pour {len(above)} "
-                 f"services sur {n} seulement (seuil {counts['above']})")
+def _minutes(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",") + " min"
+
+
+def _classify(very_high: list[str], high: list[str], fast: list[str], basket_time: float,
+              basket_cut: float, sub_time: float, sub_cut: float, has_sub: bool,
+              counts: dict[str, int], n: int, names: Mapping[str, str]) -> tuple[str, str]:
+    """Apply the rule order A, B, F, C/D, E to one commune."""
+    if len(very_high) >= counts["very_high"]:
+        return "A", (f"A : temps très élevés pour {len(very_high)} services sur {n} "
+                     f"(au moins {counts['very_high']}) : {_names(very_high, names)}")
+    if len(high) >= counts["high"]:
+        return "B", (f"B : temps élevés (au-dessus de la moyenne) pour {len(high)} services "
+                     f"sur {n} (au moins {counts['high']}) : {_names(high, names)}")
+    if len(fast) >= counts["fast"]:
+        return "F", (f"F : temps rapides pour {len(fast)} services sur {n} (au moins "
+                     f"{counts['fast']}) : {_names(fast, names)}")
+    basket = (f"temps moyen au panier {_minutes(basket_time)} pour une moyenne des "
+              f"communes de {_minutes(basket_cut)}")
+    if basket_time > basket_cut:
+        if has_sub and sub_time > sub_cut:
+            return "C", (f"C : {basket} ; panier santé-éducation-alimentation "
+                         f"{_minutes(sub_time)}, au-dessus de sa moyenne "
+                         f"({_minutes(sub_cut)}) ; temps élevés : {_names(high, names)}")
+        if has_sub:
+            return "D", (f"D : {basket} ; mais panier santé-éducation-alimentation "
+                         f"{_minutes(sub_time)}, pas au-dessus de sa moyenne "
+                         f"({_minutes(sub_cut)}) ; temps élevés : {_names(high, names)}")
+        return "D", (f"D : {basket} ; le panier ne compte aucun service santé-éducation-"
+                     "alimentation")
+    return "E", (f"E : {basket} ; temps élevés pour {len(high)} services seulement "
+                 f"(moins de {counts['high']}), rapides pour {len(fast)} (moins de "
+                 f"{counts['fast']})")

@@ -22,6 +22,7 @@ from proximite.cli.common import (
 from proximite.cli.options import TerritoryInputs, territory_inputs
 from proximite.errors import ProximiteError
 from proximite.model import DiagnosticResult, Level, TargetKind, TravelMode
+from proximite.report.targets import titled
 
 
 @territory_inputs
@@ -89,7 +90,7 @@ def print_summary(result: DiagnosticResult) -> None:
         if row["target_kind"] == TargetKind.CATEGORY:
             label = result.catalogue.categories[row["category"]].label
         else:
-            label = "Panier : " + result.catalogue.baskets[row["category"]].label
+            label = titled(result.catalogue.baskets[row["category"]].label, "basket")
         if pd.isna(row.get("d5_min")) and pd.isna(row.get("population_unreachable")):
             without_data.append(label)
             continue

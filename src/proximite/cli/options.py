@@ -81,6 +81,11 @@ INPUT_OPTIONS: dict[str, Any] = {
              "complet) ou stand-in (graphe de contiguïté de substitution) [défaut : "
              f"{DEFAULTS.demo.network}]",
         rich_help_panel="Paramètres")],
+    "profile_basket": Annotated[str | None, typer.Option(
+        "--profile-basket", "--basket",
+        help="Panier des profils d'accès A–F (code de baskets.yaml : allier_17, "
+             "vie_courante, gamme_proximite…) [défaut : "
+             f"{DEFAULTS.analysis.profiles.basket}]", rich_help_panel="Paramètres")],
     "config": Annotated[Path | None, typer.Option(
         help="Fichier de réglages [défaut : ./proximite.toml s'il existe]",
         rich_help_panel="Paramètres")],
@@ -97,6 +102,7 @@ SETTING_OF: dict[str, tuple[str, float | None]] = {
     "margin_km": ("diagnostic.margin_m", 1000.0),
     "edge_speed_kmh": ("diagnostic.edge_speed_kmh", None),
     "demo_network": ("demo.network", None),
+    "profile_basket": ("analysis.profiles.basket", None),
 }
 
 

@@ -12,6 +12,7 @@ from proximite.cli.common import console, format_count, out_console, print_run_n
 from proximite.cli.options import TerritoryInputs, territory_inputs
 from proximite.errors import ProximiteError
 from proximite.model import DiagnosticResult, ScenarioResult, TargetKind
+from proximite.report.targets import titled
 
 SCENARIO_FILES = ("scenario_comparison.csv", "scenario_thresholds.csv")
 
@@ -114,7 +115,7 @@ def print_scenario(result: DiagnosticResult, outcome: ScenarioResult) -> None:
         code = row["category"]
         label = (result.catalogue.categories[code].label
                  if row["target_kind"] == TargetKind.CATEGORY
-                 else "Panier : " + result.catalogue.baskets[code].label)
+                 else titled(result.catalogue.baskets[code].label, "basket"))
         net = row["net"]
         table.add_row(label, f"{row['threshold']:g}", format_count(row["population_now_beyond"]),
                       format_count(row["population_no_longer_beyond"]),

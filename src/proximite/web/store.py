@@ -199,11 +199,10 @@ class PortalData:
         indicators = result.indicators[result.indicators["level"] == "commune"].copy()
 
         if profiles is None:
-            from proximite.analysis.diagnosis import categories_with_data
-            from proximite.analysis.typology import commune_profiles
+            from proximite.analysis.diagnosis import basket_profiles
+            from proximite.model import ProfileParams
 
-            profiles = commune_profiles(result.access_times, categories_with_data(result),
-                                        labels=result.catalogue)
+            profiles = basket_profiles(result, ProfileParams())
         profile_map = {
             str(rec["code_insee"]): {str(k): _clean(v) for k, v in rec.items()}
             for rec in profiles.to_dict("records")
