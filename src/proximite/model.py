@@ -385,6 +385,10 @@ class DiagnosticResult:
     # Which defaults the run used when they matter (the demo's, or the library's on the
     # demo's files): the CLI says it, the report lists it with the warnings.
     defaults_note: str = ""
+    # Itinerant and remote access per commune (:mod:`proximite.access_modes`): the
+    # itinerant stops never count as sites in ``access_times``.
+    itinerant: pd.DataFrame = field(default_factory=pd.DataFrame)
+    remote: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -19,9 +19,14 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import nearest_service_times
+from proximite.access_modes import (
+    itinerant_access,
+    itinerant_without_stops,
+    remote_access,
+)
 from proximite.errors import InputError, ProximiteError
 from proximite.indicators import basket_times, compute_indicators
-from proximite.inventory.schema import rejected_rows
+from proximite.inventory.schema import permanent_mask, rejected_rows
 from proximite.io.inputs import DEMO_DIR, DemoBundle, load_inputs
 from proximite.model import (
     STATUS_NO_ORIGIN,
@@ -74,8 +79,9 @@ def categories_to_compute(catalogue: Catalogue, services: pd.DataFrame,
 
 def services_per_commune(services: pd.DataFrame, catalogue: Catalogue,
                          categories: list[str]) -> pd.DataFrame:
-    """Number of services of each category whose code_insee is the commune."""
+    """Number of permanent sites of each category whose code_insee is the commune."""
     rows = []
+    services = services[permanent_mask(services)]  # a bus stop is not a service here
     for code in categories:
         members = catalogue.members(code)
         sub = services[services["category"].isin(members) & (services["code_insee"] != "")]
@@ -228,6 +234,18 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                                       on="origin_id", how="left")
         mark_without_origin(access_all, without_origin, inputs.origins_source)
 
+    with _timed(timings, "accès itinérant et à distance", step):
+        itinerant = itinerant_access(graph, origin_table, territory.communes, service_table,
+                                     catalogue, categories, access_params, snapper=snapper)
+        remote = remote_access(territory.communes, service_table, catalogue)
+        based = itinerant_without_stops(service_table)
+        if len(based):
+            warnings.append(
+                f"{len(based)} service(s) itinérant(s) connu(s) par l'adresse de leur "
+                "structure seulement, sans arrêts publiés par la source ("
+                + ", ".join(based["name"].astype(str)) + ") : comptés ni comme site "
+                "permanent ni comme arrêt")
+
     with _timed(timings, "indicateurs", step):
         indicators = compute_indicators(
             access_all, origin_table,
@@ -246,7 +264,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         duplicates=duplicates, origins=origin_table, graph=graph, access_times=access_all,
         indicators=indicators, categories=categories, baskets=baskets, catalogue=catalogue,
         options=options, network_note=note, warnings=warnings,
-        provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note)
+        provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note,
+        itinerant=itinerant, remote=remote)
 
 
 def run_diagnostic(
