@@ -277,6 +277,28 @@ DREES_APL_2012 = StepDecay([(5, 1.0), (10, 0.3), (15, 0.1)])
 
 
 @dataclass(frozen=True)
+class DigitalParams:
+    """Parameters of the digital axis (:mod:`proximite.analysis.digital`).
+
+    ``radius_m``: 4G sites counted within this distance of the town hall.
+    ``help_category``: the category of digital-help places (France Services or médiation
+    numérique). ``fragile_quantile``: communes whose fragility index is at or above this
+    quantile of the territory's are "les plus fragiles" in the report.
+    """
+
+    radius_m: float = 5_000.0
+    help_category: str = "accompagnement_numerique"
+    fragile_quantile: float = 0.75
+
+    def __post_init__(self) -> None:
+        if not _finite(self.radius_m, positive=True):
+            raise SettingError("radius_m", self.radius_m, "une distance > 0 m")
+        if not (_finite(self.fragile_quantile) and 0.0 < self.fragile_quantile < 1.0):
+            raise SettingError("fragile_quantile", self.fragile_quantile,
+                               "un quantile entre 0 et 1 (exclus)")
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """Parameters of the diagnosis (all user-visible in the report's method section)."""
 
@@ -360,6 +382,10 @@ class DiagnosticInputs:
     demo: DemoDefaults | None = None  # set when the inputs are an embedded demo bundle
     # Said to the user: which defaults a run on the demo's own files used
     defaults_note: str = ""
+    # The digital axis' inputs (ARCEP files), None when the run has none
+    ftth: pd.DataFrame | None = None
+    ftth_quarter: str = ""
+    mobile_sites: pd.DataFrame | None = None
 
 
 @dataclass
@@ -389,6 +415,8 @@ class DiagnosticResult:
     # itinerant stops never count as sites in ``access_times``.
     itinerant: pd.DataFrame = field(default_factory=pd.DataFrame)
     remote: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The digital axis per commune (:mod:`proximite.analysis.digital`); empty without data
+    digital: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --------------------------------------------------------------------------- scenarios

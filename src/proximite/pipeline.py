@@ -253,6 +253,16 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
             options.indicators,
             services_per_commune=services_per_commune(service_table, catalogue, categories))
 
+    digital = pd.DataFrame()
+    if (inputs.ftth is not None or inputs.mobile_sites is not None) and len(territory.communes):
+        from proximite.analysis.digital import digital_table, nearest_help
+
+        with _timed(timings, "axe numérique", step):
+            help_times = nearest_help(access_all, service_table, origin_table,
+                                      settings.digital.help_category)
+            digital = digital_table(territory.communes, inputs.ftth, inputs.ftth_quarter,
+                                    inputs.mobile_sites, help_times, settings.digital)
+
     for rejection in rejected[:MAX_LISTED_REJECTIONS]:
         warnings.append("service écarté : " + rejection.message())
     if len(rejected) > MAX_LISTED_REJECTIONS:
@@ -265,7 +275,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         indicators=indicators, categories=categories, baskets=baskets, catalogue=catalogue,
         options=options, network_note=note, warnings=warnings,
         provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note,
-        itinerant=itinerant, remote=remote)
+        itinerant=itinerant, remote=remote, digital=digital)
 
 
 def run_diagnostic(
@@ -280,6 +290,8 @@ def run_diagnostic(
     options: DiagnosticOptions | None = None,
     settings: Settings | None = None,
     calibration: str | Path | None = None,
+    ftth: str | Path | None = None,
+    mobile_sites: str | Path | None = None,
     step: Step | None = None,
 ) -> DiagnosticResult:
     """Load the inputs and run the whole diagnostic. With no argument: the embedded demo.
@@ -294,7 +306,8 @@ def run_diagnostic(
         inputs = load_inputs(communes=communes, departement=departement, services=services,
                              network=network, network_nodes=network_nodes, origins=origins,
                              catalogue_dir=catalogue_dir, settings=settings,
-                             calibration=calibration)
+                             calibration=calibration, ftth=ftth,
+                             mobile_sites=mobile_sites)
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

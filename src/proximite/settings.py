@@ -36,6 +36,7 @@ from proximite.model import (
     AnalysisOptions,
     DemoDefaults,
     DiagnosticOptions,
+    DigitalParams,
     StepDecay,
 )
 from proximite.network.travelmapping import TravelMappingParams
@@ -102,6 +103,7 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    digital: DigitalParams = field(default_factory=DigitalParams)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, key: str) -> str:
