@@ -7,8 +7,11 @@ import pytest
 from pyproj import Transformer
 
 from proximite.analysis.digital import digital_summary, digital_table, nearest_help
-from proximite.model import DigitalParams
+from proximite.model import DiagnosticResult, DigitalParams
 from proximite.outputs import access_mode_layers
+from proximite.report.access_modes import digital_section, itinerant_section
+from proximite.report.formatting import fmt_number
+from proximite.report.render import render_block
 
 TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 HALLS = {"48001": (3.0, 44.5), "48002": (3.3, 44.5), "48003": (3.6, 44.5)}
@@ -59,7 +62,8 @@ def test_fragility_index_by_hand() -> None:
     # the 0.75 quantile of 58.3, 66.7, 75.0 is 70.85: only B is among the most fragile
     assert table["parmi_les_plus_fragiles"].tolist() == [False, True, False]
     assert table["population_65plus"].tolist() == [20.0, 60.0, 100.0]
-    summary = digital_summary(table.reset_index(), DigitalParams())
+    summary = digital_summary(table.reset_index())
+    assert summary["seuil_indice"] == 75.0
     assert summary["population_fragile"] == 200.0
     assert summary["population_65plus_fragile"] == 60.0
     assert summary["population_sans_4g"] == 100.0
@@ -97,10 +101,15 @@ def test_nearest_help_place_and_its_weekly_hours() -> None:
     assert pd.isna(b["aide_temps_min"]) and b["aide_lieu_id"] == ""
 
 
-def test_the_lozere_demo_has_its_digital_table() -> None:
+@pytest.fixture(scope="module")
+def lozere() -> DiagnosticResult:
     from proximite.pipeline import run_diagnostic
 
-    result = run_diagnostic()  # the real demo: Lozère's bundle with its ARCEP cut
+    return run_diagnostic()  # the real demo: Lozère's bundle with its ARCEP cut
+
+
+def test_the_lozere_demo_has_its_digital_table(lozere: DiagnosticResult) -> None:
+    result = lozere
     digital = result.digital.set_index("code_insee")
     assert len(digital) == 152 and digital["indice_dimensions"].eq(4).all()
     mende = digital.loc["48095"]
@@ -114,3 +123,17 @@ def test_the_lozere_demo_has_its_digital_table() -> None:
     assert mende["aide_temps_min"] < 2
     assert "digital" in access_mode_layers(result)
     assert any(p["dataset"].startswith("Sites mobiles") for p in result.provenance)
+
+
+def test_report_sections_say_what_the_tables_hold(lozere: DiagnosticResult) -> None:
+    html = render_block(digital_section(lozere))
+    fragile = lozere.digital[lozere.digital["parmi_les_plus_fragiles"]]
+    assert "classe ARCEP, T1 2018" in html and "à moins de 5 km de la mairie" in html
+    assert f"{len(fragile)} communes parmi les plus fragiles" in html
+    assert fmt_number(fragile["population"].sum()) + " habitants dont" in html
+    assert 'id="table-numerique"' in html and "Carte de l&#39;indice" in html
+    reach = render_block(itinerant_section(lozere))
+    # the ANCT list gives the MSA bus by its Mende address only: listed, not timed
+    assert "France services MSA itinérante de Lozère" in reach
+    assert "ni un site ni un arrêt" in reach
+    assert "Aucun service de l&#39;inventaire ne déclare d&#39;accès par téléphone" in reach

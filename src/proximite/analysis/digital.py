@@ -123,16 +123,15 @@ def digital_table(communes: pd.DataFrame, ftth: pd.DataFrame | None, quarter: st
     return table
 
 
-def digital_summary(table: pd.DataFrame, params: DigitalParams) -> dict[str, float]:
+def digital_summary(table: pd.DataFrame) -> dict[str, float]:
     """Territory figures of the digital section (population in the most fragile communes)."""
     if "parmi_les_plus_fragiles" not in table.columns:
         return {}
-    fragile = table[table["parmi_les_plus_fragiles"]]
+    fragile = table[table["parmi_les_plus_fragiles"].astype(bool)]
     out = {"communes_fragiles": float(len(fragile)),
            "population_fragile": float(fragile["population"].sum()),
            "population_65plus_fragile": float(fragile["population_65plus"].sum()),
-           "seuil_indice": float(table["indice_fragilite_numerique"].quantile(
-               params.fragile_quantile))}
+           "seuil_indice": float(fragile["indice_fragilite_numerique"].min())}
     if "operateurs_4g" in table.columns:
         none = table["operateurs_4g"] == 0
         out["population_sans_4g"] = float(table.loc[none, "population"].sum())
