@@ -129,6 +129,11 @@ def load_inputs(
             # the embedded stand-in demo, with the user's origins if given
             demo = DemoBundle.load()
             provenance.extend(demo.manifest.get("provenance", []))
+            # the digital axis: the Lozère bundle's ARCEP cut (the same communes)
+            shipped = TerritoryBundle.find(DEMO_DEPARTEMENT)
+            if shipped is not None and ftth is None and mobile_sites is None:
+                ftth, mobile_sites = shipped.digital_files()
+                provenance.extend(shipped.digital_manifest().get("provenance", []))
         else:
             # the real demo: Lozère's shipped bundle (full inventory, Travel Mapping cut)
             departement = DEMO_DEPARTEMENT
