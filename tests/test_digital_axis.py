@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from pyproj import Transformer
+from typer.testing import CliRunner
 
 from proximite.analysis.digital import digital_summary, digital_table, nearest_help
+from proximite.cli import app
 from proximite.model import DiagnosticResult, DigitalParams
 from proximite.outputs import access_mode_layers
 from proximite.report.access_modes import digital_section, itinerant_section
@@ -137,3 +141,15 @@ def test_report_sections_say_what_the_tables_hold(lozere: DiagnosticResult) -> N
     assert "France services MSA itinérante de Lozère" in reach
     assert "ni un site ni un arrêt" in reach
     assert "Aucun service de l&#39;inventaire ne déclare d&#39;accès par téléphone" in reach
+
+
+def test_a_bad_fibre_file_is_one_french_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "fibre.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    outcome = CliRunner().invoke(app, ["diagnostic", "--departement", "48", "--ftth", str(bad),
+                                       "--out", str(tmp_path / "out"), "--no-analysis"])
+    assert outcome.exit_code == 2
+    assert "Traceback" not in outcome.output
+    assert (f"{bad}: aucune ligne d'en-tête commençant par « Code commune »"
+            in " ".join(outcome.output.split()))
+    assert not (tmp_path / "out" / "digital.csv").exists()

@@ -70,7 +70,7 @@ def digital_section(result: DiagnosticResult, note: str = "") -> Section:
     if table is None or not len(table) or "indice_fragilite_numerique" not in table.columns:
         return section("numerique", "Axe numérique", Para(
             "Pas de données numériques pour ce territoire : donner le fichier ARCEP de la "
-            "fibre (--ftth) et celui des sites mobiles (--sites-mobiles)."))
+            "fibre (--ftth) et celui des sites mobiles (--mobile-sites)."))
     summary = digital_summary(table)
     radius = float(table["rayon_4g_m"].iloc[0]) if "rayon_4g_m" in table.columns else None
     quarter = str(table["ftth_trimestre"].iloc[0]) if "ftth_trimestre" in table.columns else ""
