@@ -46,7 +46,7 @@ def test_fibre_share_bounds_from_the_class() -> None:
 def test_ftth_file_without_header_line_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ftth.csv"
     path.write_text("Réseaux en fibre,,\n48095,Locaux Raccordables,12\n", encoding="utf-8")
-    with pytest.raises(InputError, match="no header line starting with 'Code commune'"):
+    with pytest.raises(InputError, match="aucune ligne d'en-tête commençant par « Code commune »"):
         read_ftth(path)
 
 
@@ -86,7 +86,7 @@ def test_4g_sites_within_the_radius_hand_placed() -> None:
             near["sites_4g_bouygues"], near["operateurs_4g"]) == (1, 0, 1, 0, 2)
     wide = sites_4g_near(halls, sites, radius_m=7000).iloc[0]
     assert (wide["sites_4g_orange"], wide["sites_4g_sfr"], wide["operateurs_4g"]) == (2, 1, 3)
-    with pytest.raises(InputError, match="radius must be positive"):
+    with pytest.raises(InputError, match="rayon de 0 m"):
         sites_4g_near(halls, sites, radius_m=0)
 
 

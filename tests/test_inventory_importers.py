@@ -78,6 +78,9 @@ def test_france_services_leading_zero_itinerant_and_la_poste(catalogue: Catalogu
         "Mo 13:30-17:00; Tu-Th 09:00-12:00,13:30-17:00; Fr 09:00-12:00,13:30-16:00")
     assert row(services, "fs:3255")["access_modes"] == "itinerant"  # format_fs Itinérante
     assert row(services, "fs:3")["access_modes"] == "itinerant"  # Bus_équivalent
+    # the list gives a bus by its structure's address, not its stops
+    assert row(services, "fs:3")["location_precision"] == "base"
+    assert row(services, "fs:1")["location_precision"] == "exact"
     assert row(services, "fs:2")["operator"] == "La Poste"
     # ANCT empty slot "00:00 - 00:00 / 09:00 - 12:00" on Wednesday is skipped
     assert row(services, "fs:29")["opening_hours"] == (

@@ -461,3 +461,26 @@ def test_pages_run_under_the_csp_with_the_network_off(browser, base_url, path) -
         assert refused == [] and errors == []
     finally:
         context.close()
+
+
+def test_fiche_and_map_show_the_digital_axis(page, base_url, portal) -> None:
+    """The fiche says remote, itinerant and digital access in words; the map's digital
+    layer switches its own legend and stays axe-clean."""
+    _open(page, base_url)
+    page.fill("#commune", "Saint-Chély-d'Apcher")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#resultats li")
+    page.click(".ouvrir-fiche button")
+    page.wait_for_selector("#fiche:not([hidden]) table")
+    text = page.inner_text("#fiche")
+    digital = portal.digital[SAINT_CHELY]
+    index = f"{digital['indice_fragilite_numerique']:.1f}".replace(".", ",")
+    assert f"Indice de fragilité numérique : {index} sur 100" in text
+    assert f"{digital['operateurs_4g']} sur 4" in text
+    assert "Aucun service de l'inventaire ne déclare d'accès par téléphone" in text
+    page.check("input[value=numerique]")
+    assert page.is_visible("#legende-numerique") and not page.is_visible("#legende")
+    if page.get_attribute("#carte", "data-ready") == "1":
+        page.wait_for_selector("#carte[data-rendered='numerique']")
+    results = run_axe(page)
+    assert results["violations"] == [], describe_violations(results)

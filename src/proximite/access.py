@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from proximite.inventory.schema import itinerant_mask, permanent_mask
 from proximite.model import (
     STATUS_NO_SERVICE,
     STATUS_OK,
@@ -96,16 +97,24 @@ def nearest_service_times(
     snapper: Snapper | None = None,
     progress: object | None = None,
     contract: bool = True,
+    itinerant: bool = False,
 ) -> pd.DataFrame:
     """Travel time from each origin to the nearest service of each category.
 
     ``origins``: columns ``origin_id, lon, lat``. ``services``: ``service_id, category,
-    lon, lat``. ``categories`` maps a reported category to the service categories that
-    count for it (a category and its children). Returns one row per origin and category
-    with the columns :data:`ACCESS_COLUMNS`; no row is ever dropped. Points snap to the
-    full graph; the searches run on it with its degree-2 chains contracted (``contract``,
-    same times: :mod:`proximite.network.contract`).
+    lon, lat`` (and ``access_modes``). ``categories`` maps a reported category to the
+    service categories that count for it (a category and its children). Returns one row
+    per origin and category with the columns :data:`ACCESS_COLUMNS`; no row is ever dropped.
+    Points snap to the full graph; the searches run on it with its degree-2 chains
+    contracted (``contract``, same times: :mod:`proximite.network.contract`).
+
+    Only permanent sites count (:func:`~proximite.inventory.schema.permanent_mask`): a bus
+    there one day a week must not halve a median. ``itinerant=True`` times the itinerant
+    stops instead (the indicator "accès à une permanence itinérante").
     """
+    keep = itinerant_mask(services) if itinerant else permanent_mask(services)
+    others = services[~keep]
+    services = services[keep]
     params = params or AccessParams()
     snapper = snapper or Snapper.for_graph(graph)
     o_snap = snap_points(snapper, origins["lon"].to_numpy(), origins["lat"].to_numpy(), params)
@@ -137,8 +146,13 @@ def nearest_service_times(
         })
         if not usable.any():
             frame["status"] = STATUS_NO_SERVICE
+            elsewhere = int(np.isin(others["category"].to_numpy().astype(str),
+                                    list(members)).sum())
             frame["status_detail"] = (
-                "no service of this category within the territory and its margin"
+                f"no permanent site of this category, only {elsewhere} itinerant or remote "
+                "service(s) (not counted as sites)"
+                if not in_cat.any() and elsewhere and not itinerant
+                else "no service of this category within the territory and its margin"
                 if not in_cat.any()
                 else f"{int(in_cat.sum())} service(s) of this category, all farther than "
                 f"{params.max_snap_m:.0f} m from the network"

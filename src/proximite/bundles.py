@@ -17,6 +17,8 @@ import yaml
 from proximite.errors import ProximiteError
 from proximite.territory import BUNDLES_DIR, Territory, load_communes_file
 
+DIGITAL_DIR = "digital"
+
 
 @dataclass(frozen=True)
 class TerritoryBundle:
@@ -67,7 +69,26 @@ class TerritoryBundle:
         return self.directory / name if name else None
 
     def provenance(self) -> list[dict[str, str]]:
-        return list(self.manifest.get("provenance", []))
+        return list(self.manifest.get("provenance", [])) + list(
+            self.digital_manifest().get("provenance", []))
+
+    def digital_manifest(self) -> dict[str, Any]:
+        """``digital/digital.yaml`` (ARCEP fibre and mobile sites cut for the bundle, written
+        by ``scripts/build_digital_bundles.py``), empty when the bundle has none."""
+        path = self.directory / DIGITAL_DIR / "digital.yaml"
+        if not path.is_file():
+            return {}
+        try:
+            return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as exc:
+            raise ProximiteError(f"{path}: manifeste illisible ({exc})") from exc
+
+    def digital_files(self) -> tuple[Path | None, Path | None]:
+        """The bundle's fibre (FttH) and mobile-site files, None where it has none."""
+        manifest = self.digital_manifest()
+        folder = self.directory / DIGITAL_DIR
+        return tuple(folder / manifest[key] if key in manifest else None  # type: ignore[return-value]
+                     for key in ("ftth", "mobile_sites"))
 
 
 def shipped_departements() -> list[str]:

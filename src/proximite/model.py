@@ -351,6 +351,28 @@ class PoleParams:
 
 
 @dataclass(frozen=True)
+class DigitalParams:
+    """Parameters of the digital axis (:mod:`proximite.analysis.digital`).
+
+    ``radius_m``: 4G sites counted within this distance of the town hall.
+    ``help_category``: the category of digital-help places (France Services or médiation
+    numérique). ``fragile_quantile``: communes whose fragility index is at or above this
+    quantile of the territory's are "les plus fragiles" in the report.
+    """
+
+    radius_m: float = 5_000.0
+    help_category: str = "accompagnement_numerique"
+    fragile_quantile: float = 0.75
+
+    def __post_init__(self) -> None:
+        if not _finite(self.radius_m, positive=True):
+            raise SettingError("radius_m", self.radius_m, "une distance > 0 m")
+        if not (_finite(self.fragile_quantile) and 0.0 < self.fragile_quantile < 1.0):
+            raise SettingError("fragile_quantile", self.fragile_quantile,
+                               "un quantile entre 0 et 1 (exclus)")
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """Parameters of the diagnosis (all user-visible in the report's method section)."""
 
@@ -455,6 +477,10 @@ class DiagnosticInputs:
     # Said to the user: which defaults a run on the demo's own files used
     defaults_note: str = ""
     reference: ReferenceTables | None = None  # gamme tables, BPE type counts (poles)
+    # The digital axis' inputs (ARCEP files), None when the run has none
+    ftth: pd.DataFrame | None = None
+    ftth_quarter: str = ""
+    mobile_sites: pd.DataFrame | None = None
 
 
 @dataclass
@@ -481,6 +507,12 @@ class DiagnosticResult:
     # demo's files): the CLI says it, the report lists it with the warnings.
     defaults_note: str = ""
     reference: ReferenceTables | None = None
+    # Itinerant and remote access per commune (:mod:`proximite.access_modes`): the
+    # itinerant stops never count as sites in ``access_times``.
+    itinerant: pd.DataFrame = field(default_factory=pd.DataFrame)
+    remote: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The digital axis per commune (:mod:`proximite.analysis.digital`); empty without data
+    digital: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --------------------------------------------------------------------------- scenarios

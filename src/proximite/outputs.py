@@ -75,6 +75,15 @@ def analysis_layers(analysis: AnalysisResult) -> dict[str, pd.DataFrame]:
     return layers
 
 
+def access_mode_layers(result: DiagnosticResult) -> dict[str, pd.DataFrame]:
+    """Itinerant and remote access per commune, and the digital axis when the run has it."""
+    layers: dict[str, pd.DataFrame] = {"itinerant_access": result.itinerant,
+                                       "remote_access": result.remote}
+    if len(result.digital):
+        layers["digital"] = result.digital
+    return {name: frame for name, frame in layers.items() if len(frame.columns)}
+
+
 DIAGNOSTIC_FILES = ("diagnostic.gpkg", "*.csv", "report.html", "*.gpkg-wal", "*.gpkg-shm",
                     "*.gpkg-journal")
 """Names ``proximite diagnostic`` writes: a folder holding only these may be replaced."""
@@ -117,6 +126,7 @@ def write_output_files(result: DiagnosticResult, out: Path, run_id: str, *,
         "rejected_services": rejected_table(result),
         "duplicates": result.duplicates,
     }
+    layers.update(access_mode_layers(result))
     if analysis is not None:
         layers.update(analysis_layers(analysis))
     written: dict[str, Path] = {"gpkg": gpkg}

@@ -19,9 +19,14 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import nearest_service_times
+from proximite.access_modes import (
+    itinerant_access,
+    itinerant_without_stops,
+    remote_access,
+)
 from proximite.errors import InputError, ProximiteError
 from proximite.indicators import basket_times, compute_indicators
-from proximite.inventory.schema import rejected_rows
+from proximite.inventory.schema import permanent_mask, rejected_rows
 from proximite.io.inputs import DEMO_DIR, DemoBundle, load_inputs
 from proximite.model import (
     STATUS_NO_ORIGIN,
@@ -74,8 +79,9 @@ def categories_to_compute(catalogue: Catalogue, services: pd.DataFrame,
 
 def services_per_commune(services: pd.DataFrame, catalogue: Catalogue,
                          categories: list[str]) -> pd.DataFrame:
-    """Number of services of each category whose code_insee is the commune."""
+    """Number of permanent sites of each category whose code_insee is the commune."""
     rows = []
+    services = services[permanent_mask(services)]  # a bus stop is not a service here
     for code in categories:
         members = catalogue.members(code)
         sub = services[services["category"].isin(members) & (services["code_insee"] != "")]
@@ -228,12 +234,34 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                                       on="origin_id", how="left")
         mark_without_origin(access_all, without_origin, inputs.origins_source)
 
+    with _timed(timings, "accès itinérant et à distance", step):
+        itinerant = itinerant_access(graph, origin_table, territory.communes, service_table,
+                                     catalogue, categories, access_params, snapper=snapper)
+        remote = remote_access(territory.communes, service_table, catalogue)
+        based = itinerant_without_stops(service_table)
+        if len(based):
+            warnings.append(
+                f"{len(based)} service(s) itinérant(s) connu(s) par l'adresse de leur "
+                "structure seulement, sans arrêts publiés par la source ("
+                + ", ".join(based["name"].astype(str)) + ") : comptés ni comme site "
+                "permanent ni comme arrêt")
+
     with _timed(timings, "indicateurs", step):
         indicators = compute_indicators(
             access_all, origin_table,
             territory.communes if len(territory.communes) else None,
             options.indicators,
             services_per_commune=services_per_commune(service_table, catalogue, categories))
+
+    digital = pd.DataFrame()
+    if (inputs.ftth is not None or inputs.mobile_sites is not None) and len(territory.communes):
+        from proximite.analysis.digital import digital_table, nearest_help
+
+        with _timed(timings, "axe numérique", step):
+            help_times = nearest_help(access_all, service_table, origin_table,
+                                      settings.digital.help_category)
+            digital = digital_table(territory.communes, inputs.ftth, inputs.ftth_quarter,
+                                    inputs.mobile_sites, help_times, settings.digital)
 
     for rejection in rejected[:MAX_LISTED_REJECTIONS]:
         warnings.append("service écarté : " + rejection.message())
@@ -247,7 +275,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         indicators=indicators, categories=categories, baskets=baskets, catalogue=catalogue,
         options=options, network_note=note, warnings=warnings,
         provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note,
-        reference=inputs.reference)
+        reference=inputs.reference,
+        itinerant=itinerant, remote=remote, digital=digital)
 
 
 def run_diagnostic(
@@ -262,6 +291,8 @@ def run_diagnostic(
     options: DiagnosticOptions | None = None,
     settings: Settings | None = None,
     calibration: str | Path | None = None,
+    ftth: str | Path | None = None,
+    mobile_sites: str | Path | None = None,
     step: Step | None = None,
 ) -> DiagnosticResult:
     """Load the inputs and run the whole diagnostic. With no argument: the embedded demo.
@@ -276,7 +307,8 @@ def run_diagnostic(
         inputs = load_inputs(communes=communes, departement=departement, services=services,
                              network=network, network_nodes=network_nodes, origins=origins,
                              catalogue_dir=catalogue_dir, settings=settings,
-                             calibration=calibration)
+                             calibration=calibration, ftth=ftth,
+                             mobile_sites=mobile_sites)
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

@@ -480,6 +480,17 @@ def _duplicates(record: _Record) -> pd.DataFrame:
     return table
 
 
+#: Optional layers of the record (absent from runs without them, or written before them)
+ACCESS_MODE_LAYERS = {"itinerant": "itinerant_access", "remote": "remote_access",
+                      "digital": "digital"}
+
+
+def _access_mode_tables(record: _Record) -> dict[str, pd.DataFrame]:
+    """Itinerant, remote and digital tables, empty when the layer is absent."""
+    return {name: _plain(record.read(layer, read_geometry=False))
+            for name, layer in ACCESS_MODE_LAYERS.items() if layer in record.layers}
+
+
 def load_diagnostic(path: str | Path) -> DiagnosticResult:
     """Read back a diagnostic written by :func:`proximite.outputs.write_outputs`.
 
@@ -505,6 +516,7 @@ def load_diagnostic(path: str | Path) -> DiagnosticResult:
         indicators = _plain(record.read("indicators", read_geometry=False))
         catalogue = _catalogue(record)
         options = _options(record)
+        tables = _access_mode_tables(record)
         return DiagnosticResult(
             territory=territory, services=services, rejected=_rejected(record),
             duplicates=_duplicates(record), origins=origins, graph=graph,
@@ -514,7 +526,10 @@ def load_diagnostic(path: str | Path) -> DiagnosticResult:
             network_note=str(record.value("network_note")),
             warnings=list(record.value("warnings")),
             provenance=[dict(p) for p in record.value("provenance")],
-            timings_s={str(k): float(v) for k, v in record.value("timings_s").items()})
+            timings_s={str(k): float(v) for k, v in record.value("timings_s").items()},
+            itinerant=tables.get("itinerant", pd.DataFrame()),
+            remote=tables.get("remote", pd.DataFrame()),
+            digital=tables.get("digital", pd.DataFrame()))
     except ProximiteError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

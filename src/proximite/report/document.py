@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proximite import __version__
+from proximite.report import access_modes, comparison, overview, provenance
 from proximite.report import analysis as analysis_sections
-from proximite.report import comparison, overview, provenance
 from proximite.report.formatting import fmt_date
 from proximite.report.render import render_page
 from proximite.report.targets import MAP_STAND_IN_NOTE, targets, thresholds
@@ -64,6 +64,8 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
         extra = analysis_sections.analysis_sections(result, analysis, note)
         nav[ANALYSIS_AT:ANALYSIS_AT] = analysis_sections.NAV_ANALYSIS
     nav.insert(nav.index(("communes", "Temps d'accès par commune")), comparison.NAV_ENTRY)
+    at = nav.index(comparison.NAV_ENTRY)
+    nav[at:at] = access_modes.NAV_ENTRIES
     sections = [
         overview.key_figures(result),
         overview.summary(baskets, categories, limits),
@@ -71,6 +73,9 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
         overview.epci(result, mapped, limits),
         overview.slowest(result, basket_data),
         *extra,
+        access_modes.digital_section(
+            result, MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""),
+        access_modes.itinerant_section(result),
         comparison.comparison_section(result, analysis),
         overview.commune_table(result, mapped),
         overview.missing_data(result, categories),

@@ -74,6 +74,8 @@ DI_SERVICE_EXTRAS: dict[str, str] = {
     "proximite_data_date": "date or period of the source data, verbatim",
     "proximite_source_file": "file the row was read from",
     "proximite_source_line": "line of that file",
+    "proximite_location_precision": "exact, commune (placed at the town hall) or base (an "
+                                    "itinerant service's structure address, not a stop)",
 }
 
 #: Field names of the LaMednum standard 1.0.1, in its order.
@@ -95,6 +97,7 @@ MEDNUM_EXTRAS: dict[str, str] = {
     "proximite_data_date": DI_SERVICE_EXTRAS["proximite_data_date"],
     "proximite_source_file": DI_SERVICE_EXTRAS["proximite_source_file"],
     "proximite_source_line": DI_SERVICE_EXTRAS["proximite_source_line"],
+    "proximite_location_precision": DI_SERVICE_EXTRAS["proximite_location_precision"],
 }
 
 # ------------------------------------------------------------- controlled vocabularies
@@ -318,6 +321,7 @@ def to_data_inclusion(services: pd.DataFrame,
             "proximite_data_date": rec["data_date"],
             "proximite_source_file": rec["source_file"],
             "proximite_source_line": rec["source_line"],
+            "proximite_location_precision": rec["location_precision"],
         })
     structure_cols = DI_STRUCTURE_FIELDS + list(DI_STRUCTURE_EXTRAS)
     service_cols = DI_SERVICE_FIELDS + list(DI_SERVICE_EXTRAS)
@@ -382,6 +386,8 @@ def from_data_inclusion(structures: pd.DataFrame, services: pd.DataFrame) -> pd.
                                pd.Series([""] * len(merged), index=merged.index)),
         "source_line": _prefer(merged, "proximite_source_line",
                                pd.Series([""] * len(merged), index=merged.index)),
+        "location_precision": _prefer(merged, "proximite_location_precision",
+                                      pd.Series([""] * len(merged), index=merged.index)),
     }, columns=SERVICE_COLUMNS)
     return normalise_services(out)
 
@@ -426,6 +432,7 @@ def to_mediation_numerique(services: pd.DataFrame,
             "proximite_data_date": rec["data_date"],
             "proximite_source_file": rec["source_file"],
             "proximite_source_line": rec["source_line"],
+            "proximite_location_precision": rec["location_precision"],
         })
     return pd.DataFrame(rows, columns=MEDNUM_FIELDS + list(MEDNUM_EXTRAS))
 
@@ -471,6 +478,7 @@ def from_mediation_numerique(frame: pd.DataFrame) -> pd.DataFrame:
         "data_date": _prefer(frame, "proximite_data_date", _text(frame, "date_maj")),
         "source_file": _prefer(frame, "proximite_source_file", empty),
         "source_line": _prefer(frame, "proximite_source_line", empty),
+        "location_precision": _prefer(frame, "proximite_location_precision", empty),
     }, columns=SERVICE_COLUMNS)
     return normalise_services(out)
 

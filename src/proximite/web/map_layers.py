@@ -11,7 +11,7 @@ are in :mod:`proximite.web.routes.carte`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 from shapely.geometry import mapping
@@ -97,4 +97,28 @@ def services_layer(portal: Any, category: str) -> dict[str, Any]:
             strict=True))]
     layer = {"type": "FeatureCollection", "category": category, "features": features}
     cache[key] = layer
+    return layer
+
+
+def digital_layer(portal: Any) -> dict[str, Any]:
+    """FeatureCollection of the communes with their digital-fragility index (0-100) and
+    its dimensions (empty when the diagnostic had no digital data)."""
+    cache: dict[str, Any] = portal.layer_cache
+    if "numerique" in cache:
+        return cast(dict[str, Any], cache["numerique"])
+    features = []
+    for code, entry in portal.communes.items():
+        geometry = portal.commune_geometries.get(code)
+        row = portal.digital.get(code)
+        if geometry is None or row is None:
+            continue
+        features.append({
+            "type": "Feature", "id": code, "geometry": geometry,
+            "properties": {"code_insee": code, "nom": entry.name,
+                           "indice": row.get("indice_fragilite_numerique"),
+                           "operateurs_4g": row.get("operateurs_4g"),
+                           "fibre_part_max_pct": row.get("ftth_part_max_pct"),
+                           "aide_temps_min": _minutes(row.get("aide_temps_min"))}})
+    layer = {"type": "FeatureCollection", "features": features}
+    cache["numerique"] = layer
     return layer

@@ -101,10 +101,52 @@ class ProfileOut(BaseModel):
     details: dict[str, Any]
 
 
+class RemoteAccessOut(BaseModel):
+    category: str
+    label: str
+    service_id: str
+    name: str
+    modes: list[str] = Field(description="téléphone, visioconférence, en ligne")
+    distance_km: float | None = Field(description="Distance à vol d'oiseau depuis la mairie "
+                                                  "(le service n'est pas rejoint par la route)")
+
+
+class ItinerantAccessOut(BaseModel):
+    category: str
+    label: str
+    stop_id: str
+    stop_name: str
+    travel_time_min: float | None = Field(description="Temps jusqu'à l'arrêt le plus proche")
+    days_per_month: float | None = Field(description="Jours de passage par mois (horaires "
+                                                     "de l'arrêt)")
+
+
+class DigitalOut(BaseModel):
+    fragility_index: float | None = Field(description="Indice de fragilité numérique "
+                                                      "(0 à 100, relatif au territoire)")
+    among_most_fragile: bool | None
+    fibre_share_min_pct: float | None
+    fibre_share_max_pct: float | None
+    fibre_quarter: str
+    operators_4g: int | None
+    radius_4g_m: float | None
+    help_place: str
+    help_time_min: float | None
+    help_hours_per_week: float | None
+    share_65plus_pct: float | None
+
+
 class CommuneFiche(CommuneSummary):
     access: list[CategoryAccessOut]
     profile: ProfileOut | None
     network_note: str
+    remote_access: list[RemoteAccessOut] = Field(
+        default_factory=list, description="Services joignables à distance (le plus proche "
+                                          "par catégorie)")
+    itinerant_access: list[ItinerantAccessOut] = Field(
+        default_factory=list, description="Permanences itinérantes : jamais comptées comme "
+                                          "des sites permanents")
+    digital: DigitalOut | None = None
 
 
 class ErrorOut(BaseModel):

@@ -115,6 +115,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _by_commune(table: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
+    """code_insee -> the table's rows (plain values, NaN as None)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if table is None or not len(table) or "code_insee" not in table.columns:
+        return out
+    for rec in table.to_dict("records"):
+        out.setdefault(str(rec["code_insee"]), []).append(
+            {str(k): _clean(v) for k, v in rec.items()})
+    return out
+
+
 @dataclass
 class PortalData:
     """Everything the API serves, indexed for lookups (see the module docstring)."""
@@ -146,6 +157,11 @@ class PortalData:
     # work must stay well under a millisecond.
     near_cache: dict[tuple[str, str], list[tuple[str, float]]] = field(default_factory=dict)
     record_cache: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per commune: remote access, itinerant stops, the digital axis (the diagnostic's
+    # tables, records ready for the fiche)
+    remote: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    itinerant: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    digital: dict[str, dict[str, Any]] = field(default_factory=dict)
     layer_cache: dict[str, Any] = field(default_factory=dict)
     export_cache: dict[str, bytes] = field(default_factory=dict)
     list_cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -222,7 +238,11 @@ class PortalData:
             service_ids=services["service_id"].tolist(),
             territory_ids=services_in_territory(services, communes_frame),
             commune_geometries=commune_shapes(communes_frame),
-            times_by_origin={str(k): v for k, v in commune_times.groupby("origin_id")})
+            times_by_origin={str(k): v for k, v in commune_times.groupby("origin_id")},
+            remote=_by_commune(getattr(result, "remote", None)),
+            itinerant=_by_commune(getattr(result, "itinerant", None)),
+            digital={code: rows[0] for code, rows in
+                     _by_commune(getattr(result, "digital", None)).items()})
 
     @classmethod
     def demo(cls) -> PortalData:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from proximite.web.map_layers import communes_layer, services_layer
+from proximite.web.map_layers import communes_layer, digital_layer, services_layer
 from proximite.web.routes.common import category_or_404, portal_of
 from proximite.web.schemas import ERRORS
 from proximite.web.store import PortalData
@@ -41,3 +41,11 @@ def services_geojson(
     """Points of the services of the category, with their identifier for /api/services."""
     portal = portal_of(request)
     return services_layer(portal, category_or_404(portal, category))
+
+
+@router.get("/numerique", summary="Communes et indice de fragilité numérique (GeoJSON)")
+def digital_geojson(request: Request) -> dict[str, Any]:
+    """Commune polygons with ``indice`` (digital-fragility index, 0 to 100, relative to the
+    territory), the 4G operators within the radius, the fibre share's upper bound and the
+    time to the nearest digital-help place. No feature when the run had no digital data."""
+    return digital_layer(portal_of(request))

@@ -15,6 +15,8 @@ from proximite.web.routes.common import (
     service_out,
 )
 from proximite.web.schemas import ERRORS, CommuneFiche, CommuneSearchOut, EpciOut
+from proximite.web.store import PortalData
+from proximite.web.text import display_text
 
 router = APIRouter(prefix="/api", tags=["communes"], responses=ERRORS)
 
@@ -81,4 +83,35 @@ def commune_fiche(
                        "details": {k: v for k, v in profile.items()
                                    if k not in ("code_insee", "profile", "explanation")}}
     return {**commune_summary(portal, code_insee), "access": rows, "profile": profile_out,
-            "network_note": portal.network_note}
+            "network_note": portal.network_note, **access_modes_of(portal, code_insee)}
+
+
+def access_modes_of(portal: PortalData, code_insee: str) -> dict[str, Any]:
+    """Remote access, itinerant stops and the digital axis of one commune, for the fiche."""
+    remote = [{"category": r["category"], "label": r["category_label"],
+               "service_id": r["service_id"], "name": display_text(r["service_name"]),
+               "modes": [m for m in str(r["modes"] or "").split(", ") if m],
+               "distance_km": r["distance_km"]} for r in portal.remote.get(code_insee, [])]
+    itinerant = [{"category": r["category"], "label": r["category_label"],
+                  "stop_id": r["nearest_stop_id"], "stop_name": display_text(
+                      r["nearest_stop_name"] or ""),
+                  "travel_time_min": r["stop_time_min"], "days_per_month": r["days_per_month"]}
+                 for r in portal.itinerant.get(code_insee, [])]
+    row = portal.digital.get(code_insee)
+    digital = None
+    if row is not None:
+        operators = row.get("operateurs_4g")
+        fragile = row.get("parmi_les_plus_fragiles")
+        digital = {
+            "fragility_index": row.get("indice_fragilite_numerique"),
+            "among_most_fragile": None if fragile is None else bool(fragile),
+            "fibre_share_min_pct": row.get("ftth_part_min_pct"),
+            "fibre_share_max_pct": row.get("ftth_part_max_pct"),
+            "fibre_quarter": str(row.get("ftth_trimestre") or ""),
+            "operators_4g": None if operators is None else int(operators),
+            "radius_4g_m": row.get("rayon_4g_m"),
+            "help_place": display_text(row.get("aide_lieu") or ""),
+            "help_time_min": row.get("aide_temps_min"),
+            "help_hours_per_week": row.get("aide_heures_semaine"),
+            "share_65plus_pct": row.get("pct_65plus")}
+    return {"remote_access": remote, "itinerant_access": itinerant, "digital": digital}

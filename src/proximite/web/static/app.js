@@ -11,9 +11,11 @@ const CLASSES = [
   { max: Infinity, colour: "#145046" },
 ];
 const NO_TIME = "#bdbdbd";
+// Digital-fragility index classes (same colours as the report's map)
+const INDEX_CLASSES = ["#ffffcc", "#a1dab4", "#41b6c4", "#253494"];
 
 const state = { commune: null, category: "la_poste", categories: [], map: null,
-                mapReady: null };
+                mapReady: null, layer: "temps" };
 
 const $ = (id) => document.getElementById(id);
 // "en voiture" / "à pied": the travel mode of the diagnostic's network (set by the server)
@@ -185,13 +187,62 @@ async function showFiche(code) {
     // Scrolls sideways on a narrow screen: focusable so that the keyboard can scroll it.
     el("div", { class: "tableau", tabindex: "0", role: "region",
                 "aria-label": `Tableau des temps d'accès depuis ${fiche.name}` }, table),
+    ...otherAccess(fiche),
     el("p", { class: "aide" }, fiche.network_note));
   section.hidden = false;
   $("fiche-titre").focus();
   announce(`Fiche de ${fiche.name} affichée.`);
 }
 
+const number = (value, digits = 1) => value.toLocaleString("fr-FR",
+  { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+// Remote access, itinerant stops and the digital axis: never counted as permanent sites.
+function otherAccess(fiche) {
+  const blocks = [el("h3", {}, "À distance")];
+  blocks.push(fiche.remote_access.length
+    ? el("ul", {}, fiche.remote_access.map((r) => el("li", {},
+      `${r.label} : ${r.name} (${r.modes.join(", ")})`)))
+    : el("p", {}, "Aucun service de l'inventaire ne déclare d'accès par téléphone, en "
+                  + "visioconférence ou en ligne."));
+  if (fiche.itinerant_access.length) {
+    blocks.push(el("h3", {}, "Permanences itinérantes"),
+      el("ul", {}, fiche.itinerant_access.map((r) => el("li", {},
+        `${r.label} : arrêt ${r.stop_name}, ${r.travel_time_min === null ? "temps non calculé"
+          : minutes(r.travel_time_min)}, `
+        + (r.days_per_month === null ? "fréquence inconnue"
+          : `${number(r.days_per_month)} jour(s) par mois`)))));
+  }
+  const d = fiche.digital;
+  if (d) {
+    const fibre = d.fibre_share_max_pct === null ? "inconnue"
+      : d.fibre_share_max_pct === 0 ? "aucun local raccordable"
+        : `de ${number(d.fibre_share_min_pct, 0)} à ${number(d.fibre_share_max_pct, 0)} % des locaux`;
+    blocks.push(el("h3", {}, "Numérique"), el("ul", { class: "faits" },
+      d.fragility_index === null ? null : el("li", {},
+        `Indice de fragilité numérique : ${number(d.fragility_index)} sur 100`
+        + (d.among_most_fragile ? " (parmi les communes les plus fragiles)" : "")),
+      el("li", {}, `Fibre${d.fibre_quarter ? ` (${d.fibre_quarter})` : ""} : ${fibre}`),
+      d.operators_4g === null ? null : el("li", {},
+        `Opérateurs avec un site 4G à moins de ${number(d.radius_4g_m / 1000, 0)} km : `
+        + `${d.operators_4g} sur 4`),
+      d.help_time_min === null ? null : el("li", {},
+        `Aide numérique la plus proche : ${d.help_place}, ${minutes(d.help_time_min)}`
+        + (d.help_hours_per_week === null ? ""
+          : `, ${number(d.help_hours_per_week)} h d'ouverture par semaine`)),
+      d.share_65plus_pct === null ? null : el("li", {},
+        `Part des 65 ans ou plus : ${number(d.share_65plus_pct)} %`)));
+  }
+  return blocks;
+}
+
 // ------------------------------------------------------------------ map
+function indexExpression() {
+  return ["case", ["==", ["get", "indice"], null], NO_TIME,
+    ["step", ["get", "indice"], INDEX_CLASSES[0],
+      25, INDEX_CLASSES[1], 50, INDEX_CLASSES[2], 75, INDEX_CLASSES[3]]];
+}
+
 function colourExpression() {
   return ["case", ["==", ["get", "travel_time_min"], null], NO_TIME,
     ["step", ["get", "travel_time_min"], CLASSES[0].colour,
@@ -264,10 +315,15 @@ async function updateMap() {
   if (!state.map || !state.mapReady) return;
   await state.mapReady;
   const map = state.map;
-  const [communes, services] = await Promise.all([
-    api(`/api/carte/communes?category=${encodeURIComponent(state.category)}`),
-    api(`/api/carte/services?category=${encodeURIComponent(state.category)}`),
-  ]);
+  const digital = state.layer === "numerique";
+  const [communes, services] = digital
+    ? [await api("/api/carte/numerique"), { type: "FeatureCollection", features: [] }]
+    : await Promise.all([
+      api(`/api/carte/communes?category=${encodeURIComponent(state.category)}`),
+      api(`/api/carte/services?category=${encodeURIComponent(state.category)}`),
+    ]);
+  map.setPaintProperty("communes-remplissage", "fill-color",
+    digital ? indexExpression() : colourExpression());
   map.getSource("communes")?.setData(communes);
   map.getSource("services")?.setData(services);
   const code = state.commune?.code_insee || "";
@@ -278,7 +334,7 @@ async function updateMap() {
                                                              : coords.forEach(extend));
   (feature ? [feature] : communes.features).forEach((f) => extend(f.geometry.coordinates));
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 40, maxZoom: 9, duration: 0 });
-  map.once("idle", () => { $("carte").dataset.rendered = state.category; });
+  map.once("idle", () => { $("carte").dataset.rendered = digital ? "numerique" : state.category; });
 }
 
 function focusOnMap(service) {
@@ -329,6 +385,15 @@ async function start() {
       updateMap();
     }
   });
+  document.querySelectorAll("input[name=couche]").forEach((input) =>
+    input.addEventListener("change", () => {
+      state.layer = input.value;
+      $("legende").hidden = state.layer !== "temps";
+      $("legende-numerique").hidden = state.layer !== "numerique";
+      $("carte-titre").textContent = state.layer === "numerique"
+        ? "Carte de la fragilité numérique" : "Carte des temps d'accès";
+      updateMap();
+    }));
   // Back / Forward, and a permalink pasted into the address bar of an open page
   window.addEventListener("hashchange", () => fromHash());
   try {
