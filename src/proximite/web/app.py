@@ -22,13 +22,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from proximite.settings import load_settings
+from proximite.web.contrib import ContribStore
 from proximite.web.middleware import (
     HeadAsGetMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
 from proximite.web.pages import static_files
-from proximite.web.routes import carte, communes, exports, pages, services
+from proximite.web.routes import carte, communes, contrib, exports, pages, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
 
@@ -84,10 +85,13 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(data: PortalData | None = None, *,
-               hosts: Sequence[str] | None = None) -> FastAPI:
+               hosts: Sequence[str] | None = None,
+               store: ContribStore | None = None) -> FastAPI:
     """The géoportail over ``data`` (default: the embedded Lozère demo, built now).
 
     ``hosts``: the Host header values answered (default: :func:`allowed_hosts`).
+    ``store``: the contributions store (proposals, moderation, places' history); None:
+    the portal is read-only and the contribution pages say so.
     """
     portal = data if data is not None else PortalData.demo()
     app = FastAPI(
@@ -104,11 +108,14 @@ def create_app(data: PortalData | None = None, *,
         docs_url=None, redoc_url=None,  # served by routes.pages, with no CDN
     )
     app.state.portal = portal
+    if store is not None:
+        store.bind(portal)
+    app.state.contrib = store
     handlers: dict[Any, Any] = {HTTPException: _http_error, RequestValidationError: _invalid}
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
     for router in (services.catalogue_router, services.router, communes.router,
-                   carte.router, exports.router, pages.router):
+                   carte.router, exports.router, pages.router, contrib.router):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every
