@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= diagnostic-lozere
 
-.PHONY: install browser demo test lint bench bench-api clean
+.PHONY: install browser pdf-libs demo test lint bench bench-api clean
 
 $(BIN)/proximite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,11 +55,18 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# WeasyPrint (the committee pack's PDF, `proximite copil`) needs Pango from Debian.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+
+pdf-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || $(SUDO) apt-get install -y $(PDF_LIBS) \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_LIBS))
+
 demo: install
 	$(BIN)/proximite diagnostic --out $(OUT)
 
 # Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest.
-test: install browser
+test: install browser pdf-libs
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -54,9 +54,9 @@ app = typer.Typer(cls=FrenchGroup, add_completion=False, no_args_is_help=True,
 
 
 def register() -> None:
-    from proximite.cli import diagnostic, plan, reference, scenario, serve
+    from proximite.cli import copil, diagnostic, plan, reference, scenario, serve
 
-    for module in (diagnostic, scenario, plan, serve, reference):
+    for module in (diagnostic, scenario, plan, copil, serve, reference):
         for name, command in module.COMMANDS.items():
             app.command(name, cls=FrenchCommand)(command)
     # The network commands (calibrate, distancier) live in their own module.
