@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= diagnostic-lozere
 
-.PHONY: install browser pdf-libs demo test lint bench bench-api clean
+.PHONY: install browser pdf-libs postgres demo test lint bench bench-api clean
 
 $(BIN)/proximite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,15 +62,26 @@ pdf-libs:
 	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || $(SUDO) apt-get install -y $(PDF_LIBS) \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_LIBS))
 
+# PostgreSQL + PostGIS (Debian packages): the store tests' second back-end, on a throw-away
+# cluster started by scripts/with_postgres.sh.
+POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+
+$(POSTGIS_CONTROL):
+	$(SUDO) apt-get install -y postgresql postgresql-15-postgis-3 \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql postgresql-15-postgis-3)
+
+postgres: $(POSTGIS_CONTROL)
+
 demo: install
 	$(BIN)/proximite diagnostic --out $(OUT)
 
-# Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest.
-test: install browser pdf-libs
+# Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest;
+# the store tests run on SQLite and on a throw-away PostgreSQL + PostGIS cluster.
+test: install browser pdf-libs postgres
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py

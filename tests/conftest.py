@@ -13,6 +13,9 @@ import pytest
 from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.settings import DemoSettings, Settings
 
+#: The store's database fixtures (SQLite, and PostgreSQL when one is given).
+pytest_plugins = ["store_fixtures"]
+
 #: The settings of the pinned demo: the commune contiguity stand-in network, whatever
 #: network the embedded demo defaults to.
 STAND_IN_DEMO = Settings(demo=DemoSettings(network="stand-in"))

@@ -92,6 +92,35 @@ class NetworkSettings:
     use_calibration: bool = True
 
 
+#: The database back-ends the store runs on (SQLAlchemy URL schemes).
+STORE_SCHEMES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The multi-user store: places, contributions, their history and the accounts.
+
+    ``database_url``: a SQLAlchemy URL (``sqlite:///chemin.sqlite``,
+    ``postgresql+psycopg://user@host/base``); empty: a SQLite file in the user data
+    directory (``$XDG_DATA_HOME/proximite/proximite.sqlite``), so nothing needs setting up.
+    """
+
+    database_url: str = ""
+    # Proposals accepted per client (IP address) and window, in the `limits` notation.
+    proposal_rate_limit: str = "20/minute"
+    session_hours: int = 12  # a signed-in session's lifetime
+    # Session cookies only over HTTPS (turn off for plain-HTTP development only).
+    secure_cookies: bool = True
+
+    def __post_init__(self) -> None:
+        scheme = self.database_url.split(":", 1)[0].split("+", 1)[0]
+        if self.database_url and scheme not in STORE_SCHEMES:
+            raise SettingError("database_url", self.database_url,
+                               "une adresse sqlite:///… ou postgresql+psycopg://…")
+        if self.session_hours < 1:
+            raise SettingError("session_hours", self.session_hours, "un nombre d'heures ≥ 1")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The whole tree. ``sources`` maps a dotted key to where its value came from."""
@@ -102,6 +131,7 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, key: str) -> str:

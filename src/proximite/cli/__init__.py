@@ -64,6 +64,10 @@ def register() -> None:
     from proximite.cli_network import register as register_network_commands
 
     register_network_commands(app, fail, out_console, console)
+    # Command groups: the store's database and its accounts.
+    from proximite.cli.store import store_app
+
+    app.add_typer(store_app, name="store")
 
 
 register()
