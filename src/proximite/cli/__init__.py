@@ -65,9 +65,10 @@ def register() -> None:
 
     register_network_commands(app, fail, out_console, console)
     # Command groups: the store's database and its accounts.
-    from proximite.cli.store import store_app
+    from proximite.cli.store import store_app, users_app
 
     app.add_typer(store_app, name="store")
+    app.add_typer(users_app, name="users")
 
 
 register()

@@ -57,3 +57,49 @@ def upgrade(database_url: DatabaseUrl = None, config: ConfigFile = None) -> None
     else:
         console.print(f"Base {shown} mise à jour : version {', '.join(sorted(after))}.",
                       highlight=False)
+
+
+users_app = typer.Typer(cls=FrenchGroup, no_args_is_help=True, add_completion=False,
+                        help="Comptes des contributeurs, modérateurs et administrateurs.")
+
+
+@users_app.command("create", cls=FrenchCommand)
+def create_user(
+    email: Annotated[str, typer.Argument(help="Adresse électronique (identifiant)")],
+    name: Annotated[str, typer.Option("--name", help="Nom affiché")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="Compte administrateur")] = False,
+    moderator: Annotated[list[str] | None, typer.Option(
+        "--moderator", help="Modérateur de ce territoire (code du département, option "
+                            "répétable)")] = None,
+    password: Annotated[str | None, typer.Option(
+        "--password", envvar="PROXIMITE_NEW_PASSWORD",
+        help="Mot de passe (12 caractères au moins) [défaut : demandé au clavier]")] = None,
+    database_url: DatabaseUrl = None,
+    config: ConfigFile = None,
+) -> None:
+    """Créer un compte (le premier administrateur : `proximite users create moi@… --admin`)."""
+    from proximite.errors import ProximiteError
+    from proximite.store.accounts import create_user as create
+    from proximite.store.db import database_url as url_of
+    from proximite.store.db import is_up_to_date, make_engine, session_factory
+    from proximite.store.models import Role
+
+    with user_errors():
+        if admin and moderator:
+            raise ProximiteError("--admin et --moderator s'excluent : un administrateur "
+                                 "modère tous les territoires")
+        settings = store_settings(database_url, config)
+        engine = make_engine(url_of(settings.store))
+        if not is_up_to_date(engine):
+            raise ProximiteError("base pas à jour : lancer d'abord `proximite store upgrade`")
+        if password is None:
+            password = typer.prompt("Mot de passe", hide_input=True,
+                                    confirmation_prompt="Mot de passe (confirmation)")
+        role = Role.ADMIN if admin else Role.MODERATOR if moderator else Role.CONTRIBUTOR
+        with session_factory(engine).begin() as session:
+            user = create(session, email=email, password=password, display_name=name,
+                          role=role, territories=tuple(moderator or ()))
+            label = {"admin": "administrateur", "moderator": "modérateur",
+                     "contributor": "contributeur"}[user.role]
+            where = f" ({', '.join(sorted(user.territory_codes))})" if moderator else ""
+            console.print(f"Compte {label}{where} créé : {user.email}.", highlight=False)
