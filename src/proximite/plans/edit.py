@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proximite.errors import ProximiteError
-from proximite.plans.model import Evaluation, Plan, PlanItem, Review
+from proximite.plans.model import Evaluation, Observation, Plan, PlanItem, Review
 
 #: The item fields an edit may change.
 EDITABLE = ("title", "number", "pilots", "partners", "calendar")
@@ -31,7 +31,8 @@ class Change:
 
     at: dt.datetime
     who: str
-    action: str  # "ajout", "déplacement", "retrait", "modification", "évaluation"
+    # "ajout", "déplacement", "retrait", "modification", "évaluation", "valeur déclarée"
+    action: str
     item_id: str
     before: dict[str, Any]
     after: dict[str, Any]
@@ -133,6 +134,20 @@ def record_evaluation(plan: Plan, date: dt.date, evaluation: Evaluation, *,
     return Change(at, evaluation.who or "", "évaluation", item.id,
                   {} if old is None else _evaluation_summary(old),
                   {"date": date.isoformat(), **_evaluation_summary(evaluation)})
+
+
+def declare_value(plan: Plan, indicator_id: str, observation: Observation, *,
+                  at: dt.datetime) -> Change:
+    """Add a declared value (date, value, source, who) to a declared indicator."""
+    indicator = plan.indicators.get(indicator_id)
+    if indicator is None or indicator.query is not None:
+        raise PlanEditError(f"indicateur « {indicator_id} » : pas un indicateur déclaré du "
+                            f"plan {plan.id}")
+    indicator.observed.append(observation)
+    date = observation.date.isoformat() if isinstance(observation.date, dt.date) \
+        else str(observation.date)
+    return Change(at, observation.who or "", "valeur déclarée", indicator_id, {},
+                  {"date": date, "value": observation.value, "source": observation.source})
 
 
 def _evaluation_summary(ev: Evaluation) -> dict[str, Any]:

@@ -204,7 +204,8 @@ def save_plan(session: Session, plan: Plan, *, expected_version: int | None = No
     row.scale_labels, row.header, row.extra = dict(plan.scale_labels), plan.header, plan.extra
     row.updated_at = utcnow()
     try:
-        session.flush()  # the version check (UPDATE ... WHERE version = ...)
+        with session.begin_nested():  # a failed check leaves the session usable
+            session.flush()  # the version check (UPDATE ... WHERE version = ...)
     except StaleDataError:
         raise StalePlanError(f"plan « {plan.id} » modifié entre-temps : recharger la "
                              "page") from None

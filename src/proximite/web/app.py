@@ -28,7 +28,8 @@ from proximite.web.middleware import (
     TrustedHostMiddleware,
 )
 from proximite.web.pages import static_files
-from proximite.web.routes import carte, communes, exports, pages, services
+from proximite.web.plans import PlanSite
+from proximite.web.routes import carte, communes, exports, pages, plans, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
 
@@ -88,10 +89,12 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(data: PortalData | None = None, *,
-               hosts: Sequence[str] | None = None) -> FastAPI:
+               hosts: Sequence[str] | None = None,
+               plan_site: PlanSite | None = None) -> FastAPI:
     """The géoportail over ``data`` (default: the embedded Lozère demo, built now).
 
     ``hosts``: the Host header values answered (default: :func:`allowed_hosts`).
+    ``plan_site``: the store of the action plans (``/suivi``); None: no plan pages.
     """
     portal = data if data is not None else PortalData.demo()
     app = FastAPI(
@@ -108,11 +111,12 @@ def create_app(data: PortalData | None = None, *,
         docs_url=None, redoc_url=None,  # served by routes.pages, with no CDN
     )
     app.state.portal = portal
+    app.state.plans = plan_site
     handlers: dict[Any, Any] = {HTTPException: _http_error, RequestValidationError: _invalid}
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
     for router in (services.catalogue_router, services.router, communes.router,
-                   carte.router, exports.router, pages.router):
+                   carte.router, exports.router, pages.router, plans.router):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every

@@ -1,0 +1,265 @@
+"""Plan pages: ``/suivi`` (public progress of the plans) and ``/gestion/suivi/…`` (staff:
+sign in, enter a review, declare an indicator value). HTML pages, not part of the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from proximite.plans.edit import PlanEditError, declare_value, record_evaluation
+from proximite.plans.model import Evaluation, Observation, Plan
+from proximite.store.accounts import authenticate, close_session, csrf_ok, open_session
+from proximite.store.db import utcnow
+from proximite.store.models import WebSession
+from proximite.store.plans import (
+    PlanNotFound,
+    StalePlanError,
+    list_plans,
+    load_plan,
+    save_plan,
+)
+from proximite.web.plans import (
+    SESSION_COOKIE,
+    PlanSite,
+    current_session,
+    ensure_session,
+    may_edit,
+    plan_view,
+    render,
+    site_of,
+    unit_of_work,
+)
+from proximite.web.routes.common import portal_of
+
+router = APIRouter(include_in_schema=False)
+SIGN_IN = "/gestion/connexion"
+
+
+def _site(request: Request) -> PlanSite:
+    site = site_of(request)
+    if site is None:
+        raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur (pas de "
+                                 "base de données configurée).")
+    return site
+
+
+def _set_cookie(response: Response, site: PlanSite, tokens: list[str]) -> None:
+    for token in tokens:
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                            secure=site.settings.secure_cookies, path="/",
+                            max_age=site.settings.session_hours * 3600)
+
+
+def _plan_or_404(session: Session, plan_id: str) -> tuple[Plan, int]:
+    try:
+        return load_plan(session, plan_id)
+    except PlanNotFound:
+        raise HTTPException(404, f"Plan inconnu : « {plan_id} ». Voir /suivi.") from None
+
+
+def _html(request: Request, template: str, title: str, status: int = 200,
+          cookies: list[str] | None = None, **values: object) -> HTMLResponse:
+    response = HTMLResponse(render(portal_of(request), template, title, "/suivi", **values),
+                            status_code=status)
+    if cookies:
+        _set_cookie(response, _site(request), cookies)
+    return response
+
+
+# --------------------------------------------------------------------------- public
+@router.get("/suivi", response_class=HTMLResponse)
+def plans_index(request: Request) -> HTMLResponse:
+    """The plans followed in the store."""
+    site = site_of(request)
+    plans = []
+    if site is not None:
+        with unit_of_work(site) as session:
+            plans = list_plans(session)
+    return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans,
+                 enabled=site is not None)
+
+
+@router.get("/suivi/{plan_id}", response_class=HTMLResponse)
+def plan_page(request: Request, plan_id: str, revue: str | None = None) -> HTMLResponse:
+    """A plan's progress at a review (default: the latest), item by item."""
+    with unit_of_work(_site(request)) as session:
+        plan, _ = _plan_or_404(session, plan_id)
+    date = max(plan.reviews) if plan.reviews else None
+    if revue is not None:
+        try:
+            date = dt.date.fromisoformat(revue)
+        except ValueError:
+            raise HTTPException(422, f"revue « {revue} » : date AAAA-MM-JJ attendue") from None
+        if date not in plan.reviews:
+            raise HTTPException(404, f"Aucune revue du {revue} pour ce plan.")
+    return _html(request, "plans/plan.html.j2", plan.title, **plan_view(plan, date))
+
+
+# ---------------------------------------------------------------------------- staff
+def _staff(request: Request, session: Session, plan: Plan) -> WebSession | None:
+    row = current_session(session, request)
+    return row if row is not None and may_edit(row.user, plan) else None
+
+
+def _to_sign_in(path: str) -> RedirectResponse:
+    return RedirectResponse(f"{SIGN_IN}?suite={quote(path)}", status_code=303)
+
+
+@router.get(SIGN_IN, response_class=HTMLResponse)
+def sign_in_form(request: Request, suite: str = "/suivi") -> HTMLResponse:
+    site = _site(request)
+    pending: list[str] = []
+    with unit_of_work(site) as session:
+        row = ensure_session(session, request, site, pending)
+        csrf = row.csrf_token
+    return _html(request, "plans/connexion.html.j2", "Connexion", cookies=pending,
+                 csrf=csrf, suite=_local(suite), error=None)
+
+
+def _local(path: str) -> str:
+    """Only a path of this site (no open redirect)."""
+    return path if path.startswith("/") and not path.startswith("//") else "/suivi"
+
+
+@router.post(SIGN_IN, response_class=HTMLResponse)
+def sign_in(request: Request, email: Annotated[str, Form()], password: Annotated[str, Form()],
+            csrf: Annotated[str, Form()], suite: Annotated[str, Form()] = "/suivi"
+            ) -> Response:
+    site = _site(request)
+    with unit_of_work(site) as session:
+        row = current_session(session, request)
+        if not csrf_ok(row, csrf):
+            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
+                                     "la page de connexion.")
+        user = authenticate(session, email, password)
+        if user is None:
+            return _html(request, "plans/connexion.html.j2", "Connexion", status=401,
+                         csrf=csrf, suite=_local(suite),
+                         error="Adresse ou mot de passe incorrect.")
+        close_session(session, request.cookies.get(SESSION_COOKIE))
+        opened = open_session(session, user, hours=site.settings.session_hours)
+    response = RedirectResponse(_local(suite), status_code=303)
+    _set_cookie(response, site, [opened.token])
+    return response
+
+
+@router.post("/gestion/deconnexion")
+def sign_out(request: Request, csrf: Annotated[str, Form()]) -> Response:
+    site = _site(request)
+    with unit_of_work(site) as session:
+        if not csrf_ok(current_session(session, request), csrf):
+            raise HTTPException(403, "Formulaire expiré : recharger la page.")
+        close_session(session, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/suivi", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _review_form(request: Request, plan: Plan, version: int, row: WebSession, *,
+                 status: int = 200, error: str | None = None, saved: str | None = None,
+                 given: dict[str, str] | None = None) -> HTMLResponse:
+    leaves = [(i.id, i.label) for i in plan.leaves()]
+    indicators = [(i.id, i.name) for i in plan.indicators.values() if i.query is None]
+    latest = max(plan.reviews).isoformat() if plan.reviews else dt.date.today().isoformat()
+    return _html(request, "plans/revue.html.j2", f"Saisir une revue — {plan.title}",
+                 status=status, plan=plan, version=version, csrf=row.csrf_token,
+                 user=row.user, leaves=leaves, indicators=indicators,
+                 levels=[(lv, plan.level_label(lv)) for lv in plan.scale], error=error,
+                 saved=saved, given=given or {"date": latest})
+
+
+@router.get("/gestion/suivi/{plan_id}", response_class=HTMLResponse)
+def review_form(request: Request, plan_id: str, enregistre: str | None = None) -> Response:
+    with unit_of_work(_site(request)) as session:
+        plan, version = _plan_or_404(session, plan_id)
+        row = _staff(request, session, plan)
+        if row is None:
+            return _to_sign_in(f"/gestion/suivi/{plan_id}")
+        saved = enregistre if enregistre in plan.items or enregistre in plan.indicators \
+            else None
+        return _review_form(request, plan, version, row, saved=saved)
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+@router.post("/gestion/suivi/{plan_id}/revue", response_class=HTMLResponse)
+def enter_review(request: Request, plan_id: str, csrf: Annotated[str, Form()],
+                 version: Annotated[int, Form()], date: Annotated[str, Form()],
+                 item: Annotated[str, Form()], level: Annotated[str, Form()] = "",
+                 facts: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = ""
+                 ) -> Response:
+    """One item's evaluation at the review of ``date`` (created if new)."""
+    given = {"date": date, "item": item, "level": level, "facts": facts, "comment": comment}
+    with unit_of_work(_site(request)) as session:
+        plan, current = _plan_or_404(session, plan_id)
+        row = _staff(request, session, plan)
+        if row is None:
+            return _to_sign_in(f"/gestion/suivi/{plan_id}")
+        if not csrf_ok(row, csrf):
+            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
+                                     "la page.")
+        who = row.user.display_name if row.user else ""
+        try:
+            day = dt.date.fromisoformat(date)
+            if item not in {i.id for i in plan.leaves()}:
+                raise PlanEditError(f"élément « {item} » : pas une action de ce plan")
+            change = record_evaluation(plan, day, Evaluation(
+                item, level or None, _lines(facts), comment.strip() or None, who),
+                at=utcnow())
+            save_plan(session, plan, expected_version=version, changes=[change])
+        except ValueError as exc:
+            message = (f"date « {date} » invalide (attendu AAAA-MM-JJ)"
+                       if not isinstance(exc, PlanEditError) else str(exc))
+            return _review_form(request, plan, current, row, status=422, error=message,
+                                given=given)
+        except StalePlanError as exc:
+            return _review_form(request, plan, current, row, status=409, error=str(exc),
+                                given=given)
+    return RedirectResponse(f"/gestion/suivi/{plan_id}?enregistre={quote(item)}",
+                            status_code=303)
+
+
+@router.post("/gestion/suivi/{plan_id}/indicateur", response_class=HTMLResponse)
+def declare_value_page(request: Request, plan_id: str, csrf: Annotated[str, Form()],
+                  version: Annotated[int, Form()], indicator: Annotated[str, Form()],
+                  date: Annotated[str, Form()], value: Annotated[str, Form()],
+                  source: Annotated[str, Form()] = "") -> Response:
+    """A declared value of an indicator (value, date, source, who)."""
+    given = {"date": date, "indicator": indicator, "value": value, "source": source}
+    with unit_of_work(_site(request)) as session:
+        plan, current = _plan_or_404(session, plan_id)
+        row = _staff(request, session, plan)
+        if row is None:
+            return _to_sign_in(f"/gestion/suivi/{plan_id}")
+        if not csrf_ok(row, csrf):
+            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
+                                     "la page.")
+        who = row.user.display_name if row.user else ""
+        number = value.strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
+        try:
+            day = dt.date.fromisoformat(date)
+            try:
+                amount = float(number)
+            except ValueError:
+                raise PlanEditError(f"valeur « {value} » : un nombre est attendu (ex. 12 ou "
+                                    "12,5)") from None
+            change = declare_value(plan, indicator, Observation(
+                day, amount, source=source.strip() or None, who=who), at=utcnow())
+            save_plan(session, plan, expected_version=version, changes=[change])
+        except ValueError as exc:
+            message = (f"date « {date} » invalide (attendu AAAA-MM-JJ)"
+                       if not isinstance(exc, PlanEditError) else str(exc))
+            return _review_form(request, plan, current, row, status=422, error=message,
+                                given=given)
+        except StalePlanError as exc:
+            return _review_form(request, plan, current, row, status=409, error=str(exc),
+                                given=given)
+    return RedirectResponse(f"/gestion/suivi/{plan_id}?enregistre={quote(indicator)}",
+                            status_code=303)
