@@ -193,12 +193,12 @@ def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
 def test_keyboard_only_search_results_and_fiche(page, base_url) -> None:
     _open(page, base_url)
     order = []
-    for _ in range(9):
+    for _ in range(10):
         page.keyboard.press("Tab")
         order.append(_active(page))
     assert order == ["a:Aller au contenu", "a:Aller aux résultats", "a:Trouver un service",
-                     "a:Annuaire", "a:Accessibilité", "a:API", "#commune", "#categorie",
-                     "button:Rechercher"]
+                     "a:Annuaire", "a:Suivi des schémas", "a:Accessibilité", "a:API",
+                     "#commune", "#categorie", "button:Rechercher"]
     # Visible focus (RGAA 10.7): the focused button has an outline.
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")
