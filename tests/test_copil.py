@@ -161,3 +161,50 @@ def test_review_dates_are_dates() -> None:
     from proximite.io.plans import read_plan
 
     assert list(read_plan(TEST_PLAN).reviews) == [dt.date(2024, 1, 15), dt.date(2025, 1, 15)]
+
+
+def test_pack_from_the_store_shows_reviews_entered_there(tmp_path) -> None:
+    """`suivi importer`, an evaluation entered in the store, `copil --depuis-base`, then
+    `suivi exporter` gives back a file holding the new evaluation."""
+    from proximite.io.plans import read_plan
+    from proximite.plans.edit import record_evaluation
+    from proximite.plans.model import Evaluation
+    from proximite.store.db import make_engine, session_factory, transaction
+    from proximite.store.plans import load_plan, save_plan
+
+    url = f"sqlite:///{tmp_path / 'base.sqlite'}"
+    assert runner.invoke(app, ["store", "upgrade", "--database-url", url]).exit_code == 0
+    result = runner.invoke(app, ["suivi", "importer", "--plan", str(TEST_PLAN),
+                                 "--database-url", url], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "Plan « plan-test-lozere » enregistré : 5 éléments, 2 revue(s)" in result.output
+    again = runner.invoke(app, ["suivi", "importer", "--plan", str(TEST_PLAN),
+                                "--database-url", url], env=WIDE)
+    assert again.exit_code == 2 and "déjà en base" in again.output
+
+    factory = session_factory(make_engine(url))
+    with transaction(factory) as session:
+        plan, version = load_plan(session, "plan-test-lozere")
+        change = record_evaluation(plan, dt.date(2026, 1, 20), Evaluation(
+            "2.1", "initie", ("Deux lieux ouverts",), who="Chargée de mission"),
+            at=dt.datetime(2026, 1, 20, tzinfo=dt.UTC))
+        save_plan(session, plan, expected_version=version, changes=[change])
+
+    out = tmp_path / "pack"
+    result = runner.invoke(app, ["copil", "--plan", "plan-test-lozere", "--depuis-base",
+                                 "--database-url", url, "--review", "2026-01-20", "--out",
+                                 str(out), "--sans-pdf"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    text = _text((out / "copil.html").read_text(encoding="utf-8"))
+    assert "Comité de pilotage du 20 janvier 2026" in text
+    assert "Deux lieux ouverts" in text and "Saisi par : Chargée de mission" in text
+
+    exported = tmp_path / "export.yaml"
+    result = runner.invoke(app, ["suivi", "exporter", "--plan", "plan-test-lozere",
+                                 "--database-url", url, "--out", str(exported)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    reread = read_plan(exported)
+    assert reread.reviews[dt.date(2026, 1, 20)].entries["2.1"].facts == ("Deux lieux ouverts",)
+    history = runner.invoke(app, ["suivi", "historique", "--plan", "plan-test-lozere",
+                                  "--database-url", url], env=WIDE)
+    assert "Chargée de mission — évaluation « 2.1 »" in history.output

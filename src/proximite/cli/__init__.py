@@ -68,6 +68,9 @@ def register() -> None:
     from proximite.cli.store import store_app, users_app
 
     app.add_typer(store_app, name="store")
+    from proximite.cli.suivi import suivi_app
+
+    app.add_typer(suivi_app, name="suivi")
     app.add_typer(users_app, name="users")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from proximite.cli.common import console, out_console, user_errors
+from proximite.cli.store import ConfigFile, DatabaseUrl
 from proximite.errors import InputError
 
 
@@ -38,6 +39,12 @@ def copil(
     out: Annotated[Path, typer.Option(help="Dossier de sortie")] = Path("copil"),
     pdf: Annotated[bool, typer.Option("--pdf/--sans-pdf",
                                       help="Écrire aussi copil.pdf")] = True,
+    from_store: Annotated[bool, typer.Option(
+        "--depuis-base", help="Lire le plan, ses revues et ses valeurs déclarées dans la "
+                              "base (saisies du géoportail) : --plan est alors l'id du "
+                              "plan en base")] = False,
+    database_url: DatabaseUrl = None,
+    config: ConfigFile = None,
 ) -> None:
     """Dossier du comité de pilotage : avancement du plan, indicateurs, cartes (HTML, PDF).
 
@@ -57,7 +64,17 @@ def copil(
         except ValueError:
             raise InputError(f"--review {review} : date invalide",
                              expected="une date AAAA-MM-JJ") from None
-        the_plan = read_plan(plan)
+        if from_store:
+            from proximite.cli.suivi import factory
+            from proximite.store.plans import load_plan
+
+            with factory(database_url, config)() as session:
+                the_plan, _ = load_plan(session, plan)
+        else:
+            if database_url is not None or config is not None:
+                raise InputError("--database-url et --config ne servent qu'avec "
+                                 "--depuis-base")
+            the_plan = read_plan(plan)
         extra = indicators if indicators is not None else shipped_indicators(the_plan.id)
         if extra is not None:
             added = read_indicators(the_plan, extra)
