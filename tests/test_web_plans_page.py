@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from proximite.web.a11y_check import (
     describe_violations,
     run_axe,
 )
+from servers import serve_in_thread
 from test_web_plans import PASSWORD, make_site
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
@@ -37,22 +35,8 @@ def base_url(demo_result, tmp_path_factory) -> Iterator[str]:
     from proximite.web.store import PortalData
 
     site = make_site(tmp_path_factory.mktemp("store") / "plans.sqlite")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(PortalData.from_result(demo_result), plan_site=site)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the géoportail server did not start on 127.0.0.1")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_in_thread(create_app(PortalData.from_result(demo_result),
+                                          plan_site=site))
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ sign in, enter a review, declare an indicator value). HTML pages, not part of th
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from proximite.plans.edit import PlanEditError, declare_value, record_evaluation
+from proximite.plans.edit import Change, PlanEditError, declare_value, record_evaluation
 from proximite.plans.model import Evaluation, Observation, Plan
 from proximite.store.accounts import authenticate, close_session, csrf_ok, open_session
 from proximite.store.db import utcnow
@@ -189,6 +191,40 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
+#: An edit of a staff form: (plan, who) -> the history entry (raises on a refusal).
+Edit = Callable[[Plan, str], Change]
+
+
+def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: str,
+                done: str, given: dict[str, str], edit: Edit) -> Response:
+    """Check the account and the form's token, apply ``edit``, save (version-checked); the
+    form again with the French reason when refused, else back to it with "Enregistré"."""
+    with unit_of_work(_site(request)) as session:
+        plan, current = _plan_or_404(session, plan_id)
+        row = _staff(request, session, plan)
+        if row is None:
+            return _to_sign_in(f"/gestion/suivi/{plan_id}")
+        if not csrf_ok(row, csrf):
+            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
+                                     "la page.")
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            return _review_form(request, plan, current, row, status=422, given=given,
+                                error=f"date « {date} » invalide (attendu AAAA-MM-JJ)")
+        try:
+            change = edit(plan, row.user.display_name if row.user else "")
+            save_plan(session, plan, expected_version=version, changes=[change])
+        except PlanEditError as exc:
+            return _review_form(request, plan, current, row, status=422, error=str(exc),
+                                given=given)
+        except StalePlanError as exc:
+            return _review_form(request, plan, current, row, status=409, error=str(exc),
+                                given=given)
+    return RedirectResponse(f"/gestion/suivi/{plan_id}?enregistre={quote(done)}",
+                            status_code=303)
+
+
 @router.post("/gestion/suivi/{plan_id}/revue", response_class=HTMLResponse)
 def enter_review(request: Request, plan_id: str, csrf: Annotated[str, Form()],
                  version: Annotated[int, Form()], date: Annotated[str, Form()],
@@ -196,70 +232,34 @@ def enter_review(request: Request, plan_id: str, csrf: Annotated[str, Form()],
                  facts: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = ""
                  ) -> Response:
     """One item's evaluation at the review of ``date`` (created if new)."""
+    def edit(plan: Plan, who: str) -> Change:
+        if item not in {i.id for i in plan.leaves()}:
+            raise PlanEditError(f"élément « {item} » : pas une action de ce plan")
+        return record_evaluation(plan, dt.date.fromisoformat(date), Evaluation(
+            item, level or None, _lines(facts), comment.strip() or None, who), at=utcnow())
+
     given = {"date": date, "item": item, "level": level, "facts": facts, "comment": comment}
-    with unit_of_work(_site(request)) as session:
-        plan, current = _plan_or_404(session, plan_id)
-        row = _staff(request, session, plan)
-        if row is None:
-            return _to_sign_in(f"/gestion/suivi/{plan_id}")
-        if not csrf_ok(row, csrf):
-            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
-                                     "la page.")
-        who = row.user.display_name if row.user else ""
-        try:
-            day = dt.date.fromisoformat(date)
-            if item not in {i.id for i in plan.leaves()}:
-                raise PlanEditError(f"élément « {item} » : pas une action de ce plan")
-            change = record_evaluation(plan, day, Evaluation(
-                item, level or None, _lines(facts), comment.strip() or None, who),
-                at=utcnow())
-            save_plan(session, plan, expected_version=version, changes=[change])
-        except ValueError as exc:
-            message = (f"date « {date} » invalide (attendu AAAA-MM-JJ)"
-                       if not isinstance(exc, PlanEditError) else str(exc))
-            return _review_form(request, plan, current, row, status=422, error=message,
-                                given=given)
-        except StalePlanError as exc:
-            return _review_form(request, plan, current, row, status=409, error=str(exc),
-                                given=given)
-    return RedirectResponse(f"/gestion/suivi/{plan_id}?enregistre={quote(item)}",
-                            status_code=303)
+    return _staff_edit(request, plan_id, csrf, version, date, item, given, edit)
 
 
 @router.post("/gestion/suivi/{plan_id}/indicateur", response_class=HTMLResponse)
 def declare_value_page(request: Request, plan_id: str, csrf: Annotated[str, Form()],
-                  version: Annotated[int, Form()], indicator: Annotated[str, Form()],
-                  date: Annotated[str, Form()], value: Annotated[str, Form()],
-                  source: Annotated[str, Form()] = "") -> Response:
+                       version: Annotated[int, Form()], indicator: Annotated[str, Form()],
+                       date: Annotated[str, Form()], value: Annotated[str, Form()],
+                       source: Annotated[str, Form()] = "") -> Response:
     """A declared value of an indicator (value, date, source, who)."""
-    given = {"date": date, "indicator": indicator, "value": value, "source": source}
-    with unit_of_work(_site(request)) as session:
-        plan, current = _plan_or_404(session, plan_id)
-        row = _staff(request, session, plan)
-        if row is None:
-            return _to_sign_in(f"/gestion/suivi/{plan_id}")
-        if not csrf_ok(row, csrf):
-            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
-                                     "la page.")
-        who = row.user.display_name if row.user else ""
+    def edit(plan: Plan, who: str) -> Change:
         number = value.strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
         try:
-            day = dt.date.fromisoformat(date)
-            try:
-                amount = float(number)
-            except ValueError:
-                raise PlanEditError(f"valeur « {value} » : un nombre est attendu (ex. 12 ou "
-                                    "12,5)") from None
-            change = declare_value(plan, indicator, Observation(
-                day, amount, source=source.strip() or None, who=who), at=utcnow())
-            save_plan(session, plan, expected_version=version, changes=[change])
-        except ValueError as exc:
-            message = (f"date « {date} » invalide (attendu AAAA-MM-JJ)"
-                       if not isinstance(exc, PlanEditError) else str(exc))
-            return _review_form(request, plan, current, row, status=422, error=message,
-                                given=given)
-        except StalePlanError as exc:
-            return _review_form(request, plan, current, row, status=409, error=str(exc),
-                                given=given)
-    return RedirectResponse(f"/gestion/suivi/{plan_id}?enregistre={quote(indicator)}",
-                            status_code=303)
+            amount = float(number)
+            if not math.isfinite(amount):
+                raise ValueError(number)
+        except ValueError:
+            raise PlanEditError(f"valeur « {value} » : un nombre est attendu (ex. 12 ou "
+                                "12,5)") from None
+        return declare_value(plan, indicator, Observation(
+            dt.date.fromisoformat(date), amount, source=source.strip() or None, who=who),
+            at=utcnow())
+
+    given = {"date": date, "indicator": indicator, "value": value, "source": source}
+    return _staff_edit(request, plan_id, csrf, version, date, indicator, given, edit)
