@@ -31,6 +31,20 @@ def _postgres_url() -> str:
     return os.environ[POSTGRES_ENV]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with test-sized costs (the defaults take about a second per hash on a
+    busy 2-core machine; the algorithm and the code path are the same)."""
+    from argon2 import PasswordHasher
+
+    from proximite.store import accounts
+
+    kept = accounts.HASHER
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts.HASHER = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def store_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated engine: in-memory SQLite, or a fresh schema of the test PostgreSQL."""

@@ -36,7 +36,7 @@ def base_url(demo_result, tmp_path_factory) -> Iterator[str]:
 
     site = make_site(tmp_path_factory.mktemp("store") / "plans.sqlite")
     yield from serve_in_thread(create_app(PortalData.from_result(demo_result),
-                                          plan_site=site))
+                                          store=site))
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,11 @@ def test_enter_a_review_and_see_the_public_page_updated(page, base_url) -> None:
     _axe(page, "plan public", checked)
 
     page.click("text=Saisir une revue (accès réservé)")
-    page.wait_for_url(re.compile(r"/gestion/connexion\?suite=/gestion/suivi/plan-test-lozere$"))
+    page.wait_for_url(re.compile(r"/connexion\?suite=/gestion/suivi/plan-test-lozere$"))
     _axe(page, "connexion", checked)
-    page.fill("#email", "admin@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.fill("#champ-email", "admin@example.org")
+    page.fill("#champ-password", PASSWORD)
+    page.click("main button[type=submit]")
     page.wait_for_url("**/gestion/suivi/plan-test-lozere")
     _axe(page, "formulaire de revue", checked)
 

@@ -111,6 +111,8 @@ class StoreSettings:
     session_hours: int = 12  # a signed-in session's lifetime
     # Session cookies only over HTTPS (turn off for plain-HTTP development only).
     secure_cookies: bool = True
+    # The licence the accepted contributions are published under (open-data exports).
+    contributions_licence: str = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 
     def __post_init__(self) -> None:
         scheme = self.database_url.split(":", 1)[0].split("+", 1)[0]

@@ -114,7 +114,6 @@ def record_change(session: Session, place: Place, values: Mapping[str, Any], *,
                        at=utcnow())
     place.events.append(event)
     session.add(place)
-    session.flush()
     return event
 
 
@@ -321,6 +320,7 @@ def revert_event(session: Session, event: PlaceEvent, *, moderator: User,
                         reverts_event_id=event.id)
     if new is None:
         raise StoreError("rien à annuler : le lieu a déjà les valeurs d'avant cette entrée")
+    session.flush()  # the entry's id labels the decision
     mark_moderated(place, values, new)
     return new
 

@@ -207,6 +207,7 @@ def save_plan(session: Session, plan: Plan, *, expected_version: int | None = No
         with session.begin_nested():  # a failed check leaves the session usable
             session.flush()  # the version check (UPDATE ... WHERE version = ...)
     except StaleDataError:
+        session.expire(row)  # drop the refused changes: the transaction stays usable
         raise StalePlanError(f"plan « {plan.id} » modifié entre-temps : recharger la "
                              "page") from None
     for table in (PlanItemRow, EvaluationRow, IndicatorRow):

@@ -22,14 +22,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from proximite.web.contrib import ContribStore
 from proximite.web.middleware import (
     HeadAsGetMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
 from proximite.web.pages import static_files
-from proximite.web.plans import PlanSite
-from proximite.web.routes import carte, communes, exports, pages, plans, services
+from proximite.web.routes import carte, communes, contrib, exports, pages, plans, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
 
@@ -90,11 +90,12 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
 
 def create_app(data: PortalData | None = None, *,
                hosts: Sequence[str] | None = None,
-               plan_site: PlanSite | None = None) -> FastAPI:
+               store: ContribStore | None = None) -> FastAPI:
     """The géoportail over ``data`` (default: the embedded Lozère demo, built now).
 
     ``hosts``: the Host header values answered (default: :func:`allowed_hosts`).
-    ``plan_site``: the store of the action plans (``/suivi``); None: no plan pages.
+    ``store``: the contributions store (proposals, moderation, places' history) and the
+    action plans' (``/suivi``); None: the portal is read-only and those pages say so.
     """
     portal = data if data is not None else PortalData.demo()
     app = FastAPI(
@@ -111,12 +112,15 @@ def create_app(data: PortalData | None = None, *,
         docs_url=None, redoc_url=None,  # served by routes.pages, with no CDN
     )
     app.state.portal = portal
-    app.state.plans = plan_site
+    if store is not None:
+        store.bind(portal)
+    app.state.contrib = store
     handlers: dict[Any, Any] = {HTTPException: _http_error, RequestValidationError: _invalid}
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
     for router in (services.catalogue_router, services.router, communes.router,
-                   carte.router, exports.router, pages.router, plans.router):
+                   carte.router, exports.router, pages.router, contrib.router,
+                   plans.router):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every

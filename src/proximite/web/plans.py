@@ -1,12 +1,12 @@
 """The géoportail's plan pages: the public progress of an action plan, and the staff pages
 where a review and declared indicator values are entered.
 
-:class:`PlanSite` is what ``create_app(plans=...)`` takes: the store's session factory and
-settings. Staff are the store's accounts (:mod:`proximite.store.accounts`): an
-administrator, or a moderator granted the plan's département. Sessions are server-side
-(the cookie holds a random token, the table its SHA-256), every form carries the
-session's CSRF token, and pages are Jinja2 templates with autoescaping (whatever staff
-typed is shown as text). Edits go through :mod:`proximite.plans.edit` (checked there) and
+They live in the contributions store (:class:`~proximite.web.contrib.ContribStore`, the
+same database, accounts, sign-in at ``/connexion``, server-side sessions and CSRF token of
+every form). Staff are an administrator, or a moderator granted the plan's département.
+Pages are Jinja2 templates with autoescaping (whatever staff typed is shown as text),
+rendered inside the portal's frame by :func:`~proximite.web.contrib.render_page`. Edits go
+through :mod:`proximite.plans.edit` (checked there) and
 :func:`proximite.store.plans.save_plan` (version-checked: two people saving the same plan
 at once cannot overwrite each other).
 """
@@ -14,61 +14,12 @@ at once cannot overwrite each other).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
-
-from fastapi import Request
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
-from sqlalchemy.orm import Session, sessionmaker
 
 from proximite.plans.model import Plan
 from proximite.plans.progress import roll_up, trend
 from proximite.report.formatting import fmt_date, fmt_share
-from proximite.settings import StoreSettings
-from proximite.store.accounts import find_session, open_session
-from proximite.store.models import Role, User, WebSession
-from proximite.web.pages import page_values
-from proximite.web.store import PortalData
-
-SESSION_COOKIE = "proximite_session"
-
-
-@dataclass
-class PlanSite:
-    """The plans' store as the web app uses it."""
-
-    factory: sessionmaker[Session]
-    settings: StoreSettings
-
-
-@contextmanager
-def unit_of_work(site: PlanSite) -> Iterator[Session]:
-    with site.factory.begin() as session:
-        yield session
-
-
-def site_of(request: Request) -> PlanSite | None:
-    return getattr(request.app.state, "plans", None)
-
-
-def current_session(session: Session, request: Request) -> WebSession | None:
-    return find_session(session, request.cookies.get(SESSION_COOKIE))
-
-
-def ensure_session(session: Session, request: Request, site: PlanSite,
-                   pending: list[str]) -> WebSession:
-    """The visitor's session, opened (anonymous) when missing, for the CSRF token of a
-    form; ``pending`` receives the cookie value to set on the response."""
-    row = current_session(session, request)
-    if row is None:
-        opened = open_session(session, None, hours=site.settings.session_hours)
-        pending.append(opened.token)
-        row = opened.row
-    return row
+from proximite.store.models import Role, User
 
 
 def may_edit(user: User | None, plan: Plan) -> bool:
@@ -80,22 +31,6 @@ def may_edit(user: User | None, plan: Plan) -> bool:
     territory = plan.header.get("territory") or {}
     code = str(territory.get("departement", "")) if isinstance(territory, dict) else ""
     return user.role == Role.MODERATOR.value and code in user.territory_codes
-
-
-@cache
-def environment() -> Environment:
-    return Environment(loader=PackageLoader("proximite.web", "templates"),
-                       autoescape=select_autoescape(default=True, default_for_string=True),
-                       trim_blocks=True, lstrip_blocks=True)
-
-
-def render(portal: PortalData, template: str, title: str, current: str,
-           **values: Any) -> str:
-    """A page of the géoportail: its shared head and banner, then ``template``."""
-    shared = page_values(portal, current, title,
-                         '<link rel="stylesheet" href="/static/suivi.css">\n')
-    return environment().get_template(template).render(
-        tete=Markup(shared["tete"]), entete=Markup(shared["entete"]), title=title, **values)
 
 
 # ------------------------------------------------------------------------- view models

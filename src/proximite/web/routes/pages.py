@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from proximite.web.contrib import contrib_of
 from proximite.web.pages import (
     VENDOR_REDOC,
     VENDOR_SWAGGER,
@@ -27,6 +28,7 @@ def index(request: Request) -> HTMLResponse:
     """The search page: commune, type of service, nearest services, fiche, map."""
     values = page_values(portal_of(request), "/", "Services au public près de chez vous")
     values["maplibre"] = "1" if maplibre_installed() else "0"
+    values["contributions"] = "1" if contrib_of(request) is not None else "0"
     return HTMLResponse(render("index.html", values))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from proximite.plans.edit import Change, PlanEditError, declare_value, record_evaluation
 from proximite.plans.model import Evaluation, Observation, Plan
-from proximite.store.accounts import authenticate, close_session, csrf_ok, open_session
+from proximite.store.accounts import csrf_ok
 from proximite.store.db import utcnow
 from proximite.store.models import WebSession
 from proximite.store.plans import (
@@ -25,36 +25,26 @@ from proximite.store.plans import (
     load_plan,
     save_plan,
 )
-from proximite.web.plans import (
-    SESSION_COOKIE,
-    PlanSite,
+from proximite.web.contrib import (
+    ContribStore,
+    contrib_of,
     current_session,
-    ensure_session,
-    may_edit,
-    plan_view,
-    render,
-    site_of,
+    render_page,
     unit_of_work,
 )
+from proximite.web.plans import may_edit, plan_view
 from proximite.web.routes.common import portal_of
 
 router = APIRouter(include_in_schema=False)
-SIGN_IN = "/gestion/connexion"
+SIGN_IN = "/connexion"
 
 
-def _site(request: Request) -> PlanSite:
-    site = site_of(request)
-    if site is None:
+def _store(request: Request) -> ContribStore:
+    store = contrib_of(request)
+    if store is None:
         raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur (pas de "
                                  "base de données configurée).")
-    return site
-
-
-def _set_cookie(response: Response, site: PlanSite, tokens: list[str]) -> None:
-    for token in tokens:
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                            secure=site.settings.secure_cookies, path="/",
-                            max_age=site.settings.session_hours * 3600)
+    return store
 
 
 def _plan_or_404(session: Session, plan_id: str) -> tuple[Plan, int]:
@@ -65,31 +55,28 @@ def _plan_or_404(session: Session, plan_id: str) -> tuple[Plan, int]:
 
 
 def _html(request: Request, template: str, title: str, status: int = 200,
-          cookies: list[str] | None = None, **values: object) -> HTMLResponse:
-    response = HTMLResponse(render(portal_of(request), template, title, "/suivi", **values),
-                            status_code=status)
-    if cookies:
-        _set_cookie(response, _site(request), cookies)
-    return response
+          session_row: WebSession | None = None, **values: object) -> HTMLResponse:
+    return HTMLResponse(render_page(request, portal_of(request), template, title, "/suivi",
+                                    web_session=session_row, **values), status_code=status)
 
 
 # --------------------------------------------------------------------------- public
 @router.get("/suivi", response_class=HTMLResponse)
 def plans_index(request: Request) -> HTMLResponse:
     """The plans followed in the store."""
-    site = site_of(request)
+    store = contrib_of(request)
     plans = []
-    if site is not None:
-        with unit_of_work(site) as session:
+    if store is not None:
+        with unit_of_work(store) as session:
             plans = list_plans(session)
     return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans,
-                 enabled=site is not None)
+                 enabled=store is not None)
 
 
 @router.get("/suivi/{plan_id}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: str, revue: str | None = None) -> HTMLResponse:
     """A plan's progress at a review (default: the latest), item by item."""
-    with unit_of_work(_site(request)) as session:
+    with unit_of_work(_store(request)) as session:
         plan, _ = _plan_or_404(session, plan_id)
     date = max(plan.reviews) if plan.reviews else None
     if revue is not None:
@@ -112,56 +99,6 @@ def _to_sign_in(path: str) -> RedirectResponse:
     return RedirectResponse(f"{SIGN_IN}?suite={quote(path)}", status_code=303)
 
 
-@router.get(SIGN_IN, response_class=HTMLResponse)
-def sign_in_form(request: Request, suite: str = "/suivi") -> HTMLResponse:
-    site = _site(request)
-    pending: list[str] = []
-    with unit_of_work(site) as session:
-        row = ensure_session(session, request, site, pending)
-        csrf = row.csrf_token
-    return _html(request, "plans/connexion.html.j2", "Connexion", cookies=pending,
-                 csrf=csrf, suite=_local(suite), error=None)
-
-
-def _local(path: str) -> str:
-    """Only a path of this site (no open redirect)."""
-    return path if path.startswith("/") and not path.startswith("//") else "/suivi"
-
-
-@router.post(SIGN_IN, response_class=HTMLResponse)
-def sign_in(request: Request, email: Annotated[str, Form()], password: Annotated[str, Form()],
-            csrf: Annotated[str, Form()], suite: Annotated[str, Form()] = "/suivi"
-            ) -> Response:
-    site = _site(request)
-    with unit_of_work(site) as session:
-        row = current_session(session, request)
-        if not csrf_ok(row, csrf):
-            raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
-                                     "la page de connexion.")
-        user = authenticate(session, email, password)
-        if user is None:
-            return _html(request, "plans/connexion.html.j2", "Connexion", status=401,
-                         csrf=csrf, suite=_local(suite),
-                         error="Adresse ou mot de passe incorrect.")
-        close_session(session, request.cookies.get(SESSION_COOKIE))
-        opened = open_session(session, user, hours=site.settings.session_hours)
-    response = RedirectResponse(_local(suite), status_code=303)
-    _set_cookie(response, site, [opened.token])
-    return response
-
-
-@router.post("/gestion/deconnexion")
-def sign_out(request: Request, csrf: Annotated[str, Form()]) -> Response:
-    site = _site(request)
-    with unit_of_work(site) as session:
-        if not csrf_ok(current_session(session, request), csrf):
-            raise HTTPException(403, "Formulaire expiré : recharger la page.")
-        close_session(session, request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse("/suivi", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
 def _review_form(request: Request, plan: Plan, version: int, row: WebSession, *,
                  status: int = 200, error: str | None = None, saved: str | None = None,
                  given: dict[str, str] | None = None) -> HTMLResponse:
@@ -169,15 +106,15 @@ def _review_form(request: Request, plan: Plan, version: int, row: WebSession, *,
     indicators = [(i.id, i.name) for i in plan.indicators.values() if i.query is None]
     latest = max(plan.reviews).isoformat() if plan.reviews else dt.date.today().isoformat()
     return _html(request, "plans/revue.html.j2", f"Saisir une revue — {plan.title}",
-                 status=status, plan=plan, version=version, csrf=row.csrf_token,
-                 user=row.user, leaves=leaves, indicators=indicators,
+                 status=status, session_row=row, plan=plan, version=version, leaves=leaves,
+                 indicators=indicators,
                  levels=[(lv, plan.level_label(lv)) for lv in plan.scale], error=error,
                  saved=saved, given=given or {"date": latest})
 
 
 @router.get("/gestion/suivi/{plan_id}", response_class=HTMLResponse)
 def review_form(request: Request, plan_id: str, enregistre: str | None = None) -> Response:
-    with unit_of_work(_site(request)) as session:
+    with unit_of_work(_store(request)) as session:
         plan, version = _plan_or_404(session, plan_id)
         row = _staff(request, session, plan)
         if row is None:
@@ -199,7 +136,7 @@ def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: s
                 done: str, given: dict[str, str], edit: Edit) -> Response:
     """Check the account and the form's token, apply ``edit``, save (version-checked); the
     form again with the French reason when refused, else back to it with "Enregistré"."""
-    with unit_of_work(_site(request)) as session:
+    with unit_of_work(_store(request)) as session:
         plan, current = _plan_or_404(session, plan_id)
         row = _staff(request, session, plan)
         if row is None:

@@ -18,6 +18,8 @@ const state = { commune: null, category: "la_poste", categories: [], map: null,
 const $ = (id) => document.getElementById(id);
 // "en voiture" / "à pied": the travel mode of the diagnostic's network (set by the server)
 const MODE = document.body.dataset.mode || "";
+// Set when the server keeps a contributions store: each place links to its fiche.
+const CONTRIBUTIONS = document.body.dataset.contributions === "1";
 
 function announce(text) {
   $("annonce").textContent = text;
@@ -143,7 +145,10 @@ function serviceItem(service, evaluated) {
     ...details,
     state.map ? el("button", { type: "button", class: "lien",
       onclick: () => focusOnMap(service),
-    }, `Montrer ${service.name || "ce lieu"} sur la carte`) : null);
+    }, `Montrer ${service.name || "ce lieu"} sur la carte`) : null,
+    CONTRIBUTIONS ? el("p", {}, el("a", {
+      href: `/lieux/${encodeURIComponent(service.service_id)}`,
+    }, `Fiche et historique de ${service.name || "ce lieu"} · signaler une erreur`)) : null);
 }
 
 // ------------------------------------------------------------------ fiche
