@@ -301,9 +301,9 @@ def _maps(plan: Plan, runs: list[SavedRun]) -> Section:
                         f"{result.network_note}"), *found.blocks)
 
 
-def _item_blocks(plan: Plan, date: dt.date, item: PlanItem,
-                 catalogue: Catalogue) -> list[Block]:
-    blocks: list[Block] = [Heading(item.label)]
+def _item_blocks(plan: Plan, date: dt.date, item: PlanItem, catalogue: Catalogue, *,
+                 heading: bool = True) -> list[Block]:
+    blocks: list[Block] = [Heading(item.label)] if heading else []
     lines: list[str] = []
     children = [c for c in plan.children(item.id) if c.retired is None]
     if children:
@@ -345,8 +345,8 @@ def _item_blocks(plan: Plan, date: dt.date, item: PlanItem,
 def _details(plan: Plan, date: dt.date, catalogue: Catalogue) -> list[Section]:
     sections = []
     for n, axis in enumerate(a for a in plan.children(None) if a.retired is None):
-        blocks: list[Block] = []
-        for _, item in [(0, axis), *plan.tree(axis.id)]:
+        blocks = _item_blocks(plan, date, axis, catalogue, heading=False)  # the section's
+        for _, item in plan.tree(axis.id):
             blocks.extend(_item_blocks(plan, date, item, catalogue))
         sections.append(section(f"detail-{n + 1}", axis.label, *blocks))
     return sections
