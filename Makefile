@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= diagnostic-lozere
 
-.PHONY: install browser postgres demo test lint bench bench-api clean
+.PHONY: install browser pdf-libs postgres demo test lint bench bench-api clean
 
 $(BIN)/proximite: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# WeasyPrint (the committee pack's PDF, `proximite copil`) needs Pango from Debian.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+
+pdf-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || $(SUDO) apt-get install -y $(PDF_LIBS) \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(PDF_LIBS))
+
 # PostgreSQL + PostGIS (Debian packages): the store tests' second back-end, on a throw-away
 # cluster started by scripts/with_postgres.sh.
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
@@ -70,7 +77,7 @@ demo: install
 
 # Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest;
 # the store tests run on SQLite and on a throw-away PostgreSQL + PostGIS cluster.
-test: install browser postgres
+test: install browser pdf-libs postgres
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from proximite.web.a11y_check import (
     describe_violations,
     run_axe,
 )
+from servers import serve_in_thread
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
     pytest.skip("browser tests disabled by PROXIMITE_SKIP_BROWSER_TESTS=1",
@@ -37,12 +35,6 @@ uvicorn = pytest.importorskip("uvicorn")
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 SAINT_CHELY = "48140"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +48,7 @@ def portal(demo_result):
 def base_url(portal) -> Iterator[str]:
     from proximite.web.app import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(portal), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the géoportail server did not start on 127.0.0.1")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_in_thread(create_app(portal))
 
 
 @pytest.fixture(scope="module")
@@ -193,12 +173,12 @@ def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
 def test_keyboard_only_search_results_and_fiche(page, base_url) -> None:
     _open(page, base_url)
     order = []
-    for _ in range(9):
+    for _ in range(10):
         page.keyboard.press("Tab")
         order.append(_active(page))
     assert order == ["a:Aller au contenu", "a:Aller aux résultats", "a:Trouver un service",
-                     "a:Annuaire", "a:Accessibilité", "a:API", "#commune", "#categorie",
-                     "button:Rechercher"]
+                     "a:Annuaire", "a:Suivi des schémas", "a:Accessibilité", "a:API",
+                     "#commune", "#categorie", "button:Rechercher"]
     # Visible focus (RGAA 10.7): the focused button has an outline.
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")

@@ -54,9 +54,9 @@ app = typer.Typer(cls=FrenchGroup, add_completion=False, no_args_is_help=True,
 
 
 def register() -> None:
-    from proximite.cli import diagnostic, plan, reference, scenario, serve
+    from proximite.cli import copil, diagnostic, plan, reference, scenario, serve
 
-    for module in (diagnostic, scenario, plan, serve, reference):
+    for module in (diagnostic, scenario, plan, copil, serve, reference):
         for name, command in module.COMMANDS.items():
             app.command(name, cls=FrenchCommand)(command)
     # The network commands (calibrate, distancier) live in their own module.
@@ -68,6 +68,9 @@ def register() -> None:
     from proximite.cli.store import store_app, users_app
 
     app.add_typer(store_app, name="store")
+    from proximite.cli.suivi import suivi_app
+
+    app.add_typer(suivi_app, name="suivi")
     app.add_typer(users_app, name="users")
 
 

@@ -29,7 +29,7 @@ from proximite.web.middleware import (
     TrustedHostMiddleware,
 )
 from proximite.web.pages import static_files
-from proximite.web.routes import carte, communes, contrib, exports, pages, services
+from proximite.web.routes import carte, communes, contrib, exports, pages, plans, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
 
@@ -90,8 +90,8 @@ def create_app(data: PortalData | None = None, *,
     """The géoportail over ``data`` (default: the embedded Lozère demo, built now).
 
     ``hosts``: the Host header values answered (default: :func:`allowed_hosts`).
-    ``store``: the contributions store (proposals, moderation, places' history); None:
-    the portal is read-only and the contribution pages say so.
+    ``store``: the contributions store (proposals, moderation, places' history) and the
+    action plans' (``/suivi``); None: the portal is read-only and those pages say so.
     """
     portal = data if data is not None else PortalData.demo()
     app = FastAPI(
@@ -115,7 +115,8 @@ def create_app(data: PortalData | None = None, *,
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
     for router in (services.catalogue_router, services.router, communes.router,
-                   carte.router, exports.router, pages.router, contrib.router):
+                   carte.router, exports.router, pages.router, contrib.router,
+                   plans.router):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every

@@ -83,7 +83,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 NAVIGATION = (("/", "Trouver un service"), ("/annuaire", "Annuaire"),
-              ("/accessibilite", "Accessibilité"), ("/docs", "API"))
+              ("/suivi", "Suivi des schémas"), ("/accessibilite", "Accessibilité"),
+              ("/docs", "API"))
 
 
 def _header(territory: str, current: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from proximite.store import models  # noqa: F401  (registers every table on Base.metadata)
+from proximite.store import models, plans  # noqa: F401  (registers every table on Base.metadata)
 from proximite.store.db import Base, make_engine
 
 config = context.config
