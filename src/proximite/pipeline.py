@@ -49,6 +49,9 @@ STAND_IN_NOTE = (
 MAX_LISTED_REJECTIONS = 20
 
 Step = Callable[[str], Any]
+#: ``(graph, origins, services, categories, params, snapper=) -> access table``, as
+#: :func:`proximite.access.nearest_service_times`.
+AccessTimes = Callable[..., pd.DataFrame]
 
 
 @contextmanager
@@ -140,11 +143,14 @@ def mark_without_origin(access: pd.DataFrame, origin_ids: Sequence[str], label: 
 
 
 def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | None = None,
-             *, step: Step | None = None) -> DiagnosticResult:
+             *, step: Step | None = None,
+             access_times: AccessTimes | None = None) -> DiagnosticResult:
     """Compute the diagnostic from in-memory inputs (no file read or written).
 
     Location checks and de-duplication, snapping, nearest-service times per category and
     basket, indicators. ``step`` is called with the name of each step (CLI progress).
+    ``access_times``: what computes the nearest-service times (default: in this process;
+    :class:`proximite.distributed.DaskAccess` runs them on a Dask cluster).
     """
     from proximite.inventory.communes import assign_communes
     from proximite.inventory.dedup import deduplicate
@@ -218,8 +224,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
 
     with _timed(timings, "temps d'accès", step):
         members = {code: sorted(catalogue.members(code)) for code in categories}
-        access = nearest_service_times(graph, origin_table, service_table, members,
-                                       access_params, snapper=snapper)
+        access = (access_times or nearest_service_times)(
+            graph, origin_table, service_table, members, access_params, snapper=snapper)
         access["target_kind"] = TargetKind.CATEGORY.value
         basket_rows = basket_times(access, catalogue, baskets)
         basket_rows["target_kind"] = TargetKind.BASKET.value
