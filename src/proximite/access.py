@@ -8,7 +8,8 @@ service itself is recovered from the predecessor tree by pointer jumping (vector
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,144 @@ def snap_points(snapper: Snapper, lon: np.ndarray, lat: np.ndarray,
     return SnappedPoints(node=node, distance_m=distance, on_network=distance <= params.max_snap_m)
 
 
+#: ``search(source_nodes, source_offsets_min, origin_nodes) -> (time_min, root_node)`` at
+#: the origins' nodes: the whole-graph search by default, a cut one for a territory block.
+Search = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class PreparedAccess:
+    """Origins and services snapped once, with their off-network legs: what every
+    category's search needs (one category, or one category x block, at a time)."""
+
+    origin_ids: np.ndarray
+    origins: SnappedPoints
+    origin_leg_min: np.ndarray
+    service_ids: np.ndarray
+    service_categories: np.ndarray
+    services: SnappedPoints
+    service_leg_min: np.ndarray
+    n_nodes: int
+    params: AccessParams
+    # Categories of the services left out (itinerant or remote when timing sites): said
+    # in the status of a category that has only those.
+    other_categories: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))
+    itinerant: bool = False
+    # The graph the searches run on (node numbers of ``origins.node``/``services.node``);
+    # not needed by a worker that is given its own search.
+    routing: RoadGraph | None = None
+
+
+def prepare_access(graph: RoadGraph, origins: pd.DataFrame, services: pd.DataFrame,
+                   params: AccessParams | None = None, *,
+                   snapper: Snapper | None = None, contract: bool = True,
+                   itinerant: bool = False) -> PreparedAccess:
+    """Snap the origins and services on the graph (the whole graph: a cut one would move
+    a point near its edge to another node), then contract its degree-2 chains keeping
+    the snapped nodes (``contract``: same times, :mod:`proximite.network.contract`).
+
+    Only permanent sites are kept (:func:`~proximite.inventory.schema.permanent_mask`);
+    ``itinerant=True`` keeps the itinerant stops instead.
+    """
+    keep = itinerant_mask(services) if itinerant else permanent_mask(services)
+    others = services[~keep]
+    services = services[keep]
+    params = params or AccessParams()
+    snapper = snapper or Snapper.for_graph(graph)
+    o_snap = snap_points(snapper, origins["lon"].to_numpy(), origins["lat"].to_numpy(), params)
+    s_snap = snap_points(snapper, services["lon"].to_numpy(), services["lat"].to_numpy(), params)
+    routing = graph
+    if contract:
+        contracted = contract_degree2(graph, np.concatenate([o_snap.node, s_snap.node]))
+        o_snap = SnappedPoints(contracted.nodes(o_snap.node), o_snap.distance_m,
+                               o_snap.on_network)
+        s_snap = SnappedPoints(contracted.nodes(s_snap.node), s_snap.distance_m,
+                               s_snap.on_network)
+        routing = contracted.graph
+    return PreparedAccess(
+        origin_ids=origins["origin_id"].to_numpy(), origins=o_snap,
+        origin_leg_min=params.leg_minutes(o_snap.distance_m),
+        service_ids=services["service_id"].to_numpy().astype(str),
+        service_categories=services["category"].to_numpy().astype(str), services=s_snap,
+        service_leg_min=params.leg_minutes(s_snap.distance_m), n_nodes=routing.n_nodes,
+        params=params, other_categories=others["category"].to_numpy().astype(str),
+        itinerant=itinerant, routing=routing)
+
+
+def whole_graph_search(reversed_matrix: sp.csr_matrix) -> Search:
+    """The search on the whole (reversed) graph."""
+    def search(nodes: np.ndarray, offsets: np.ndarray,
+               origin_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dist, root = multi_source_search(reversed_matrix, nodes, offsets)
+        return dist[origin_nodes], root[origin_nodes]
+    return search
+
+
+def category_times(prepared: PreparedAccess, code: str, members: Sequence[str],
+                   search: Search, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Time from each origin (``rows`` of the table, default all) to the nearest service
+    whose category is in ``members``; one row per origin, columns :data:`ACCESS_COLUMNS`."""
+    params = prepared.params
+    rows = np.arange(len(prepared.origin_ids)) if rows is None else np.asarray(rows)
+    o_node = prepared.origins.node[rows]
+    o_distance = prepared.origins.distance_m[rows]
+    o_on_network = prepared.origins.on_network[rows]
+    o_leg = prepared.origin_leg_min[rows]
+    s_snap, s_leg = prepared.services, prepared.service_leg_min
+    in_cat = np.isin(prepared.service_categories, list(members))
+    usable = in_cat & s_snap.on_network
+    frame = pd.DataFrame({
+        "origin_id": prepared.origin_ids[rows],
+        "category": code,
+        "travel_time_min": np.nan,
+        "status": STATUS_OK,
+        "status_detail": "",
+        "nearest_service_id": "",
+        "snap_distance_m": o_distance,
+        "service_snap_distance_m": np.nan,
+    })
+    if not usable.any():
+        frame["status"] = STATUS_NO_SERVICE
+        elsewhere = int(np.isin(prepared.other_categories, list(members)).sum())
+        frame["status_detail"] = (
+            f"no permanent site of this category, only {elsewhere} itinerant or remote "
+            "service(s) (not counted as sites)"
+            if not in_cat.any() and elsewhere and not prepared.itinerant
+            else "no service of this category within the territory and its margin"
+            if not in_cat.any()
+            else f"{int(in_cat.sum())} service(s) of this category, all farther than "
+            f"{params.max_snap_m:.0f} m from the network"
+        )
+        return frame
+    idx = np.flatnonzero(usable)
+    # Best service per node: the one with the shortest off-network leg.
+    order = np.lexsort((s_leg[idx], s_snap.node[idx]))
+    idx = idx[order]
+    first = np.ones(len(idx), dtype=bool)
+    first[1:] = s_snap.node[idx][1:] != s_snap.node[idx][:-1]
+    idx = idx[first]
+    o_dist, o_root = search(s_snap.node[idx], s_leg[idx], o_node)
+    best_at_node = np.full(prepared.n_nodes, -1, dtype=np.int64)
+    best_at_node[s_snap.node[idx]] = idx
+    reached = o_on_network & np.isfinite(o_dist)
+    svc = np.where(reached, best_at_node[np.maximum(o_root, 0)], -1)
+    frame["travel_time_min"] = np.where(reached, o_leg + o_dist, np.nan)
+    frame["nearest_service_id"] = np.where(reached, prepared.service_ids[np.maximum(svc, 0)],
+                                           "")
+    frame["service_snap_distance_m"] = np.where(
+        reached, s_snap.distance_m[np.maximum(svc, 0)], np.nan)
+    frame.loc[~reached, "status"] = STATUS_UNREACHABLE
+    off = ~o_on_network
+    frame.loc[off, "status_detail"] = [
+        f"origin {d / 1000:.1f} km from the road network "
+        f"(more than {params.max_snap_m / 1000:.1f} km)"
+        for d in o_distance[off]
+    ]
+    no_path = o_on_network & ~np.isfinite(o_dist)
+    frame.loc[no_path, "status_detail"] = "no road path to a service of this category"
+    return frame
+
+
 def nearest_service_times(
     graph: RoadGraph,
     origins: pd.DataFrame,
@@ -112,80 +251,13 @@ def nearest_service_times(
     there one day a week must not halve a median. ``itinerant=True`` times the itinerant
     stops instead (the indicator "accès à une permanence itinérante").
     """
-    keep = itinerant_mask(services) if itinerant else permanent_mask(services)
-    others = services[~keep]
-    services = services[keep]
-    params = params or AccessParams()
-    snapper = snapper or Snapper.for_graph(graph)
-    o_snap = snap_points(snapper, origins["lon"].to_numpy(), origins["lat"].to_numpy(), params)
-    s_snap = snap_points(snapper, services["lon"].to_numpy(), services["lat"].to_numpy(), params)
-    o_leg = params.leg_minutes(o_snap.distance_m)
-    s_leg = params.leg_minutes(s_snap.distance_m)
-    o_node, s_node, routing = o_snap.node, s_snap.node, graph
-    if contract:
-        contracted = contract_degree2(graph, np.concatenate([o_node, s_node]))
-        o_node, s_node = contracted.nodes(o_node), contracted.nodes(s_node)
-        routing = contracted.graph
-    reversed_matrix = routing.reversed_matrix()
-    service_ids = services["service_id"].to_numpy().astype(str)
-    service_cats = services["category"].to_numpy().astype(str)
-    origin_ids = origins["origin_id"].to_numpy()
+    prepared = prepare_access(graph, origins, services, params, snapper=snapper,
+                              contract=contract, itinerant=itinerant)
+    assert prepared.routing is not None
+    search = whole_graph_search(prepared.routing.reversed_matrix())
     frames = []
     for code, members in categories.items():
-        in_cat = np.isin(service_cats, list(members))
-        usable = in_cat & s_snap.on_network
-        frame = pd.DataFrame({
-            "origin_id": origin_ids,
-            "category": code,
-            "travel_time_min": np.nan,
-            "status": STATUS_OK,
-            "status_detail": "",
-            "nearest_service_id": "",
-            "snap_distance_m": o_snap.distance_m,
-            "service_snap_distance_m": np.nan,
-        })
-        if not usable.any():
-            frame["status"] = STATUS_NO_SERVICE
-            elsewhere = int(np.isin(others["category"].to_numpy().astype(str),
-                                    list(members)).sum())
-            frame["status_detail"] = (
-                f"no permanent site of this category, only {elsewhere} itinerant or remote "
-                "service(s) (not counted as sites)"
-                if not in_cat.any() and elsewhere and not itinerant
-                else "no service of this category within the territory and its margin"
-                if not in_cat.any()
-                else f"{int(in_cat.sum())} service(s) of this category, all farther than "
-                f"{params.max_snap_m:.0f} m from the network"
-            )
-        else:
-            idx = np.flatnonzero(usable)
-            # Best service per node: the one with the shortest off-network leg.
-            order = np.lexsort((s_leg[idx], s_node[idx]))
-            idx = idx[order]
-            first = np.ones(len(idx), dtype=bool)
-            first[1:] = s_node[idx][1:] != s_node[idx][:-1]
-            idx = idx[first]
-            dist, root = multi_source_search(reversed_matrix, s_node[idx], s_leg[idx])
-            best_at_node = np.full(routing.n_nodes, -1, dtype=np.int64)
-            best_at_node[s_node[idx]] = idx
-            o_dist = dist[o_node]
-            o_root = root[o_node]
-            reached = o_snap.on_network & np.isfinite(o_dist)
-            svc = np.where(reached, best_at_node[np.maximum(o_root, 0)], -1)
-            frame["travel_time_min"] = np.where(reached, o_leg + o_dist, np.nan)
-            frame["nearest_service_id"] = np.where(reached, service_ids[np.maximum(svc, 0)], "")
-            frame["service_snap_distance_m"] = np.where(
-                reached, s_snap.distance_m[np.maximum(svc, 0)], np.nan)
-            frame.loc[~reached, "status"] = STATUS_UNREACHABLE
-            off = ~o_snap.on_network
-            frame.loc[off, "status_detail"] = [
-                f"origin {d / 1000:.1f} km from the road network "
-                f"(more than {params.max_snap_m / 1000:.1f} km)"
-                for d in o_snap.distance_m[off]
-            ]
-            no_path = o_snap.on_network & ~np.isfinite(o_dist)
-            frame.loc[no_path, "status_detail"] = "no road path to a service of this category"
-        frames.append(frame)
+        frames.append(category_times(prepared, code, members, search))
         if progress is not None:
             progress()  # type: ignore[operator]
     if not frames:

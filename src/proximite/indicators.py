@@ -9,7 +9,9 @@ that falls on them is reported as missing, never as a finite number.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -132,38 +134,6 @@ ZONE_STATUS_NO_SERVICE = "aucun service de la catégorie"
 ZONE_STATUS_INCOMPLETE = "panier incomplet"
 
 
-def _summary(times: np.ndarray, status: np.ndarray, population: np.ndarray,
-             params: IndicatorParams) -> dict[str, float | str]:
-    # A commune without origin (no_origin) holds nobody: no figure, in no total.
-    has_origin = status != STATUS_NO_ORIGIN
-    if not has_origin.any():
-        return {"population": 0.0, "n_origins": 0.0, "population_unreachable": float("nan"),
-                "statut": ZONE_STATUS_NO_ORIGIN}
-    times, status, population = times[has_origin], status[has_origin], population[has_origin]
-    effective = np.where(status == STATUS_OK, times, np.inf)
-    computable = not np.isin(status, [STATUS_NO_SERVICE, STATUS_INCOMPLETE]).any()
-    total = float(population.sum())
-    out: dict[str, float | str] = {"population": total, "n_origins": float(len(times))}
-    if not computable:
-        out["population_unreachable"] = float("nan")
-        out["statut"] = (ZONE_STATUS_NO_SERVICE if (status == STATUS_NO_SERVICE).any()
-                         else ZONE_STATUS_INCOMPLETE)
-        return out
-    out["statut"] = ZONE_STATUS_COMPUTED
-    out["population_unreachable"] = float(population[~np.isfinite(effective)].sum())
-    deciles = weighted_quantiles(effective, population, [d / 10 for d in DECILES])
-    for d, value in zip(DECILES, deciles, strict=True):
-        out[f"d{d}_min"] = float(value) if np.isfinite(value) else float("nan")
-    out["median_min"] = out["d5_min"]
-    out["mean_min"] = (float(np.average(effective, weights=population))
-                       if total > 0 and np.isfinite(effective).all() else float("nan"))
-    for threshold in params.thresholds_min:
-        beyond = float(population[effective > threshold].sum())
-        label = f"{threshold:g}"
-        out[f"pop_over_{label}"] = beyond
-        out[f"share_over_{label}"] = 100.0 * beyond / total if total > 0 else float("nan")
-    return out
-
 
 def compute_indicators(
     times: pd.DataFrame,
@@ -179,6 +149,11 @@ def compute_indicators(
     origin_id, population, code_insee. ``communes``: code_insee, nom, epci_code, epci_nom.
     ``services_per_commune``: code_insee, category, n_services (services located in the
     commune), used to count communes without the service.
+
+    Rows come per (category, target kind) in order of first appearance, then territory,
+    EPCI and commune level, zones sorted by code. Every figure is computed for all groups
+    at once (grouped numpy sums), not per group: a national run has about 1.4 million
+    (zone, target) groups.
     """
     params = params or IndicatorParams()
     data = times.drop(columns=["code_insee", "population"], errors="ignore")
@@ -189,25 +164,51 @@ def compute_indicators(
         data = data.merge(communes[["code_insee", "nom", "epci_code", "epci_nom"]],
                           on="code_insee", how="left")
         levels += [("epci", "epci_code", "epci_nom"), ("commune", "code_insee", "nom")]
-    # Groups by index arrays rather than pandas sub-frames: with 50 categories and 300
-    # communes the sub-frame slicing, not the arithmetic, took most of a diagnostic.
-    times_min = data["travel_time_min"].to_numpy(dtype=float)
+    category_codes, categories = pd.factorize(data["category"])
+    kind_codes, kinds = pd.factorize(data["target_kind"])
+    # (category, target kind) pairs in order of first appearance
+    pair_codes, pair_keys = pd.factorize(category_codes * max(len(kinds), 1) + kind_codes)
+    pair_category = np.asarray(categories, dtype=object)[pair_keys // max(len(kinds), 1)]
+    pair_kind = np.asarray(kinds, dtype=object)[pair_keys % max(len(kinds), 1)]
     status = data["status"].to_numpy()
-    population = data["population"].to_numpy(dtype=float)
-    pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays(
-        [data["category"], data["target_kind"]]))  # in order of first appearance
-    pair_order = np.argsort(pair_codes, kind="stable")
-    pair_bounds = np.searchsorted(pair_codes[pair_order], np.arange(len(pairs) + 1))
-    rows = []
-    for g, (category, kind) in enumerate(pairs):
-        group = pair_order[pair_bounds[g]:pair_bounds[g + 1]]  # original row order
-        for level, code_col, name_col in levels:
-            for zone_code, zone_name, sub in _zones(data, group, level, code_col, name_col):
-                row = {"level": level, "zone_code": zone_code, "zone_name": zone_name,
-                       "category": category, "target_kind": kind}
-                row.update(_summary(times_min[sub], status[sub], population[sub], params))
-                rows.append(row)
-    table = pd.DataFrame(rows)
+    rows = _Rows(data["travel_time_min"].to_numpy(dtype=float),
+                 data["population"].to_numpy(dtype=float),
+                 is_ok=status == STATUS_OK, has_origin=status != STATUS_NO_ORIGIN,
+                 blocked=np.isin(status, [STATUS_NO_SERVICE, STATUS_INCOMPLETE]),
+                 no_service=status == STATUS_NO_SERVICE)
+    columns: dict[str, list[np.ndarray]] = {}
+    sort_keys: list[np.ndarray] = []
+    for rank, (level, code_col, name_col) in enumerate(levels):
+        if level == "territory":
+            zone = np.zeros(len(data), dtype=np.int64)
+            zone_codes = np.array([""], dtype=object)
+            names = np.full(len(data), "", dtype=object)
+        else:
+            zone, zone_codes = pd.factorize(data[code_col].to_numpy(), sort=True)
+            zone_codes = np.asarray(zone_codes, dtype=object)
+            names = data[name_col].to_numpy()
+        in_zone = zone >= 0  # rows without a zone code belong to no zone
+        key = pair_codes.astype(np.int64) * len(zone_codes) + zone
+        positions = np.flatnonzero(in_zone)
+        groups, group_of_row = np.unique(key[in_zone], return_inverse=True)
+        counts = np.bincount(group_of_row, minlength=len(groups))
+        first_row = positions[np.argsort(group_of_row, kind="stable")[
+            np.cumsum(counts) - counts]]  # each zone's name is that of its first row
+        pair = groups // len(zone_codes)
+        level_columns = {
+            "level": np.full(len(groups), level, dtype=object),
+            "zone_code": zone_codes[groups % len(zone_codes)],
+            "zone_name": names[first_row],
+            "category": pair_category[pair],
+            "target_kind": pair_kind[pair],
+            **rows.summaries(positions, group_of_row, len(groups), params),
+        }
+        for name, values in level_columns.items():
+            columns.setdefault(name, []).append(values)
+        sort_keys.append(pair * len(levels) + rank)
+    order = np.argsort(np.concatenate(sort_keys), kind="stable")
+    table = pd.DataFrame({name: np.concatenate(parts)[order]
+                          for name, parts in columns.items()})
     if services_per_commune is not None and communes is not None and len(table):
         table = _add_commune_equipment(table, communes, services_per_commune)
     if "statut" in table:  # last, so the figures keep their columns
@@ -215,21 +216,136 @@ def compute_indicators(
     return table
 
 
-def _zones(data: pd.DataFrame, group: np.ndarray, level: str, code_col: str,
-           name_col: str) -> list[tuple[str, str, np.ndarray]]:
-    """(zone code, zone name, row positions) of a group at a level, zones sorted by code,
-    rows in their original order; rows without a zone code belong to no zone."""
-    if level == "territory":
-        return [("", "", group)]
-    codes, uniques = pd.factorize(data[code_col].to_numpy()[group], sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    names = data[name_col].to_numpy()
-    zones = []
-    for z, code in enumerate(uniques):
-        rows = group[order[bounds[z]:bounds[z + 1]]]
-        zones.append((code, names[rows[0]], rows))
-    return zones
+@dataclass(frozen=True)
+class _Rows:
+    """The access rows' times, populations and statuses, summarised by group."""
+
+    times_min: np.ndarray
+    population: np.ndarray
+    is_ok: np.ndarray  # status ok: the time counts
+    has_origin: np.ndarray  # not no_origin: a commune without origin holds nobody
+    blocked: np.ndarray  # no_service or incomplete: no figure for the whole group
+    no_service: np.ndarray  # no_service: the group's status says so (else incomplete)
+
+    def summaries(self, positions: np.ndarray, group: np.ndarray, n_groups: int,
+                  params: IndicatorParams) -> dict[str, np.ndarray]:
+        """Figures per group; ``group[i]`` is the group of row ``positions[i]``.
+
+        A commune without origin (no_origin) holds nobody: no figure, in no total. A group
+        with a no_service or incomplete row has its population and nothing else.
+        """
+        keep = self.has_origin[positions]
+        positions, group = positions[keep], group[keep]
+        population = self.population[positions]
+        effective = np.where(self.is_ok[positions], self.times_min[positions], np.inf)
+        n_origins = np.bincount(group, minlength=n_groups).astype(float)
+        total = _group_sum(population, group, n_groups)
+        blocked = self.blocked[positions]
+        computable = (n_origins > 0) & (np.bincount(group[blocked], minlength=n_groups) == 0)
+        nan = np.full(n_groups, np.nan)
+        out: dict[str, np.ndarray] = {"population": total, "n_origins": n_origins}
+        unreachable = ~np.isfinite(effective)
+        out["population_unreachable"] = np.where(
+            computable, _group_sum(population[unreachable], group[unreachable], n_groups), nan)
+        deciles = _group_quantiles(effective, population, group, n_groups,
+                                   [d / 10 for d in DECILES], self.value_order(positions))
+        for d, values in zip(DECILES, deciles, strict=True):
+            out[f"d{d}_min"] = np.where(computable & np.isfinite(values), values, nan)
+        out["median_min"] = out["d5_min"]
+        all_finite = np.bincount(group[unreachable], minlength=n_groups) == 0
+        weighted = _group_sum(np.where(unreachable, 0.0, effective) * population, group,
+                              n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["mean_min"] = np.where(computable & all_finite & (total > 0),
+                                       weighted / total, nan)
+            for threshold in params.thresholds_min:
+                over = effective > threshold
+                beyond = _group_sum(population[over], group[over], n_groups)
+                label = f"{threshold:g}"
+                out[f"pop_over_{label}"] = np.where(computable, beyond, nan)
+                out[f"share_over_{label}"] = np.where(computable & (total > 0),
+                                                      100.0 * beyond / total, nan)
+        no_service = np.bincount(group[self.no_service[positions]], minlength=n_groups) > 0
+        out["statut"] = np.where(
+            n_origins == 0, ZONE_STATUS_NO_ORIGIN,
+            np.where(computable, ZONE_STATUS_COMPUTED,
+                     np.where(no_service, ZONE_STATUS_NO_SERVICE, ZONE_STATUS_INCOMPLETE)),
+        ).astype(object)
+        return out
+
+    @functools.cached_property
+    def _effective_order(self) -> np.ndarray:
+        """Every row by effective time (inf unless ok), stable: sorted once, not per level."""
+        effective = np.where(self.is_ok, self.times_min, np.inf)
+        return np.argsort(effective, kind="stable")
+
+    def value_order(self, positions: np.ndarray) -> np.ndarray:
+        """Indices into ``positions`` (ascending row numbers) ordered by effective time."""
+        local = np.full(len(self.times_min), -1, dtype=np.int64)
+        local[positions] = np.arange(len(positions))
+        ordered = local[self._effective_order]
+        return ordered[ordered >= 0]
+
+
+#: numpy sums fewer values than this one after the other, more by pairwise blocks.
+_NUMPY_PAIRWISE_FROM = 8
+_EXACT_INTEGER_SUM = 2.0 ** 53
+
+
+def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of ``values`` per group (0 for an empty group), rounded as ``values[g].sum()``.
+
+    Why not a plain ``bincount``: it adds one value after the other, numpy's ``sum`` by
+    pairwise blocks from 8 values on, and the figures must stay those of a per-group
+    ``sum`` to the last bit. Integers (populations) are exact in any order; other values
+    in groups of 8 or more are summed by numpy itself, group by group.
+    """
+    sums = np.bincount(group, weights=values, minlength=n_groups)
+    if not len(values) or (np.all(np.mod(values, 1.0) == 0.0)
+                           and np.abs(values).sum() < _EXACT_INTEGER_SUM):
+        return sums
+    counts = np.bincount(group, minlength=n_groups)
+    large = np.flatnonzero(counts >= _NUMPY_PAIRWISE_FROM)
+    if len(large):
+        order = np.argsort(group, kind="stable")
+        ordered = values[order]
+        starts = np.cumsum(counts) - counts
+        for g in large:
+            sums[g] = ordered[starts[g]:starts[g] + counts[g]].sum()
+    return sums
+
+
+def _group_quantiles(values: np.ndarray, weights: np.ndarray, group: np.ndarray,
+                     n_groups: int, qs: Sequence[float],
+                     by_value: np.ndarray | None = None) -> list[np.ndarray]:
+    """:func:`weighted_quantiles` of every group at once: sort by (group, value), then the
+    q-quantile's position in its group is the number of rows whose cumulative weight is
+    below q x the group's weight (what ``searchsorted(side="left")`` finds).
+
+    ``by_value``: the rows' stable order by value, when the caller already has it.
+    """
+    if by_value is None:
+        by_value = np.argsort(values, kind="stable")
+    by_value = by_value[weights[by_value] > 0]
+    # a stable sort of small integers is a radix sort: by group, ties kept by value
+    group_key = group[by_value].astype(np.uint16 if n_groups < 2**16 else np.int64)
+    order = by_value[np.argsort(group_key, kind="stable")]
+    values, weights, group = values[order], weights[order], group[order]
+    counts = np.bincount(group, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    cumulative = np.cumsum(weights)
+    before = np.concatenate([[0.0], cumulative])[starts]  # weight of the earlier groups
+    total = _group_sum(weights, group, n_groups)
+    out = []
+    for q in qs:
+        target = q * total - 1e-9 * total
+        below = (cumulative - before[group]) < target[group]
+        position = np.minimum(np.bincount(group[below], minlength=n_groups),
+                              np.maximum(counts - 1, 0))
+        picked = values[np.minimum(starts + position, max(len(values) - 1, 0))] \
+            if len(values) else np.zeros(n_groups)
+        out.append(np.where((counts > 0) & (total > 0), picked, np.nan))
+    return out
 
 
 def _add_commune_equipment(table: pd.DataFrame, communes: pd.DataFrame,

@@ -24,6 +24,7 @@ from proximite.access_modes import (
     itinerant_without_stops,
     remote_access,
 )
+from proximite.analysis.national import NationalResult
 from proximite.errors import InputError, ProximiteError
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import permanent_mask, rejected_rows
@@ -54,6 +55,9 @@ STAND_IN_NOTE = (
 MAX_LISTED_REJECTIONS = 20
 
 Step = Callable[[str], Any]
+#: ``(graph, origins, services, categories, params, snapper=) -> access table``, as
+#: :func:`proximite.access.nearest_service_times`.
+AccessTimes = Callable[..., pd.DataFrame]
 
 
 @contextmanager
@@ -146,11 +150,14 @@ def mark_without_origin(access: pd.DataFrame, origin_ids: Sequence[str], label: 
 
 
 def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | None = None,
-             *, step: Step | None = None) -> DiagnosticResult:
+             *, step: Step | None = None,
+             access_times: AccessTimes | None = None) -> DiagnosticResult:
     """Compute the diagnostic from in-memory inputs (no file read or written).
 
     Location checks and de-duplication, snapping, nearest-service times per category and
     basket, indicators. ``step`` is called with the name of each step (CLI progress).
+    ``access_times``: what computes the nearest-service times (default: in this process;
+    :class:`proximite.distributed.DaskAccess` runs them on a Dask cluster).
     """
     from proximite.inventory.communes import assign_communes
     from proximite.inventory.dedup import deduplicate
@@ -224,8 +231,8 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
 
     with _timed(timings, "temps d'accès", step):
         members = {code: sorted(catalogue.members(code)) for code in categories}
-        access = nearest_service_times(graph, origin_table, service_table, members,
-                                       access_params, snapper=snapper)
+        access = (access_times or nearest_service_times)(
+            graph, origin_table, service_table, members, access_params, snapper=snapper)
         access["target_kind"] = TargetKind.CATEGORY.value
         basket_rows = basket_times(access, catalogue, baskets)
         basket_rows["target_kind"] = TargetKind.BASKET.value
@@ -318,3 +325,27 @@ def run_diagnostic(
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result
+
+
+def run_national(settings: Settings | None = None, *, step: Step | None = None,
+                 access_times: AccessTimes | None = None) -> NationalResult:
+    """The diagnostic of every commune of France on the shipped national inputs.
+
+    Only the national sources' categories (and their parents) are computed: no basket,
+    since the national extract covers none of them whole.
+    """
+    from proximite.analysis.national import national_tables
+    from proximite.io.national import load_national_inputs
+
+    settings = settings or Settings()
+    settings = dataclasses.replace(settings, diagnostic=dataclasses.replace(
+        settings.diagnostic, baskets=()))
+    timings: dict[str, float] = {}
+    with _timed(timings, "lecture des données nationales", step):
+        inputs = load_national_inputs(settings)
+    result = diagnose(inputs, settings, step=step, access_times=access_times)
+    with _timed(timings, "tableaux par département, contrôle France Services", step):
+        national = national_tables(result, settings.national.france_services_threshold_min)
+    result.timings_s = timings | result.timings_s
+    return national
+

@@ -101,6 +101,40 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class NationalSettings:
+    """The national run (``diagnostic --france``) and its Dask execution.
+
+    Tasks are one category x one block of ``departements_per_block`` départements, each
+    searched on the graph cut to the block + ``block_margin_km`` (times beyond what the
+    margin proves exact are searched again on the whole graph). ``scheduler``: an existing
+    Dask scheduler (``tcp://host:8786``); None: a ``LocalCluster`` of ``workers``
+    processes with ``memory_limit`` each. ``work_dir``: where finished blocks are kept for
+    a resumed run (None: ``<out>.travail``).
+    """
+
+    departements_per_block: int = 8
+    block_margin_km: float = 100.0
+    workers: int = 2
+    memory_limit: str = "3GiB"
+    scheduler: str | None = None
+    work_dir: Path | None = None
+    france_services_threshold_min: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.departements_per_block < 1:
+            raise SettingError("departements_per_block", self.departements_per_block,
+                               "un nombre de départements ≥ 1")
+        if not (math.isfinite(self.block_margin_km) and self.block_margin_km > 0):
+            raise SettingError("block_margin_km", self.block_margin_km, "une distance > 0 km")
+        if self.workers < 1:
+            raise SettingError("workers", self.workers, "un nombre de processus ≥ 1")
+        if not (math.isfinite(self.france_services_threshold_min)
+                and self.france_services_threshold_min > 0):
+            raise SettingError("france_services_threshold_min",
+                               self.france_services_threshold_min, "une durée > 0 min")
+
+
+@dataclass(frozen=True)
 class NetworkSettings:
     """Network builders' parameters (Travel Mapping: class speeds, factors, access leg).
 
@@ -158,6 +192,7 @@ class Settings:
     network: NetworkSettings = field(default_factory=NetworkSettings)
     digital: DigitalParams = field(default_factory=DigitalParams)
     store: StoreSettings = field(default_factory=StoreSettings)
+    national: NationalSettings = field(default_factory=NationalSettings)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, key: str) -> str:

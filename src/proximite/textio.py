@@ -10,6 +10,7 @@ line ends, like the csv module does.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from pathlib import Path
@@ -25,6 +26,9 @@ CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 BINARY_SHARE = 0.01
 """Above this share of control bytes in the first 64 KiB, a file is binary, not text."""
 
+GZIP_MAGIC = b"\x1f\x8b"
+"""First bytes of a gzip file: such a table is read decompressed."""
+
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
@@ -39,6 +43,12 @@ def read_bytes(path: str | Path) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"lecture impossible ({exc.strerror})", path=path) from exc
+    if data.startswith(GZIP_MAGIC):  # a table shipped gzip-compressed (e.g. CSV.gz)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"fichier gzip illisible ({exc})", path=path,
+                             expected="un fichier .gz complet") from exc
     if not data.strip():
         raise InputError("fichier vide", path=path, expected="a header line and data rows")
     return data

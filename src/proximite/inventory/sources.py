@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gzip
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from proximite.inventory.mednum import MEDNUM_REQUIRED, read_mednum
 from proximite.inventory.msap import MSAP_ADDRESS, read_msap
 from proximite.inventory.partner import PARTNER_REQUIRED, read_partner_services
 from proximite.inventory.schema import ImportResult, empty_services
+from proximite.textio import GZIP_MAGIC
 
 Reader = Callable[..., ImportResult]
 
@@ -178,6 +180,13 @@ def _read_head(path: str | Path, size: int = 65536) -> bytes:
         raise InputError("c'est un dossier, pas un fichier", path=path)
     with path.open("rb") as handle:
         head = handle.read(size)
+    if head.startswith(GZIP_MAGIC):
+        try:
+            with gzip.open(path, "rb") as unpacked:
+                head = unpacked.read(size)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"fichier gzip illisible ({exc})", path=path,
+                             expected="un fichier .gz complet") from exc
     if not head.strip():
         raise InputError("fichier vide", path=path, expected="a header line and data rows")
     return head
