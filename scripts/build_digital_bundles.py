@@ -29,9 +29,8 @@ from proximite.inventory._read import decode_text, read_bytes
 from proximite.inventory.digital import (
     FTTH_HEADER_START,
     LAMBERT93,
-    read_ftth,
-    read_mobile_sites,
 )
+from proximite.io.arcep import read_ftth, read_mobile_sites
 
 ROOT = Path(__file__).resolve().parents[1]
 FTTH = Path("digital/arcep_ftth_2018/ftthCommunes.csv")

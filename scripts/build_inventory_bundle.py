@@ -32,10 +32,11 @@ import yaml
 
 from proximite.catalogue import load_catalogue
 from proximite.inventory.communes import assign_communes
-from proximite.inventory.digital import digital_indicators, read_ftth, read_mobile_sites
+from proximite.inventory.digital import digital_indicators
 from proximite.inventory.schema import SERVICE_COLUMNS, concat_services, rejected_rows
 from proximite.inventory.sources import detect_layout
 from proximite.inventory.validate import validate_locations
+from proximite.io.arcep import read_ftth, read_mobile_sites
 from proximite.outputs import write_digital
 from proximite.territory import load_communes_file
 

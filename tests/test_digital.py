@@ -12,10 +12,9 @@ from proximite.errors import InputError
 from proximite.inventory.digital import (
     digital_indicators,
     fibre_share,
-    read_ftth,
-    read_mobile_sites,
     sites_4g_near,
 )
+from proximite.io.arcep import read_ftth, read_mobile_sites
 
 DATA = Path(__file__).parent / "data"
 FTTH = DATA / "arcep_ftth_2018" / "ftthCommunes_sample.csv"

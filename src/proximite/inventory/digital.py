@@ -1,7 +1,7 @@
 """Digital infrastructure per commune: fibre (FttH) deployment and 4G mobile sites.
 
-Two open files of ARCEP (2017-18), read here and turned into commune indicators by pure
-functions:
+Two open files of ARCEP (2017-18), read by :mod:`proximite.io.arcep` and turned into
+commune indicators by the pure functions here:
 
 * ``ftthCommunes.csv`` (observatoire HD/THD): per commune and quarter, the premises
   connectable to fibre (``Locaux Raccordables``) and the deployment class (``Catégorie``).
@@ -17,22 +17,12 @@ functions:
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from proximite.errors import InputError, Rejection, require_columns
-from proximite.inventory._read import (
-    LINE_COLUMN,
-    decode_text,
-    insee_code,
-    read_bytes,
-    read_csv_table,
-)
+from proximite.errors import InputError
 
 FTTH_HEADER_START = "Code commune"
 FTTH_CONNECTABLE = "Locaux Raccordables"
@@ -47,66 +37,6 @@ OPERATORS = {"20801": "orange", "20810": "sfr", "20815": "free", "20820": "bouyg
 """MCC-MNC codes of the four metropolitan operators."""
 LAMBERT93 = "EPSG:2154"
 DEFAULT_RADIUS_M = 5_000.0
-
-
-def read_ftth(path: str | Path) -> tuple[pd.DataFrame, str]:
-    """The latest quarter of the FttH file: code_insee, premises connectable, class; quarter.
-
-    The file starts with title lines; its header is the line starting "Code commune".
-    """
-    text, _ = decode_text(read_bytes(path))
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(FTTH_HEADER_START)),
-                 None)
-    if start is None:
-        raise InputError(f"aucune ligne d'en-tête commençant par « {FTTH_HEADER_START} »",
-                         path=path, expected="le fichier ARCEP ftthCommunes.csv (Code "
-                         "commune, Champ, puis une colonne par trimestre)")
-    table = pd.read_csv(io.StringIO("\n".join(lines[start:])), dtype=str,
-                        keep_default_na=False)
-    require_columns(list(table.columns), [FTTH_HEADER_START, "Champ"], path)
-    quarters = [c for c in table.columns if c not in (FTTH_HEADER_START, "Champ")]
-    if not quarters:
-        raise InputError("aucune colonne de trimestre", path=path, line=start + 1,
-                         expected="des colonnes comme « T1 2018 » après « Champ »")
-    latest = quarters[-1]
-    wide = table.pivot_table(index=FTTH_HEADER_START, columns="Champ", values=latest,
-                             aggfunc="first")
-    for field in (FTTH_CONNECTABLE, FTTH_CLASS):
-        if field not in wide.columns:
-            raise InputError(f"aucune ligne « {field} »", path=path, field="Champ",
-                             expected=f"des lignes « {FTTH_CONNECTABLE} » et « {FTTH_CLASS} »")
-    out = pd.DataFrame({
-        "code_insee": insee_code(pd.Series(wide.index, dtype=str)).to_numpy(),
-        "ftth_locaux_raccordables": pd.to_numeric(wide[FTTH_CONNECTABLE],
-                                                  errors="coerce").to_numpy(),
-        "ftth_classe": pd.to_numeric(wide[FTTH_CLASS], errors="coerce").to_numpy(),
-    })
-    return out, latest
-
-
-def read_mobile_sites(path: str | Path) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Antenna sites (operator name, Lambert-93 x/y in metres, has_2g/3g/4g booleans) and
-    the rows without usable coordinates (the national file has '#N/A' ones), rejected."""
-    frame = read_csv_table(path, SITES_REQUIRED).frame
-    x = pd.to_numeric(frame["x"], errors="coerce")
-    y = pd.to_numeric(frame["y"], errors="coerce")
-    bad = x.isna() | y.isna()
-    lines = frame[LINE_COLUMN].astype(int)
-    raw = frame["x"].astype(str) + " " + frame["y"].astype(str)
-    rejected = [Rejection(str(path), int(lines[i]), "x/y", str(raw[i]),
-                          "coordonnée non numérique (mètres Lambert-93 attendus)")
-                for i in frame.index[bad]]
-    frame, x, y = frame[~bad], x[~bad], y[~bad]
-    sites = pd.DataFrame({
-        "operator": frame["Operateur"].str.strip().map(OPERATORS).fillna(
-            frame["Operateur"].str.strip()),
-        "x_m": x, "y_m": y,
-        "has_2g": frame["2G"].str.strip() == "1",
-        "has_3g": frame["3G"].str.strip() == "1",
-        "has_4g": frame["4G"].str.strip() == "1",
-    }).reset_index(drop=True)
-    return sites, rejected
 
 
 def fibre_share(ftth: pd.DataFrame) -> pd.DataFrame:

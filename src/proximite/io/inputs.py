@@ -238,7 +238,7 @@ class _DigitalFiles:
 def _digital_inputs(ftth: str | Path | None,
                     mobile_sites: str | Path | None) -> _DigitalFiles:
     """ARCEP's fibre table (latest quarter) and antenna sites, each None when not given."""
-    from proximite.inventory.digital import read_ftth, read_mobile_sites
+    from proximite.io.arcep import read_ftth, read_mobile_sites
 
     table, quarter = read_ftth(ftth) if ftth is not None else (None, "")
     sites, rejected = read_mobile_sites(mobile_sites) if mobile_sites is not None else (
