@@ -122,4 +122,6 @@ def test_basket_without_data_in_one_category_is_measured_on_the_others() -> None
     assert median["status"] == "partial" and median["computed_min"] == 8.0
     assert "réduit à 2 de ses 3 catégories" in median["reason"]
     assert "bibliotheque" in median["reason"]
+    assert ("(aucune source de l'inventaire n'en recense dans le territoire et sa marge)"
+            in median["reason"])
     assert far["computed_min"] == np.inf and far["computed_population"] == 200.0

@@ -137,7 +137,7 @@ def test_same_service_id_twice_in_one_file_keeps_the_first(tmp_path: Path) -> No
     path = tmp_path / "a.json"
     rows = pd.DataFrame({"service_id": ["x1", "x2", "x1"], "name": ["A", "B", "A bis"],
                          "source_file": str(path), "source_line": ["2", "3", "4"]})
-    services = pd.concat([empty_services(), rows], ignore_index=True).fillna("")
+    services = rows.reindex(columns=empty_services().columns, fill_value="")
     seen: dict[str, str] = {}
     result = _drop_repeated_ids(ImportResult(services), path, seen)
     assert list(result.services["service_id"]) == ["x1", "x2"]

@@ -120,6 +120,7 @@ def test_calibrate_cli_on_a_small_reference(tmp_path: Path) -> None:
                                  str(tmp_path / "points.csv"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "écart absolu médian" in result.output
+    assert "– et plus" not in result.output and " km" in result.output
     text = " ".join(result.output.split())
     assert ("Facteurs de longueur non ajustés : la référence ne donne que des temps" in text
             and "Les facteurs restent à 1,30 et les vitesses absorbent l'ajustement" in text)

@@ -140,3 +140,28 @@ def test_osm_fixture_same_nearest_times() -> None:
     node = np.concatenate([Snapper.for_graph(graph).snap(p["lon"], p["lat"])[0]
                            for p in (origins, services)])
     assert contract_degree2(graph, node).graph.n_nodes < 0.8 * graph.n_nodes
+
+
+def test_travelmapping_segments_contracted_once_stay_exact_for_any_speeds() -> None:
+    from proximite.network.travelmapping import TravelMappingParams
+
+    network = build_network(read_travelmapping(TM_FIXTURE))
+    rng = np.random.default_rng(3)
+    keep = rng.choice(len(network.node_ids), 12, replace=False)
+    small = network.contracted(keep)
+    assert len(small.node_ids) < 0.8 * len(network.node_ids)
+    assert set(network.node_ids[keep]) <= set(small.node_ids)
+    # a segment's length is kept whole: the total is the same
+    assert small.length_km.sum() == pytest.approx(network.length_km.sum(), rel=1e-12)
+    slow_n = TravelMappingParams().with_values(speed_kmh={"nationale": 30.0,
+                                                          "departementale": 90.0})
+    for params in (TravelMappingParams(), slow_n):
+        full_graph, small_graph = network.graph(params), small.graph(params)
+        ids = network.node_ids[keep]
+        at_full = pd.Index(full_graph.node_ids).get_indexer(ids)
+        at_small = pd.Index(small_graph.node_ids).get_indexer(ids)
+        ok = (at_full >= 0) & (at_small >= 0)  # both in their largest component
+        assert ok.sum() >= 8
+        a = dijkstra(full_graph.matrix, indices=at_full[ok])[:, at_full[ok]]
+        b = dijkstra(small_graph.matrix, indices=at_small[ok])[:, at_small[ok]]
+        assert np.max(np.abs(a - b)) < 1e-9

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from proximite.model import DiagnosticResult
 from proximite.report.comparison import _computed, _gap, _published, comparison_section
@@ -41,3 +42,28 @@ def test_territory_without_published_figures_says_so(demo_result: DiagnosticResu
     assert section.id == "chiffres-publies"
     text = section.blocks[0].text  # type: ignore[attr-defined]
     assert "Aucun chiffre publié comparable" in text and "15" in text
+
+
+def test_basket_without_library_data_is_said_under_the_figures(
+        demo_result: DiagnosticResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    from proximite.report import comparison as module
+    from proximite.report.blocks import Para, Table
+
+    reason = ("panier réduit à 18 de ses 19 catégories, faute de service dans l'inventaire "
+              "pour : Bibliothèque (aucune source de l'inventaire n'en recense dans le "
+              "territoire et sa marge) ; le chiffre publié compte aussi ces catégories : ce "
+              "n'est donc pas tout à fait la même mesure")
+    table = pd.DataFrame([{**_row(status="partial", reason=reason).to_dict(),
+                           "label": "Temps d'accès médian", "source": "Schéma du Cantal",
+                           "vintage": "2014"}])
+    monkeypatch.setattr(module, "compare_run", lambda result, analysis: table)
+    section = comparison_section(demo_result, None)
+    kinds = [type(block) for block in section.blocks]
+    assert kinds[:3] == [Para, Table, Para]
+    under = section.blocks[2].text  # type: ignore[attr-defined]
+    assert under.startswith("Panier réduit à 18 de ses 19 catégories")
+    assert ("Bibliothèque (aucune source de l'inventaire n'en recense dans le territoire et "
+            "sa marge)") in under
+    assert under.endswith("la même mesure.")
+    caveats = " ".join(str(b) for b in section.blocks[3:])
+    assert "Bibliothèque" not in caveats  # said once, where it matters

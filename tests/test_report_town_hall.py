@@ -25,7 +25,8 @@ def test_town_hall_services_by_category_with_labels_and_counts() -> None:
     para, table = blocks
     assert isinstance(para, Para) and isinstance(table, Table)
     assert "4 des 7 services retenus ne sont connus que par leur commune" in para.text
-    assert "(INSEE BPE 2013 (par commune))" in para.text
+    assert "(source « INSEE BPE 2013 (par commune) ») : ils sont placés à la mairie" \
+        in para.text
     assert "temps jusqu'à la mairie" in para.text
     labels = load_catalogue().categories
     assert table.rows == [[labels["boulangerie"].label, "3", "3"],

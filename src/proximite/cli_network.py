@@ -13,7 +13,8 @@ from proximite.errors import ProximiteError
 
 
 def _fr(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
+    """French decimal comma and minus sign."""
+    return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
 def _fit_table(title: str, figures: dict) -> Table:
@@ -23,8 +24,9 @@ def _fit_table(title: str, figures: dict) -> Table:
     table.add_column("écart médian (min)", justify="right")
     table.add_column("écart médian relatif", justify="right")
     for band in figures["bias_by_band"]:
-        upper = f"{band['to_km']:g} km" if band["to_km"] is not None else "et plus"
-        table.add_row(f"{band['from_km']:g} – {upper}", f"{band['n_pairs']:,}".replace(",", " "),
+        span = (f"{band['from_km']:g} – {band['to_km']:g} km" if band["to_km"] is not None
+                else f"{band['from_km']:g} km et plus")
+        table.add_row(span, f"{band['n_pairs']:,}".replace(",", " "),
                       _fr(band["median_error_min"]), f"{_fr(100 * band['median_rel_error'])} %")
     return table
 

@@ -102,8 +102,9 @@ def network_note(inputs: DiagnosticInputs, edge_speed_kmh: float) -> str:
     graph = inputs.graph
     if graph.is_stand_in:
         return STAND_IN_NOTE.format(speed=edge_speed_kmh)
-    return (f"Réseau : {graph.description}, {graph.n_nodes} nœuds, {graph.n_edges} arcs, "
-            f"mode {graph.mode}.")
+    mode = {"car": "en voiture", "walk": "à pied"}.get(graph.mode, graph.mode)
+    nodes, edges = (f"{n:,}".replace(",", "\u202f") for n in (graph.n_nodes, graph.n_edges))
+    return f"Réseau : {graph.description}, {nodes} nœuds, {edges} arcs, temps {mode}."
 
 
 def _check_targets(catalogue: Catalogue, options: DiagnosticOptions) -> list[str]:

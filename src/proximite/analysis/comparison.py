@@ -152,7 +152,10 @@ def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
         status = STATUS_PARTIAL
         reason = (f"panier réduit à {len(members) - len(missing)} de ses {len(members)} "
                   "catégories, faute de service dans l'inventaire pour : "
-                  + ", ".join(labels.get(code, code) for code in missing))
+                  + ", ".join(labels.get(code, code) for code in missing)
+                  + " (aucune source de l'inventaire n'en recense dans le territoire et "
+                  "sa marge) ; le chiffre publié compte aussi ces catégories : ce n'est "
+                  "donc pas tout à fait la même mesure")
     if figure.measure == "population_median":
         value = weighted_quantile(times["travel_time_min"].to_numpy(),
                                   times["population"].to_numpy(), 0.5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from proximite.network.graph import RoadGraph
 
@@ -53,11 +54,13 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
     cols = matrix.indices.astype(np.int64)
     weights = np.asarray(matrix.data, dtype=np.float64)
+    labels: np.ndarray | None = None
     if graph.edge_class is None:
         class_code = np.zeros(len(weights), dtype=np.int64)
     else:
-        _, class_code = np.unique(graph.edge_class.astype(str), return_inverse=True)
-        class_code = class_code.ravel().astype(np.int64)
+        codes, uniques = pd.factorize(graph.edge_class)
+        class_code = np.asarray(codes, dtype=np.int64)
+        labels = np.asarray(uniques, dtype=object)
     # Undirected neighbours: each unordered pair once.
     low, high = np.minimum(rows, cols), np.maximum(rows, cols)
     pair = np.unique(low * n + high)
@@ -114,23 +117,25 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
     chain_fwd: list[float] = []
     chain_bwd: list[float] = []
     chain_class: list[int] = []
-    neighbour_list = neighbour.tolist()
-    into_list = into.tolist()
-    out_list = out_of.tolist()
+    # Flat lists (slot 2x + k: node x's neighbour k) for the walk, which is plain Python.
+    nb = neighbour.ravel().tolist()
+    into_f = into.ravel().tolist()
+    out_f = out_of.ravel().tolist()
     interior_list = interior.tolist()
-    for s, first in zip(ends_of.tolist(), others.tolist(), strict=True):
-        if interior_list[s] or not interior_list[first] or started[first]:
+    begins = ~interior[ends_of] & interior[others]
+    for s, first in zip(ends_of[begins].tolist(), others[begins].tolist(), strict=True):
+        if started[first]:
             continue
         started[first] = True
-        k = 0 if neighbour_list[first][0] == s else 1
-        forward, backward = into_list[first][k], out_list[first][k]
+        k = 0 if nb[2 * first] == s else 1
+        forward, backward = into_f[2 * first + k], out_f[2 * first + k]
         prev, cur = s, first
         last = first
         for _ in range(n):
-            k = 0 if neighbour_list[cur][0] == prev else 1
-            nxt = neighbour_list[cur][1 - k]
-            forward += out_list[cur][1 - k]
-            backward += into_list[cur][1 - k]
+            k = 1 if nb[2 * cur] == prev else 0  # the slot of the neighbour ahead
+            nxt = nb[2 * cur + k]
+            forward += out_f[2 * cur + k]
+            backward += into_f[2 * cur + k]
             last = cur
             prev, cur = cur, nxt
             if not interior_list[cur]:
@@ -161,10 +166,7 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
         return _unchanged(graph)
     kept = ~interior
     new_index = np.where(kept, np.cumsum(kept) - 1, -1)
-    classes = None
-    if graph.edge_class is not None:
-        labels = np.unique(graph.edge_class.astype(str))
-        classes = labels[codes].astype(object)
+    classes = None if labels is None else labels[codes]
     contracted = RoadGraph.from_edges(
         node_ids=graph.node_ids[kept], lon=graph.lon[kept], lat=graph.lat[kept],
         from_index=new_index[frm], to_index=new_index[to], travel_time_min=minutes,

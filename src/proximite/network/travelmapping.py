@@ -145,10 +145,10 @@ class TravelMappingParams:
     def summary_fr(self, calibration: dict[str, Any] | None = None) -> str:
         """One French sentence: speeds, factors, access leg and ``calibration`` (its
         reference and fit figures; None: uncalibrated)."""
-        classes = ", ".join(f"{CLASS_LABELS_FR[c]} {_fr(self.speed_kmh[c], 0)} km/h x "
+        classes = ", ".join(f"{CLASS_LABELS_FR[c]} {_fr(self.speed_kmh[c], 0)} km/h × "
                             f"{_fr(self.length_factor[c], 2)}" for c in ROAD_CLASSES)
         text = (f"vitesses et facteurs de longueur : {classes} ; accès local à vol d'oiseau "
-                f"x {_fr(self.access_detour_factor, 2)} à {_fr(self.access_speed_kmh, 0)} km/h "
+                f"× {_fr(self.access_detour_factor, 2)} à {_fr(self.access_speed_kmh, 0)} km/h "
                 f"(au plus {_fr(self.max_snap_m / 1000, 0)} km)")
         cal = calibration
         if cal:

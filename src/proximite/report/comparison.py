@@ -108,10 +108,15 @@ def comparison_section(result: DiagnosticResult,
         caveats.append(
             f"Panier : celui de Proximité ({fmt_count(len(basket.categories), 'catégorie')}), "
             "dont la liste reste à vérifier face aux 22 équipements du panier INSEE.")
-    caveats.extend(notes)
+    # What the inventory lacks (a basket category without data, Cantal's libraries) is
+    # said right under the figures it changes, not among the general caveats.
+    partial = [Para(note[0].upper() + note[1:] + ".") for note in notes
+               if note.startswith("panier réduit")]
+    caveats.extend(n for n in notes if not n.startswith("panier réduit"))
     return section(SECTION_ID, TITLE,
                    Para("Sources : " + " ; ".join(sources) + "."),
                    Table("Chiffres publiés et chiffres de ce diagnostic, calculés de la "
                          "même façon", columns, rows),
+                   *partial,
                    Para("Ce qui diffère entre les deux mesures :"),
                    bullets(caveats))

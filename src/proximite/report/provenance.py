@@ -155,7 +155,9 @@ def at_town_hall(result: DiagnosticResult) -> list[Block]:
                               for one in str(source).split(PROVENANCE_SEP) if one.strip()})
     return [
         Para(f"{fmt_number(len(at_hall))} des {fmt_number(len(services))} services retenus "
-             "ne sont connus que par leur commune (" + ", ".join(sources_at_hall) + ") : "
+             "ne sont connus que par leur commune (source"
+             + ("s" if len(sources_at_hall) > 1 else "") + " "
+             + ", ".join(f"« {name} »" for name in sources_at_hall) + ") : "
              "ils sont placés à la mairie (précision de localisation « commune »), et le "
              "temps d'accès à ces services est le temps jusqu'à la mairie de leur commune."),
         Table("Services placés à la mairie de leur commune, par catégorie",
