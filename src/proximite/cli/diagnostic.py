@@ -55,7 +55,7 @@ def diagnostic(
                     progress.update(task_id, completed=1, total=1)
                 current[name] = progress.add_task(name, total=None)
 
-            result = run_diagnostic(**inputs.files(), settings=settings, step=step)
+            result = run_diagnostic(inputs.files(), settings=settings, step=step)
             analysis = None
             if not no_analysis:
                 from proximite.analysis.diagnosis import run_analysis
