@@ -410,7 +410,7 @@ def test_serve_command_loads_the_saved_diagnostic(monkeypatch, saved_dir: Path, 
 
     calls: list[PortalData] = []
     monkeypatch.setattr(web_server, "serve",
-                        lambda host, port, workers, data: calls.append(data))
+                        lambda host, port, workers, data, **_: calls.append(data))
     monkeypatch.setattr(web_server, "default_workers", lambda: 1)
     monkeypatch.setattr(pipeline, "run_diagnostic",
                         lambda **_: pytest.fail("the diagnostic was run again"))
