@@ -77,11 +77,13 @@ demo: install
 
 # Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest;
 # the store tests run on SQLite and on a throw-away PostgreSQL + PostGIS cluster.
+# pytest-xdist runs the tests in one process per core (-n auto), each file in one process
+# (--dist loadfile: a module's fixtures are built once).
 test: install browser pdf-libs postgres
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py

@@ -22,5 +22,8 @@ trap stop EXIT
     -o "-c listen_addresses='' -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
     >/dev/null
 "${as[@]}" "$PG_BIN/createdb" -h "$dir" -U proximite proximite_test
+# PostGIS once, before the test processes (pytest-xdist workers) each make their schema
+"${as[@]}" "$PG_BIN/psql" -q -h "$dir" -U proximite -d proximite_test \
+    -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 export PROXIMITE_TEST_POSTGRES_URL="postgresql+psycopg://proximite@/proximite_test?host=$dir"
 "$@"

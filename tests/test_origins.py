@@ -93,15 +93,16 @@ def test_diagnostic_weights_by_square_population(territory) -> None:
     ("", "fichier vide"),
     ("idcar_200m,men\nCRS3035RES200mN2433600E3788400,3\n", r"colonne.*manquante.*population"),
     (HEADER + "CRS3035RES200mN2433600E3788400,3\nCRS3035RES200mX1E2,4\n",
-     r"grid\.csv:3: champ « idcar_200m » : not a square identifier: 'CRS3035RES200mX1E2'"),
+     r"grid\.csv:3: champ « idcar_200m » : « CRS3035RES200mX1E2 » n'est pas un "
+     r"identifiant de carreau"),
     (HEADER + "CRS3035RES200mN2433600E3788400,3\nCRS2154RES200mN6400000E700000,4\n",
-     r":3: champ « idcar_200m » : squares in several reference systems"),
+     r":3: champ « idcar_200m » : carreaux dans plusieurs systèmes de référence"),
     (HEADER + "CRS3035RES200mN2433600E3788400,-3\n", r"ind"),
     (HEADER + "CRS3035RES200mN2433600E3788400,abc\n", r"ind"),
     (HEADER + "CRS3035RES200mN2433600E3788400,3\nCRS3035RES200mN2433600E3788400,4\n",
-     r":3: champ « idcar_200m » : duplicate idcar_200m"),
-    (HEADER + "CRS3035RES200mN2889000E3760000,3\n", "no square of the grid lies in the "
-                                                     "territory"),  # Paris
+     r":3: champ « idcar_200m » : idcar_200m « \S+ » en double"),
+    (HEADER + "CRS3035RES200mN2889000E3760000,3\n", "aucun carreau de la grille n'est "
+                                                     "dans les communes du territoire"),  # Paris
 ])
 def test_bad_grids_are_named(tmp_path: Path, territory, text: str, message: str) -> None:
     path = tmp_path / "grid.csv"
@@ -118,8 +119,8 @@ def test_squares_outside_or_empty_are_left_out_with_a_warning(tmp_path: Path,
                     "CRS3035RES200mN2433600E3788600,0\n", encoding="utf-8")
     origins, warnings = read_population_grid(path, territory)
     assert origins["origin_id"].tolist() == ["CRS3035RES200mN2433600E3788400"]
-    assert warnings == [f"{path}: 1 square(s) without population left out",
-                        f"{path}: 1 square(s) outside the territory left out (40 people)"]
+    assert warnings == [f"{path} : 1 carreau(x) sans population écarté(s)",
+                        f"{path} : 1 carreau(x) hors du territoire écarté(s) (40 habitants)"]
 
 
 def test_polygons_without_crs_are_refused(tmp_path: Path, territory) -> None:
@@ -127,7 +128,7 @@ def test_polygons_without_crs_are_refused(tmp_path: Path, territory) -> None:
                                geometry=[shapely.box(0, 0, 200, 200)])
     path = tmp_path / "grid.gpkg"
     squares.to_file(path)
-    with pytest.raises(InputError, match="no coordinate reference system"):
+    with pytest.raises(InputError, match="les carreaux n'ont pas de système de coordonnées"):
         read_population_grid(path, territory)
 
 

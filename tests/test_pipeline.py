@@ -190,7 +190,7 @@ def test_cli_on_real_osm_network_matches_networkx(tmp_path: Path) -> None:
     ("origin_id,lon,lat,population\na,3.5,95,10\n",
      r"origins.csv:2: champ « lat » : valeur invalide « 95 » \(attendu : des degrés WGS84"),
     ("origin_id,lon,lat,pop\na,3.5,44.5,10\n", r"colonne\(s\) manquante\(s\) 'population'"),
-    ("origin_id,lon,lat,population\na,3.5,44.5,1\na,3.6,44.5,2\n", "duplicate origin_id 'a'"),
+    ("origin_id,lon,lat,population\na,3.5,44.5,1\na,3.6,44.5,2\n", "origin_id « a » en double"),
 ])
 def test_bad_origins_files(tmp_path: Path, text: str, message: str) -> None:
     from proximite.errors import InputError

@@ -345,7 +345,7 @@ def test_missing_path_and_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="fichier introuvable") as missing:
         load_diagnostic(tmp_path / "nowhere" / "diagnostic.gpkg")
     assert "nowhere" in str(missing.value)
-    with pytest.raises(InputError, match="no diagnostic.gpkg in this folder") as empty:
+    with pytest.raises(InputError, match="pas de diagnostic.gpkg dans ce dossier") as empty:
         load_diagnostic(tmp_path)
     assert str(tmp_path) in str(empty.value)
 
@@ -353,7 +353,7 @@ def test_missing_path_and_folder(tmp_path: Path) -> None:
 def test_text_file_and_damaged_file(tmp_path: Path, saved_dir: Path) -> None:
     text = tmp_path / "diagnostic.gpkg"
     text.write_text("code_insee,nom\n48095,Mende\n", encoding="utf-8")
-    with pytest.raises(InputError, match="not a GeoPackage") as not_gpkg:
+    with pytest.raises(InputError, match="ce n'est pas un GeoPackage") as not_gpkg:
         load_diagnostic(text)
     assert str(text) in str(not_gpkg.value)
     damaged = tmp_path / "damaged.gpkg"
@@ -369,15 +369,15 @@ def test_geopackage_without_network_edges(tmp_path: Path, saved_dir: Path) -> No
     with pytest.raises(InputError) as error:
         load_diagnostic(gpkg)
     message = str(error.value)
-    assert "old.gpkg" in message and "layer 'network_edges' missing" in message
-    assert "re-run `proximite diagnostic`" in message
+    assert "old.gpkg" in message and "couche « network_edges » absente" in message
+    assert "relancer `proximite diagnostic`" in message
 
 
 def test_geopackage_of_an_older_version(tmp_path: Path, saved_dir: Path) -> None:
     gpkg = _copy_without(saved_dir / "diagnostic.gpkg", tmp_path / "v0.gpkg",
                          {"origins", "network_nodes", "network_edges", "run"})
-    with pytest.raises(InputError, match=r"layer 'run' missing: .*older version.*re-run "
-                                         r"`proximite diagnostic`"):
+    with pytest.raises(InputError, match=r"couche « run » absente : .*version antérieure.*"
+                                         r"relancer `proximite diagnostic`"):
         load_diagnostic(gpkg)
 
 
@@ -389,8 +389,8 @@ def test_unknown_record_version(tmp_path: Path, saved_dir: Path) -> None:
     with pytest.raises(InputError) as error:
         load_diagnostic(gpkg)
     message = str(error.value)
-    assert "future.gpkg" in message and "unknown record version 2" in message
-    assert "reads version 1" in message
+    assert "future.gpkg" in message and "version d'enregistrement 2 inconnue" in message
+    assert "lit la version 1" in message
 
 
 def test_edited_network_is_refused(tmp_path: Path, saved_dir: Path) -> None:
@@ -398,8 +398,8 @@ def test_edited_network_is_refused(tmp_path: Path, saved_dir: Path) -> None:
     shutil.copy(saved_dir / "diagnostic.gpkg", gpkg)
     with sqlite3.connect(gpkg) as db:
         db.execute("DELETE FROM network_edges WHERE fid = 1")
-    with pytest.raises(InputError, match="layer 'network_edges': 795 edges, the run layer "
-                                         "says 796"):
+    with pytest.raises(InputError, match="couche « network_edges » : 795 arcs, la couche run "
+                                         "en annonce 796"):
         load_diagnostic(gpkg)
 
 
@@ -412,7 +412,7 @@ def test_serve_command_loads_the_saved_diagnostic(monkeypatch, saved_dir: Path, 
 
     calls: list[PortalData] = []
     monkeypatch.setattr(web_server, "serve",
-                        lambda host, port, workers, data: calls.append(data))
+                        lambda host, port, workers, data, **_: calls.append(data))
     monkeypatch.setattr(web_server, "default_workers", lambda: 1)
     monkeypatch.setattr(pipeline, "run_diagnostic",
                         lambda **_: pytest.fail("the diagnostic was run again"))

@@ -52,19 +52,19 @@ def test_commune_file_with_and_without_town_halls(tmp_path: Path) -> None:
     assert communes.loc[1, "origin_lon"] == pytest.approx(3.12)
     # no town hall: a point inside the polygon, announced in a warning
     assert 3.0 < communes.loc[0, "origin_lon"] < 3.05
-    assert any("without town-hall coordinates" in w for w in territory.warnings)
+    assert any("sans coordonnées de mairie" in w for w in territory.warnings)
     origins = territory.origins()
     assert list(origins.columns) == ["origin_id", "code_insee", "lon", "lat", "population"]
 
 
 @pytest.mark.parametrize(("features", "message"), [
     ([_feature("48001", None, _square(3, 44))],
-     "1 commune\\(s\\) without a valid population: 48001"),
+     "1 commune\\(s\\) sans population valide : 48001"),
     ([_feature("99001", 10, None)], "aucune commune utilisable"),
-    ([_feature("4801", 10, _square(3, 44))], "invalid INSEE code '4801'"),
+    ([_feature("4801", 10, _square(3, 44))], "code INSEE « 4801 » invalide"),
     ([_feature("48001", 10, _square(3, 44)), _feature("48001", 5, _square(3.1, 44))],
-     "duplicate INSEE codes: 48001"),
-    ([], "no commune in file"),
+     "codes INSEE en double : 48001"),
+    ([], "aucune commune dans le fichier"),
 ])
 def test_bad_commune_files(tmp_path: Path, features: list[dict], message: str) -> None:
     path = _write(tmp_path, features)
@@ -76,7 +76,7 @@ def test_missing_population_column_names_the_field(tmp_path: Path) -> None:
     feature = {"type": "Feature", "properties": {"code_insee": "48001", "habitants": 3},
                "geometry": _square(3, 44)}
     path = _write(tmp_path, [feature])
-    with pytest.raises(InputError, match="champ « population » : no population column"):
+    with pytest.raises(InputError, match="champ « population » : pas de colonne de population"):
         load_communes_file(path)
 
 
@@ -87,7 +87,7 @@ def test_empty_and_corrupt_files(tmp_path: Path) -> None:
         load_communes_file(empty)
     corrupt = tmp_path / "corrupt.geojson"
     corrupt.write_text('{"type": "FeatureCollection", "features": [ {')
-    with pytest.raises(InputError, match="corrupt.geojson: cannot read as a vector file"):
+    with pytest.raises(InputError, match="corrupt.geojson: illisible comme fichier vectoriel"):
         load_communes_file(corrupt)
     with pytest.raises(InputError, match="fichier introuvable"):
         load_communes_file(tmp_path / "absent.geojson")

@@ -9,6 +9,7 @@ import holidays
 import pytest
 from fastapi.testclient import TestClient
 
+from proximite.settings import DEFAULT_ALLOWED_HOSTS
 from proximite.web.app import create_app
 from proximite.web.hours import PARIS, hours_status
 from proximite.web.store import PortalData, fold_name
@@ -240,25 +241,27 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch, real_demo_resul
     # what is checked here is that the command asks for the demo: no input file given.
     asked: list[dict] = []
 
-    def demo_diagnostic(**kwargs):  # type: ignore[no-untyped-def]
-        asked.append(kwargs)
+    def demo_diagnostic(files=None, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append({"files": files, **kwargs})
         return real_demo_result
 
     monkeypatch.setattr(pipeline, "run_diagnostic", demo_diagnostic)
-    calls: list[tuple[str, int, int, str]] = []
-    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data:
-                        calls.append((host, port, workers, data.territory_name)))
+    calls: list[tuple[str, int, int, str, tuple[str, ...]]] = []
+    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data, allowed_hosts:
+                        calls.append((host, port, workers, data.territory_name,
+                                      allowed_hosts)))
     monkeypatch.setattr(web_server, "default_workers", lambda: 2)
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     # the diagnostic is built once, in the command, and handed to the workers
-    assert calls == [("127.0.0.1", 8123, 2, "Lozère (48)")]
+    # with the hosts of the settings tree (web.allowed_hosts, here its default)
+    assert calls == [("127.0.0.1", 8123, 2, "Lozère (48)", DEFAULT_ALLOWED_HOSTS)]
     result = CliRunner().invoke(cli_app, ["serve", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert calls[-1] == ("127.0.0.1", 8000, 1, "Lozère (48)")
+    assert calls[-1] == ("127.0.0.1", 8000, 1, "Lozère (48)", DEFAULT_ALLOWED_HOSTS)
     assert "http://127.0.0.1:8000/ " in result.output
     assert len(asked) == 2
-    assert all(not any(v for k, v in kwargs.items() if k != "settings") for kwargs in asked)
+    assert all(kwargs["files"] is None or kwargs["files"].is_demo() for kwargs in asked)
     assert all(kwargs["settings"].demo.network == "travelmapping" for kwargs in asked)
 
 

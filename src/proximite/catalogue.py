@@ -41,7 +41,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
             line=mark.line + 1 if mark else None,
         ) from exc
     if not isinstance(data, dict):
-        raise InputError("expected a YAML mapping at the top level", path=path)
+        raise InputError("un dictionnaire YAML était attendu au premier niveau", path=path)
     return data
 
 
@@ -71,7 +71,8 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     categories: dict[str, Category] = {}
     for code, spec in (raw.get("categories") or {}).items():
         if not isinstance(spec, dict) or "label" not in spec:
-            raise InputError(f"category '{code}' has no label", path=cat_path, field="label")
+            raise InputError(f"la catégorie « {code} » n'a pas de libellé", path=cat_path,
+                             field="label")
         categories[code] = Category(
             code=code,
             label=spec["label"],
@@ -88,7 +89,7 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     for cat in categories.values():
         if cat.parent and cat.parent not in categories:
             raise InputError(
-                f"category '{cat.code}' has unknown parent '{cat.parent}'",
+                f"la catégorie « {cat.code} » a un parent inconnu « {cat.parent} »",
                 path=cat_path,
                 field="parent",
             )
@@ -99,10 +100,10 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
         unknown = [m for m in members if m not in categories]
         if unknown:
             raise InputError(
-                f"basket '{code}' names unknown categories {unknown}",
+                f"le panier « {code} » nomme des catégories inconnues {unknown}",
                 path=basket_path,
                 field="categories",
-                expected="codes defined in categories.yaml",
+                expected="des codes définis dans categories.yaml",
             )
         _check_no_parent_with_child(code, members, categories, basket_path)
         baskets[code] = Basket(

@@ -26,6 +26,7 @@ import shapely
 from pyproj import Transformer
 
 from proximite.errors import InputError, numeric_column, require_columns
+from proximite.messages import number
 from proximite.territory import Territory
 from proximite.textio import decode_text, first_line, read_text_frame
 
@@ -48,7 +49,7 @@ def _read_origins_csv(path: Path,
     frame, warnings = _read_text_table(path)
     require_columns(list(frame.columns), ORIGINS_CSV_COLUMNS, path)
     if frame.empty:
-        raise InputError("no origin in file", path=path)
+        raise InputError("aucune origine dans le fichier", path=path)
     out = pd.DataFrame({"origin_id": frame["origin_id"].astype(str)})
     out["lon"] = numeric_column(frame, "lon", path, max_abs=180.0)
     out["lat"] = numeric_column(frame, "lat", path, max_abs=90.0)
@@ -85,14 +86,15 @@ def decode_square_ids(ids: pd.Series, path: Path, field: str,
     bad = parts["epsg"].isna()
     if bad.any():
         index = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"not a square identifier: '{ids.iloc[index]}'", path=path,
+        raise InputError(f"« {ids.iloc[index]} » n'est pas un identifiant de carreau", path=path,
                          line=index + 2, field=field, expected=GRID_ID_EXPECTED)
     systems = parts["epsg"].unique()
     if len(systems) > 1:
         index = int(np.flatnonzero((parts["epsg"] != parts["epsg"].iloc[0]).to_numpy())[0])
-        raise InputError(f"squares in several reference systems ({', '.join(systems)}): "
-                         f"'{ids.iloc[index]}'", path=path, line=index + 2, field=field,
-                         expected=f"every id in EPSG:{systems[0]}")
+        raise InputError(f"carreaux dans plusieurs systèmes de référence "
+                         f"({', '.join(systems)}) : « {ids.iloc[index]} »", path=path,
+                         line=index + 2, field=field,
+                         expected=f"tous les identifiants en EPSG:{systems[0]}")
     half = parts["size"].astype(float).to_numpy() / 2.0
     x = parts["east"].astype(float).to_numpy() + half
     y = parts["north"].astype(float).to_numpy() + half
@@ -118,9 +120,10 @@ def read_population_grid(path: str | Path,
                                                ("population (ind)", population_column))
                    if column is None]
         raise InputError(f"colonne(s) manquante(s) : {', '.join(missing)}", path=path,
-                         expected="INSEE Filosofi columns idcar_200m and ind (any case)")
+                         expected="les colonnes Filosofi de l'INSEE idcar_200m et ind "
+                         "(casse libre)")
     if frame.empty:
-        raise InputError("no square in file", path=path)
+        raise InputError("aucun carreau dans le fichier", path=path)
     population = numeric_column(frame, population_column, path, minimum=0.0)
     if geometry is not None:
         lon, lat = _centres_of_polygons(geometry, path)
@@ -139,19 +142,21 @@ def read_population_grid(path: str | Path,
                          "pondéré par la population n'aurait de sens", path=path,
                          field=population_column, expected="des populations > 0")
     if empty.any():
-        warnings.append(f"{path}: {int(empty.sum())} square(s) without population left out")
+        warnings.append(f"{path} : {number(int(empty.sum()))} carreau(x) sans population "
+                        "écarté(s)")
         out = out[~empty]
     out["code_insee"] = _commune_of(out, territory)
     if territory is not None and len(territory.communes):
         outside = out["code_insee"] == ""
         if outside.all():
-            raise InputError("no square of the grid lies in the territory's communes",
-                             path=path, expected="a grid covering the territory "
-                             "(same département; EPSG:3035 ids for metropolitan France)")
+            raise InputError("aucun carreau de la grille n'est dans les communes du "
+                             "territoire", path=path, expected="une grille couvrant le "
+                             "territoire (même département ; identifiants EPSG:3035 en "
+                             "métropole)")
         if outside.any():
             warnings.append(
-                f"{path}: {int(outside.sum())} square(s) outside the territory left out "
-                f"({out.loc[outside, 'population'].sum():,.0f} people)".replace(",", " "))
+                f"{path} : {number(int(outside.sum()))} carreau(x) hors du territoire "
+                f"écarté(s) ({number(out.loc[outside, 'population'].sum())} habitants)")
             out = out[~outside]
     return out.reset_index(drop=True), warnings
 
@@ -249,8 +254,8 @@ def _read_grid_table(path: Path) -> tuple[pd.DataFrame, object | None, list[str]
         try:
             table = pyogrio.read_dataframe(path)
         except Exception as exc:  # pyogrio raises several GDAL error types
-            raise InputError(f"cannot read as a vector file: {exc}", path=path,
-                             expected="a GeoPackage / Shapefile of squares") from exc
+            raise InputError(f"illisible comme fichier vectoriel : {exc}", path=path,
+                             expected="un GeoPackage ou un Shapefile de carreaux") from exc
         return pd.DataFrame(table.drop(columns="geometry")), table.geometry, []
     frame, warnings = _read_text_table(path)
     return frame, None, warnings
@@ -261,8 +266,8 @@ def _centres_of_polygons(geometry: Any, path: Path) -> tuple[np.ndarray, np.ndar
 
     series = gpd.GeoSeries(geometry)
     if series.crs is None:
-        raise InputError("the squares have no coordinate reference system", path=path,
-                         expected="a projected CRS such as EPSG:3035 or EPSG:2154")
+        raise InputError("les carreaux n'ont pas de système de coordonnées", path=path,
+                         expected="un système projeté comme EPSG:3035 ou EPSG:2154")
     if series.crs.is_geographic:  # centroids are computed in metres
         series = series.to_crs(3035)
     centres = series.centroid.to_crs(4326)
@@ -273,7 +278,7 @@ def _reject_duplicate_ids(frame: pd.DataFrame, path: Path, field: str = "origin_
     duplicated = frame["origin_id"].duplicated()
     if duplicated.any():
         index = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise InputError(f"duplicate {field} '{frame['origin_id'].iloc[index]}'", path=path,
+        raise InputError(f"{field} « {frame['origin_id'].iloc[index]} » en double", path=path,
                          line=index + 2, field=field)
 
 

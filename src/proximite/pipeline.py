@@ -12,7 +12,6 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,7 @@ from proximite.analysis.national import NationalResult
 from proximite.errors import InputError, ProximiteError
 from proximite.indicators import basket_times, compute_indicators
 from proximite.inventory.schema import permanent_mask, rejected_rows
-from proximite.io.inputs import DEMO_DIR, DemoBundle, load_inputs
+from proximite.io.inputs import DEMO_DIR, DemoBundle, InputFiles, load_inputs
 from proximite.model import (
     STATUS_NO_ORIGIN,
     AccessParams,
@@ -43,7 +42,7 @@ from proximite.origins import add_communes_without_origin, check_origins
 from proximite.settings import Settings, with_demo_defaults
 
 __all__ = ["DEMO_DIR", "DemoBundle", "DiagnosticOptions", "DiagnosticResult",
-           "diagnose", "load_inputs", "run_diagnostic"]
+           "InputFiles", "diagnose", "load_inputs", "run_diagnostic"]
 
 STAND_IN_NOTE = (
     "Réseau de substitution : ce n'est PAS un réseau routier. Les temps sont calculés sur "
@@ -287,40 +286,28 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         itinerant=itinerant, remote=remote, digital=digital)
 
 
-def run_diagnostic(
-    *,
-    communes: str | Path | None = None,
-    departement: str | None = None,
-    services: Sequence[str | Path] = (),
-    network: str | Path | None = None,
-    network_nodes: str | Path | None = None,
-    origins: str | Path | None = None,
-    catalogue_dir: str | Path | None = None,
-    options: DiagnosticOptions | None = None,
-    settings: Settings | None = None,
-    calibration: str | Path | None = None,
-    ftth: str | Path | None = None,
-    mobile_sites: str | Path | None = None,
-    step: Step | None = None,
-    inventory: pd.DataFrame | None = None,
-) -> DiagnosticResult:
+def run_diagnostic(files: InputFiles | None = None, *,
+                   options: DiagnosticOptions | None = None,
+                   settings: Settings | None = None, step: Step | None = None,
+                   inventory: pd.DataFrame | None = None,
+                   **named: Any) -> DiagnosticResult:
     """Load the inputs and run the whole diagnostic. With no argument: the embedded demo.
 
-    ``inventory``: the services read from the store (service schema, provenance included:
-    :func:`proximite.store.places.services_frame`) instead of the service files.
-
-    ``settings`` (the whole tree) or ``options`` (its diagnostic section) give the
-    parameters; with neither, every default (the demo's own where it sets one).
+    ``files``, or the same fields by name (``run_diagnostic(origins=grid)``, checked by
+    :class:`~proximite.io.inputs.InputFiles`): what to read. ``settings`` (the whole tree)
+    or ``options`` (its diagnostic section) give the parameters; with neither, every
+    default (the demo's own where it sets one). ``inventory``: the services read from the
+    store (service schema, provenance included: :func:`proximite.store.places.services_frame`)
+    instead of the service files.
     """
+    if files is not None and named:
+        raise TypeError("give the input files either as InputFiles or by name, not both")
+    files = files or InputFiles(**named)
     if settings is None:
         settings = Settings(diagnostic=options) if options is not None else Settings()
     timings: dict[str, float] = {}
     with _timed(timings, "lecture des données", step):
-        inputs = load_inputs(communes=communes, departement=departement, services=services,
-                             network=network, network_nodes=network_nodes, origins=origins,
-                             catalogue_dir=catalogue_dir, settings=settings,
-                             calibration=calibration, ftth=ftth,
-                             mobile_sites=mobile_sites)
+        inputs = load_inputs(files, settings=settings)
         if inventory is not None:
             inputs = dataclasses.replace(inputs, services=inventory, rejected=[])
     result = diagnose(inputs, settings, step=step)

@@ -76,7 +76,7 @@ RECORD_VERSION = 1
 RECORD_KEY = "proximite_record"
 GPKG_NAME = "diagnostic.gpkg"
 RECORD_LAYERS = ("origins", "network_nodes", "network_edges", "run")
-RERUN = "re-run `proximite diagnostic` to write a complete GeoPackage"
+RERUN = "relancer `proximite diagnostic` pour écrire un GeoPackage complet"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _EDGE_COLUMNS = ["from_index", "to_index", "travel_time_min", "edge_class"]
 
@@ -231,53 +231,54 @@ class _Record:
             with gpkg.open("rb") as stream:
                 header = stream.read(len(_SQLITE_HEADER))
         except OSError as exc:
-            raise InputError(f"cannot read ({exc.strerror})", path=self.label) from exc
+            raise InputError(f"illisible ({exc.strerror})", path=self.label) from exc
         if header != _SQLITE_HEADER:
-            raise InputError("not a GeoPackage", path=self.label,
-                             expected=f"the {GPKG_NAME} written by `proximite diagnostic`")
+            raise InputError("ce n'est pas un GeoPackage", path=self.label,
+                             expected=f"le {GPKG_NAME} écrit par `proximite diagnostic`")
         try:
             self.layers = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
         except Exception as exc:  # pyogrio raises several error types for damaged files
-            raise InputError(f"cannot read as a GeoPackage ({type(exc).__name__}: {exc})",
+            raise InputError(f"illisible comme GeoPackage ({type(exc).__name__} : {exc})",
                              path=self.label) from exc
         if "run" not in self.layers and not {"services", "access_times"} <= self.layers:
-            raise InputError("not a diagnostic (no layers services, access_times, run)",
+            raise InputError("pas un diagnostic (aucune des couches services, access_times, run)",
                              path=self.label,
-                             expected=f"the {GPKG_NAME} written by `proximite diagnostic`")
+                             expected=f"le {GPKG_NAME} écrit par `proximite diagnostic`")
         self.require("run")
         run = self.read("run", read_geometry=False)
         if not {"key", "value"} <= set(run.columns):
-            raise InputError("layer 'run' has no key/value columns", path=self.label)
+            raise InputError("la couche « run » n'a pas de colonnes key/value", path=self.label)
         self.items = dict(zip(run["key"].astype(str), run["value"], strict=True))
         version = self.value(RECORD_KEY)
         if version != RECORD_VERSION:
-            raise InputError(f"layer 'run': unknown record version {version!r} (this version "
-                             f"of Proximité reads version {RECORD_VERSION}); {RERUN}",
+            raise InputError(f"couche « run » : version d'enregistrement {version!r} inconnue "
+                             f"(cette version de Proximité lit la version {RECORD_VERSION}) ; "
+                             f"{RERUN}",
                              path=self.label)
 
     def require(self, layer: str) -> None:
         if layer not in self.layers:
-            raise InputError(f"layer '{layer}' missing: this GeoPackage was written by an "
-                             f"older version of Proximité, or its writing was interrupted; "
-                             f"{RERUN}", path=self.label)
+            raise InputError(f"couche « {layer} » absente : ce GeoPackage a été écrit par "
+                             "une version antérieure de Proximité, ou son écriture a été "
+                             f"interrompue ; {RERUN}", path=self.label)
 
     def read(self, layer: str, **kwargs: Any) -> pd.DataFrame:
         self.require(layer)
         try:
             return pyogrio.read_dataframe(self.gpkg, layer=layer, **kwargs)
         except Exception as exc:
-            raise InputError(f"layer '{layer}' cannot be read ({type(exc).__name__}: {exc})",
+            raise InputError(f"couche « {layer} » illisible ({type(exc).__name__} : {exc})",
                              path=self.label) from exc
 
     def value(self, key: str) -> Any:
         if key not in self.items:
-            raise InputError(f"layer 'run': no '{key}' item; {RERUN}", path=self.label,
+            raise InputError(f"couche « run » : pas d'élément « {key} » ; {RERUN}", path=self.label,
                              field=key)
         raw = self.items[key]
         try:
             return json.loads(str(raw))
         except (TypeError, ValueError) as exc:
-            raise InputError(f"layer 'run': invalid JSON value ({exc})", path=self.label,
+            raise InputError(f"couche « run » : valeur JSON invalide ({exc})", path=self.label,
                              field=key) from exc
 
     def group(self, prefix: str) -> dict[str, Any]:
@@ -287,7 +288,7 @@ class _Record:
                 if key.startswith(start)}
 
     def fail(self, layer: str, message: str) -> InputError:
-        return InputError(f"layer '{layer}': {message}; {RERUN}", path=self.label)
+        return InputError(f"couche « {layer} » : {message} ; {RERUN}", path=self.label)
 
 
 def _resolve(path: str | Path) -> Path:
@@ -295,13 +296,13 @@ def _resolve(path: str | Path) -> Path:
     if path.is_dir():
         inside = path / GPKG_NAME
         if not inside.exists():
-            raise InputError(f"no {GPKG_NAME} in this folder", path=str(path),
-                             expected="the output folder of `proximite diagnostic` or its "
+            raise InputError(f"pas de {GPKG_NAME} dans ce dossier", path=str(path),
+                             expected="le dossier écrit par `proximite diagnostic` ou son "
                                       f"{GPKG_NAME}")
         return inside
     if not path.exists():
         raise InputError("fichier introuvable", path=str(path),
-                         expected="the output folder of `proximite diagnostic` or its "
+                         expected="le dossier écrit par `proximite diagnostic` ou son "
                                   f"{GPKG_NAME}")
     return path
 
@@ -327,13 +328,13 @@ def _catalogue(record: _Record) -> Catalogue:
                           ("catalogue.baskets_yaml", "baskets.yaml")):
             text = record.value(key)
             if not isinstance(text, str):
-                raise InputError("layer 'run': expected the text of a YAML file",
+                raise InputError("couche « run » : le texte d'un fichier YAML était attendu",
                                  path=record.label, field=key)
             (directory / name).write_text(text, encoding="utf-8")
         try:
             return load_catalogue(directory)
         except InputError as exc:
-            raise InputError(f"layer 'run': catalogue: {exc.reason}", path=record.label,
+            raise InputError(f"couche « run » : catalogue : {exc.reason}", path=record.label,
                              field=exc.field, line=exc.line) from exc
 
 
@@ -343,7 +344,7 @@ def _territory(record: _Record) -> Territory:
     if n_communes:
         layer = record.read("communes")
         if len(layer) != n_communes:
-            raise record.fail("communes", f"{len(layer)} communes, the run layer says "
+            raise record.fail("communes", f"{len(layer)} communes, la couche run en annonce "
                                           f"{n_communes}")
         communes = _ordered(layer, columns, record, "communes").reset_index(drop=True)
     else:
@@ -377,26 +378,26 @@ def _graph(record: _Record) -> RoadGraph:
     index_dtype = np.dtype(record.value("graph.index_dtype"))
     nodes = record.read("network_nodes")
     if len(nodes) != n:
-        raise record.fail("network_nodes", f"{len(nodes)} nodes, the run layer says {n}")
+        raise record.fail("network_nodes", f"{len(nodes)} nœuds, la couche run en annonce {n}")
     if not {"node_index", "node_id"} <= set(nodes.columns):
         raise record.fail("network_nodes", "expected columns node_index, node_id")
     order = np.argsort(nodes["node_index"].to_numpy(), kind="stable")
     if not np.array_equal(nodes["node_index"].to_numpy()[order], np.arange(n)):
-        raise record.fail("network_nodes", f"node_index is not 0..{n - 1}")
+        raise record.fail("network_nodes", f"node_index n'est pas 0..{n - 1}")
     points = nodes.geometry.to_numpy()[order]
     node_text = nodes["node_id"].to_numpy(dtype=object)[order]
     id_dtype = np.dtype(record.value("graph.node_id_dtype"))
     try:
         node_ids = node_text if id_dtype.kind == "O" else node_text.astype(str).astype(id_dtype)
     except (TypeError, ValueError) as exc:
-        raise record.fail("network_nodes", f"node_id not of type {id_dtype}") from exc
+        raise record.fail("network_nodes", f"node_id n'est pas de type {id_dtype}") from exc
 
     edges = record.read("network_edges", read_geometry=False)
     missing = [c for c in _EDGE_COLUMNS if c not in edges.columns]
     if missing:
         raise record.fail("network_edges", "missing column(s) " + ", ".join(missing))
     if len(edges) != n_edges:
-        raise record.fail("network_edges", f"{len(edges)} edges, the run layer says "
+        raise record.fail("network_edges", f"{len(edges)} arcs, la couche run en annonce "
                                            f"{n_edges}")
     from_index = edges["from_index"].to_numpy()
     to_index = edges["to_index"].to_numpy()
@@ -408,9 +409,9 @@ def _graph(record: _Record) -> RoadGraph:
         classes_col = classes_col.iloc[order]
     if n_edges and (min(from_index.min(), to_index.min()) < 0
                     or max(from_index.max(), to_index.max()) >= n):
-        raise record.fail("network_edges", f"node index outside 0..{n - 1}")
+        raise record.fail("network_edges", f"indice de nœud hors de 0..{n - 1}")
     if not np.all(np.isfinite(minutes)):
-        raise record.fail("network_edges", "travel_time_min must be finite numbers")
+        raise record.fail("network_edges", "travel_time_min doit être un nombre fini")
     indptr = np.concatenate([[0], np.cumsum(np.bincount(from_index, minlength=n))])
     matrix = sp.csr_matrix((minutes, to_index.astype(index_dtype), indptr.astype(index_dtype)),
                            shape=(n, n))
@@ -447,7 +448,7 @@ def _options(record: _Record) -> DiagnosticOptions:
             baskets=None if baskets is None else list(baskets),
             extra_categories=tuple(record.value("options.extra_categories")))
     except TypeError as exc:  # an unknown or missing parameter name
-        raise InputError(f"layer 'run': options: {exc}; {RERUN}", path=record.label) from exc
+        raise InputError(f"couche « run » : options : {exc} ; {RERUN}", path=record.label) from exc
 
 
 def _rejected(record: _Record) -> list[Rejection]:
@@ -533,5 +534,5 @@ def load_diagnostic(path: str | Path) -> DiagnosticResult:
     except ProximiteError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"inconsistent record ({type(exc).__name__}: {exc}); {RERUN}",
+        raise InputError(f"enregistrement incohérent ({type(exc).__name__} : {exc}) ; {RERUN}",
                          path=record.label) from exc

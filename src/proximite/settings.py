@@ -244,21 +244,27 @@ def _dataclass_of(annotation: Any) -> type | None:
     return None
 
 
-def leaves(cls: type = Settings, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
-    """``(dotted key, annotation, default)`` of every leaf of the tree."""
+def _walk(cls: type, prefix: str) -> Iterator[tuple[dataclasses.Field[Any], str, Any,
+                                                   type | None]]:
+    """Each field of one section: the field, its dotted key, its annotation and, for a
+    sub-section, its dataclass (None for a leaf). :func:`leaves` and :func:`_build` both
+    walk the tree through here, so they cannot disagree on its shape."""
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
-        if f.name == "sources":
-            continue
-        key = prefix + f.name
-        sub = _dataclass_of(hints[f.name])
+        if f.name != "sources":
+            yield f, prefix + f.name, hints[f.name], _dataclass_of(hints[f.name])
+
+
+def leaves(cls: type = Settings, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """``(dotted key, annotation, default)`` of every leaf of the tree."""
+    for f, key, annotation, sub in _walk(cls, prefix):
         if sub is not None:
             yield from leaves(sub, key + ".")
         else:
             default = (f.default if f.default is not dataclasses.MISSING
                        else f.default_factory() if f.default_factory is not dataclasses.MISSING
                        else None)
-            yield key, hints[f.name], default
+            yield key, annotation, default
 
 
 def _coerce(annotation: Any, raw: Any) -> Any:
@@ -303,15 +309,10 @@ _EXPECTED = {float: "un nombre", int: "un nombre entier", bool: "true ou false"}
 
 def _build(cls: type, prefix: str, given: Mapping[str, Given], sources: dict[str, str]) -> Any:
     """Instantiate ``cls`` from its defaults and the given leaves under ``prefix``."""
-    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name == "sources":
-            continue
-        key = prefix + f.name
-        sub = _dataclass_of(hints[f.name])
+    for f, key, annotation, sub in _walk(cls, prefix):
         if sub is not None:
-            optional = sub is not hints[f.name]
+            optional = sub is not annotation
             if optional and not any(k.startswith(key + ".") for k in given):
                 continue  # an optional section nobody set: keep its None default
             kwargs[f.name] = _build(sub, key + ".", given, sources)
@@ -319,9 +320,9 @@ def _build(cls: type, prefix: str, given: Mapping[str, Given], sources: dict[str
         if key in given:
             item = given[key]
             try:
-                kwargs[f.name] = _coerce(hints[f.name], item.value)
+                kwargs[f.name] = _coerce(annotation, item.value)
             except (ValueError, TypeError, ProximiteError) as exc:
-                raise _named(SettingError(f.name, item.value, _expected(hints[f.name], exc)),
+                raise _named(SettingError(f.name, item.value, _expected(annotation, exc)),
                              key, given) from None
             sources[key] = item.origin
         else:

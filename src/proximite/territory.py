@@ -76,14 +76,14 @@ class Territory:
 def _pick_population_field(columns: list[str], path: str, requested: str | None) -> str:
     if requested:
         if requested not in columns:
-            raise InputError(f"population field '{requested}' not found", path=path,
-                             field=requested, expected="one of " + ", ".join(columns))
+            raise InputError(f"champ de population « {requested} » introuvable", path=path,
+                             field=requested, expected="un de " + ", ".join(columns))
         return requested
     for name in POPULATION_FIELDS:
         if name in columns:
             return name
-    raise InputError("no population column", path=path, field="population",
-                     expected="one of " + ", ".join(POPULATION_FIELDS))
+    raise InputError("pas de colonne de population", path=path, field="population",
+                     expected="une de " + ", ".join(POPULATION_FIELDS))
 
 
 def load_communes_file(path: str | Path, *, population_field: str | None = None,
@@ -94,23 +94,24 @@ def load_communes_file(path: str | Path, *, population_field: str | None = None,
     if not path.exists():
         raise InputError("fichier introuvable", path=label)
     if path.stat().st_size == 0:
-        raise InputError("fichier vide", path=label, expected="communes with polygons")
+        raise InputError("fichier vide", path=label, expected="des communes avec leurs contours")
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several error types for corrupt files
-        raise InputError(f"cannot read as a vector file ({type(exc).__name__}: {exc})",
+        raise InputError(f"illisible comme fichier vectoriel ({type(exc).__name__} : {exc})",
                          path=label) from exc
     if len(frame) == 0:
-        raise InputError("no commune in file", path=label)
+        raise InputError("aucune commune dans le fichier", path=label)
     code_field = next((c for c in ("code_insee", "INSEE_COM", "insee", "code") if c in frame),
                       None)
     if code_field is None:
-        raise InputError("no INSEE code column", path=label, field="code_insee",
-                         expected="code_insee (or INSEE_COM, insee, code)")
+        raise InputError("pas de colonne de code INSEE", path=label, field="code_insee",
+                         expected="code_insee (ou INSEE_COM, insee, code)")
     pop_field = _pick_population_field(list(frame.columns), label, population_field)
     if frame.crs is None:
-        raise InputError("no coordinate reference system", path=label,
-                         expected="a declared CRS (GeoJSON is WGS84 by definition)")
+        raise InputError("pas de système de coordonnées", path=label,
+                         expected="un système de coordonnées déclaré (le GeoJSON est en WGS 84 par "
+                         "définition)")
     _check_polygons(frame, label, code_field)
     _check_degrees(frame, label)
     frame = frame.to_crs("EPSG:4326")
@@ -118,8 +119,8 @@ def load_communes_file(path: str | Path, *, population_field: str | None = None,
     bad_code = ~codes.str.fullmatch(r"\d[\dAB]\d{3}")
     if bad_code.any():
         line = int(np.flatnonzero(bad_code.to_numpy())[0]) + 1
-        raise InputError(f"invalid INSEE code '{codes[bad_code].iloc[0]}'", path=label,
-                         line=line, field=code_field, expected="5 characters like 48095 or 2A004")
+        raise InputError(f"code INSEE « {codes[bad_code].iloc[0]} » invalide", path=label,
+                         line=line, field=code_field, expected="5 caractères comme 48095 ou 2A004")
     out = gpd.GeoDataFrame({
         "code_insee": codes,
         "nom": frame.get("nom", frame.get("NOM", codes)).astype(str),
@@ -406,25 +407,25 @@ def _finish(territory: Territory, label: str) -> None:
     no_geom = c.geometry.isna() | c.geometry.is_empty
     if no_geom.any():
         raise InputError(
-            f"{int(no_geom.sum())} commune(s) without geometry: "
+            f"{int(no_geom.sum())} commune(s) sans contour : "
             + ", ".join(c.loc[no_geom, "code_insee"].head(10)),
-            path=label, field="geometry", expected="a polygon for every commune")
+            path=label, field="geometry", expected="un polygone pour chaque commune")
     _repair_polygons(territory, label)
     c = territory.communes
     no_pop = c["population"].isna() | (c["population"] < 0)
     if no_pop.any():
         raise InputError(
-            f"{int(no_pop.sum())} commune(s) without a valid population: "
+            f"{int(no_pop.sum())} commune(s) sans population valide : "
             + ", ".join(c.loc[no_pop, "code_insee"].head(10)),
-            path=label, field="population", expected="a number >= 0 for every commune")
+            path=label, field="population", expected="un nombre ≥ 0 pour chaque commune")
     if len(c) and not c["population"].sum() > 0:
         raise InputError("toutes les populations des communes sont nulles : aucun indicateur "
                          "pondéré par la population n'aurait de sens", path=label,
                          field="population", expected="des populations > 0")
     dupes = c["code_insee"].duplicated()
     if dupes.any():
-        raise InputError("duplicate INSEE codes: " + ", ".join(c.loc[dupes, "code_insee"][:10]),
-                         path=label, field="code_insee", expected="one row per commune")
+        raise InputError("codes INSEE en double : " + ", ".join(c.loc[dupes, "code_insee"][:10]),
+                         path=label, field="code_insee", expected="une ligne par commune")
     far = town_halls_far_outside(c)
     if far.any():
         territory.warnings.append(
@@ -440,8 +441,8 @@ def _finish(territory: Territory, label: str) -> None:
         c.loc[missing, "origin_lon"] = points.x.to_numpy()
         c.loc[missing, "origin_lat"] = points.y.to_numpy()
         territory.warnings.append(
-            f"{int(missing.sum())} commune(s) without town-hall coordinates: a point inside "
-            "the polygon is used as origin")
+            f"{int(missing.sum())} commune(s) sans coordonnées de mairie : un point à "
+            "l'intérieur du contour sert d'origine")
     territory.communes = c.sort_values("code_insee").reset_index(drop=True)
 
 

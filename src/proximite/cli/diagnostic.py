@@ -82,7 +82,7 @@ def diagnostic(
                 from proximite.store.places import read_inventory
 
                 inventory = read_inventory(settings.store)
-            result = run_diagnostic(**inputs.files(), settings=settings, step=step,
+            result = run_diagnostic(inputs.files(), settings=settings, step=step,
                                     inventory=inventory)
             analysis = None
             if not no_analysis:

@@ -13,13 +13,16 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from proximite.model import AccessParams
 from proximite.network.formats import formats_help
 from proximite.settings import Given, Settings, load_settings
+
+if TYPE_CHECKING:
+    from proximite.io.inputs import InputFiles
 
 DEFAULTS = Settings()
 _ACCESS = AccessParams()
@@ -148,17 +151,17 @@ class TerritoryInputs:
         return load_settings(self.values.get("config"),
                              overrides=overrides(self.values, SETTING_OF) | self.extra)
 
-    def files(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`proximite.pipeline.run_diagnostic`."""
-        files = {name: self.values.get(name) for name in FILE_OPTIONS}
+    def files(self) -> InputFiles:
+        """What :func:`proximite.pipeline.run_diagnostic` reads."""
+        from proximite.io.inputs import InputFiles
+
+        files: dict[str, Any] = {name: self.values.get(name) for name in FILE_OPTIONS}
         files["services"] = files["services"] or ()
         files["catalogue_dir"] = files.pop("catalogue")
-        return files
+        return InputFiles(**files)
 
     def is_demo(self) -> bool:
-        files = self.files()
-        return not (files["communes"] or files["departement"] or files["services"]
-                    or files["network"])
+        return self.files().is_demo()
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -86,7 +86,7 @@ def plan(
                             if options.candidates_csv else None)
         with atomic_output_dir(out, command="plan", patterns=PLAN_FILES) as (folder, _), \
                 console.status("diagnostic, localisation, tournées…"):
-            result = run_diagnostic(**inputs.files(), settings=settings)
+            result = run_diagnostic(inputs.files(), settings=settings)
             planning = run_planning(result, options, solver=cbc_with_log,
                                     candidates=candidates_table)
             written = {name: out / path.name for name, path in

@@ -67,7 +67,7 @@ def scenario(
         factors = parse_speed_factors(speed_factor or [])
         opened = read_open_services(open_file) if open_file is not None else None
         with console.status("diagnostic…"):
-            result = run_diagnostic(**inputs.files(), settings=settings)
+            result = run_diagnostic(inputs.files(), settings=settings)
         plan = Scenario(close_service_ids=close_service or [],
                         close_categories=close_category or [],
                         close_communes=close_commune or [],

@@ -63,7 +63,7 @@ def serve(
             from proximite.pipeline import run_diagnostic
 
             with console.status("diagnostic…"):
-                result = run_diagnostic(**inputs.files(), settings=settings)
+                result = run_diagnostic(inputs.files(), settings=settings)
             print_run_notes(result)
         with console.status("index du géoportail (temps commune → services)…"):
             data = PortalData.from_result(result)

@@ -397,10 +397,12 @@ class LocatedRows:
     def services(self, **columns: object) -> pd.DataFrame:
         """One service per row: the given schema columns, plus lon/lat and this file and line.
 
-        The provenance columns are only the defaults: an importer can give its own.
+        The provenance columns, and no opening hours with on-site access (what most open
+        lists give), are only the defaults: an importer gives its own where it has them.
         """
         return pd.DataFrame({"lon": self.lon, "lat": self.lat, "source_file": str(self.path),
-                             "source_line": self.lines.astype(str), **columns})
+                             "source_line": self.lines.astype(str), "opening_hours": "",
+                             "opening_hours_raw": "", "access_modes": "on_site", **columns})
 
     def result(self, services: pd.DataFrame, bbox: BBox | None,
                warnings: Iterable[str] = (), *, keep: pd.Series | None = None) -> ImportResult:

@@ -61,9 +61,6 @@ def read_annuaire(
         code_insee=code,
         address=join_text(street, frame["writeAddress.postalCode"] + " "
                           + frame["writeAddress.addressLocality"]),
-        opening_hours="",
-        opening_hours_raw="",
-        access_modes="on_site",
         source=ANNUAIRE_SOURCE,
         source_id=frame["id"],
         data_date=frame["update"],

@@ -52,8 +52,8 @@ def read_laposte(
     warnings: list[str] = []
     if unknown:
         listed = ", ".join(f"'{name}' ({count})" for name, count in sorted(unknown.items()))
-        warnings.append(f"{path}: unknown La Poste site type(s) {listed}: "
-                        "kept as generic La Poste contact points (la_poste)")
+        warnings.append(f"{path} : type(s) de site La Poste inconnu(s) {listed} : gardés "
+                        "comme points de contact La Poste génériques (la_poste)")
     category = category.fillna("la_poste")
     if catalogue is not None:
         for code in set(category):
@@ -67,9 +67,6 @@ def read_laposte(
         code_insee=insee_code(frame["Code_INSEE"]),
         address=join_text(frame["Adresse"], frame["Complément_d_adresse"], frame["Lieu_dit"],
                           frame["Code_postal"].str.strip() + " " + frame["Localité"]),
-        opening_hours="",
-        opening_hours_raw="",
-        access_modes="on_site",
         source=LAPOSTE_SOURCE,
         source_id=site_id,
         data_date=data_date,

@@ -96,21 +96,11 @@ def _demo_files_by_hand(paths: Sequence[str | Path | None]) -> DemoBundle | None
     return bundle if all(p in bundle.own_files() for p in given) else None
 
 
-def load_inputs(
-    *,
-    communes: str | Path | None = None,
-    departement: str | None = None,
-    services: Sequence[str | Path] = (),
-    network: str | Path | None = None,
-    network_nodes: str | Path | None = None,
-    origins: str | Path | None = None,
-    catalogue_dir: str | Path | None = None,
-    settings: Settings | None = None,
-    calibration: str | Path | None = None,
-    ftth: str | Path | None = None,
-    mobile_sites: str | Path | None = None,
-) -> DiagnosticInputs:
-    """Read the territory, origins, services and network. With no file: the embedded demo.
+@dataclass(frozen=True)
+class InputFiles:
+    """The files (and département) a diagnostic reads: what every command's input options
+    give, written once for :func:`load_inputs`, :func:`proximite.pipeline.run_diagnostic`
+    and the CLI.
 
     ``origins``: an origins CSV or an INSEE population grid (:mod:`proximite.origins`);
     default: one origin per commune at its town hall. Given alone, it is used on the demo.
@@ -118,8 +108,34 @@ def load_inputs(
     shipped Isère calibration). ``ftth`` / ``mobile_sites``: ARCEP's fibre and mobile-site
     files for the digital axis (default: the shipped bundle's, if any).
     """
+
+    communes: str | Path | None = None
+    departement: str | None = None
+    services: Sequence[str | Path] = ()
+    network: str | Path | None = None
+    network_nodes: str | Path | None = None
+    origins: str | Path | None = None
+    catalogue_dir: str | Path | None = None
+    calibration: str | Path | None = None
+    ftth: str | Path | None = None
+    mobile_sites: str | Path | None = None
+
+    def is_demo(self) -> bool:
+        """No territory, service or network file: the embedded demo runs."""
+        return not (self.communes or self.departement or self.services or self.network)
+
+
+def load_inputs(files: InputFiles | None = None, *,
+                settings: Settings | None = None) -> DiagnosticInputs:
+    """Read the territory, origins, services and network. With no file: the embedded demo."""
     from proximite.inventory.sources import load_services
 
+    files = files or InputFiles()
+    communes, departement, services, network = (files.communes, files.departement,
+                                                files.services, files.network)
+    network_nodes, origins, calibration = files.network_nodes, files.origins, files.calibration
+    catalogue_dir = files.catalogue_dir
+    ftth, mobile_sites = files.ftth, files.mobile_sites
     settings = settings or Settings()
     catalogue = load_catalogue(catalogue_dir)
     warnings: list[str] = []

@@ -52,7 +52,8 @@ def swagger_ui(request: Request) -> HTMLResponse:
     """The API documentation in Swagger UI, served from static/vendor (npm)."""
     values = page_values(
         portal_of(request), "/docs", "Documentation de l'API",
-        '<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">\n')
+        '<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">\n'
+        '<link rel="stylesheet" href="/static/docs.css">\n')
     values["absent"] = docs_viewer_missing(VENDOR_SWAGGER)
     return HTMLResponse(render("docs.html", values))
 
