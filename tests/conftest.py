@@ -30,3 +30,19 @@ def demo_analysis(demo_result: DiagnosticResult) -> AnalysisResult:
     from proximite.analysis.diagnosis import run_analysis
 
     return run_analysis(demo_result, STAND_IN_DEMO.analysis)
+
+
+@pytest.fixture(scope="session")
+def real_demo_result() -> DiagnosticResult:
+    """The real demo (Lozère bundle on Travel Mapping), built once: about 20 s."""
+    from proximite.pipeline import run_diagnostic
+
+    return run_diagnostic()  # no argument: the real demo
+
+
+@pytest.fixture(scope="session")
+def real_demo_analysis(real_demo_result: DiagnosticResult) -> AnalysisResult:
+    """The diagnosis of the real demo (profiles, poles, deficits, schemes' figures)."""
+    from proximite.analysis.diagnosis import run_analysis
+
+    return run_analysis(real_demo_result)

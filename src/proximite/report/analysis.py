@@ -34,6 +34,7 @@ from proximite.report.formatting import (
     fmt_threshold,
 )
 from proximite.report.maps import categorical_png, simplified
+from proximite.report.observatory import NAV_OBSERVATORY, observatory_sections
 from proximite.report.targets import commune_names, titled
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from proximite.model import DiagnosticResult
 
 NAV_ANALYSIS = [("profils", "Profils d'accès A–F"), ("poles", "Pôles de services"),
-                ("deficits", "Zones déficitaires"),
+                ("deficits", "Zones déficitaires"), *NAV_OBSERVATORY,
                 ("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)"),
                 ("scenario", "Scénario exemple")]
 
@@ -113,7 +114,7 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
     def sd(value: float) -> str:
         return ("la moyenne" if value == 0 else
                 f"la moyenne {'+' if value > 0 else '−'} "
-                f"{fmt_number(abs(value), 2 if abs(value) % 0.5 else 1)} écart-type")
+                f"{fmt_threshold(abs(value))} écart-type")
 
     basket_name = basket.label if basket else attrs.get("basket", "")
     body: list[Block] = [
@@ -428,5 +429,5 @@ def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
                 section("deficits", "Zones déficitaires", unavailable),
                 _potential(result, analysis, map_note), _scenario(result, analysis, map_note)]
     return [_profiles(result, analysis, map_note), _poles(result, analysis, map_note),
-            _deficits(result, analysis), _potential(result, analysis, map_note),
-            _scenario(result, analysis, map_note)]
+            _deficits(result, analysis), *observatory_sections(result, analysis),
+            _potential(result, analysis, map_note), _scenario(result, analysis, map_note)]
