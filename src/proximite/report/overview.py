@@ -303,10 +303,22 @@ def missing_data(result: DiagnosticResult, categories: list[Target]) -> Section:
     cat = result.catalogue
     empty = [t for t in categories if counts.get(t.code, 0) == 0]
     body: list[Block] = []
-    if empty:
+    # every category of the catalogue without a service, computed or not (a category no
+    # basket names and no source fills is still a gap of the inventory)
+    listed = {t.code for t in empty}
+    with_service = set(result.services["category"])
+    not_computed = [code for code, category in cat.categories.items()
+                    if code not in listed and code not in result.categories
+                    and not cat.members(code) & with_service]
+    if empty or not_computed:
         rows: list[list[Cell]] = [
             [t.label, t.code, ", ".join(cat.categories[t.code].bpe_codes) or MISSING,
              NO_DATA_TEXT] for t in empty]
+        rows += [
+            [cat.categories[code].label, code,
+             ", ".join(cat.categories[code].bpe_codes) or MISSING,
+             NO_DATA_TEXT + " (catégorie du catalogue non calculée)"]
+            for code in not_computed]
         body.append(Table("Catégories sans aucun service dans l'inventaire",
                           [Column("Catégorie"), Column("Code"), Column("Codes BPE"),
                            Column("État")], rows))
