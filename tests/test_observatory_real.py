@@ -11,6 +11,7 @@ import pytest
 from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.outputs import write_outputs
 from proximite.report.document import render_report
+from proximite.report.formatting import fmt_number
 
 
 def test_profiles_on_the_allier_basket_with_an_explanation(
@@ -113,4 +114,12 @@ def test_report_and_csv_carry_the_observatory(real_demo_result: DiagnosticResult
     assert "Les 10 % des communes les plus éloignées" in html
     assert "« très élevé » au-delà de la moyenne + 1 écart-type" in html
     assert "(17 services) : 17 services (Médecin généraliste" in html
+    # counts say when they include the margin
+    services = real_demo_result.services
+    inside = services["code_insee"].isin(real_demo_result.territory.communes["code_insee"])
+    assert 0 < inside.sum() < len(services)
+    expected = (f"dont {fmt_number(inside.sum())} dans le territoire et "
+                f"{fmt_number((~inside).sum())} dans la marge de 20 km")
+    assert expected in html and "Services (marge de 20 km comprise)" in html
+    assert "2sfca_" not in html
     assert "« élevé » au-delà de la moyenne + 0,5 écart-type" in html
