@@ -210,8 +210,7 @@ def pole_thresholds(counts: pd.DataFrame,
     n_types_covered_by_inventory, threshold_applied, threshold_scaled, evaluable, warning``.
     """
     given = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
-    source = (f"la source ({counts.attrs['source']})" if counts.attrs.get("source")
-              else "l'inventaire")
+    source = str(counts.attrs.get("source") or "l'inventaire")
     unknown = sorted(set(given) - set(GAMMES))
     if unknown:
         raise ProximiteError(f"pôles : gamme inconnue {unknown} (attendu : "
