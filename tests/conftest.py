@@ -57,3 +57,11 @@ def demo_portal_file(demo_result: DiagnosticResult,
     path = tmp_path_factory.mktemp("portal") / "portal.pickle"
     path.write_bytes(pickle.dumps(PortalData.from_result(demo_result)))
     return path
+
+
+@pytest.fixture(scope="session")
+def real_demo_analysis(real_demo_result: DiagnosticResult) -> AnalysisResult:
+    """The diagnosis of the real demo (profiles, poles, deficits, schemes' figures)."""
+    from proximite.analysis.diagnosis import run_analysis
+
+    return run_analysis(real_demo_result)

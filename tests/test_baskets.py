@@ -71,3 +71,17 @@ def test_gamme_baskets_are_the_catalogue_part_of_the_insee_tables(
     assert set(basket.categories) == expected
     assert typed == n_types
     assert f"({n_types} des {n_table} types de la BPE)" in basket.label
+
+
+def test_profile_basket_through_the_cli_option_and_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from proximite.cli.options import INPUT_OPTIONS, TerritoryInputs
+    from proximite.settings import load_settings
+
+    values = dict.fromkeys(INPUT_OPTIONS) | {"profile_basket": "vie_courante"}
+    settings = TerritoryInputs(values).settings()
+    assert settings.analysis.profiles.basket == "vie_courante"
+    assert settings.sources["analysis.profiles.basket"].startswith("--profile-basket")
+    monkeypatch.setenv("PROXIMITE_ANALYSIS__PROFILES__BASKET", "gamme_proximite")
+    assert load_settings(None).analysis.profiles.basket == "gamme_proximite"
+    assert load_settings(None).analysis.poles.min_population == 500.0

@@ -204,7 +204,8 @@ def test_bpe_type_counts_make_the_poles_with_a_population_floor(tmp_path: Path) 
         ("002", "B203"): 3, ("002", "D201"): 1, ("002", "F307"): 1, ("003", "B203"): 1}
     tables = load_gamme_tables()
     # the source can hold 4 of the 28 proximité types (F307 bibliothèque is not among them)
-    reference = ReferenceTables(tables, types, ("A206", "D307", "B203", "D201"), "2013", "BPE")
+    reference = ReferenceTables(tables, types, ("A206", "D307", "B203", "D201"), "2013",
+                                "la BPE d'essai")
     counts = bpe_equipment_counts(reference, ["001", "002", "003"]).set_index(
         ["code_insee", "gamme"])
     assert counts.at[("001", "proximite"), "types_present"] == "AR03|B203|D307"
@@ -216,7 +217,7 @@ def test_bpe_type_counts_make_the_poles_with_a_population_floor(tmp_path: Path) 
     # threshold ceil(12 × 28 / 24) = 14, scaled to the 4 covered types: ceil(14 × 4 / 28) = 2
     assert poles.attrs["thresholds"].set_index("gamme").at["proximite",
                                                           "threshold_applied"] == 2
-    assert "la source (BPE) ne couvre que 4 des 28 types" in poles["warning"].iloc[0]
+    assert "la BPE d'essai ne couvre que 4 des 28 types" in poles["warning"].iloc[0]
     assert poles.set_index("code_insee")["pole_level"].to_dict() == {
         "001": "proximite", "002": "proximite", "003": "aucun"}
     floored = service_poles(counts.reset_index(), population=pd.Series(

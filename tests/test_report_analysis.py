@@ -171,7 +171,12 @@ def test_demo_report_key_figures_match_the_diagnostic_tables(
     assert _number(key["Population"]) == communes["population"].sum() == 76486
     assert _number(key["Communes"]) == len(communes) == 152
     assert _number(key["EPCI"]) == communes["epci_code"].nunique()
-    assert _number(key["Services retenus"]) == len(result.services)
+    total, inside = key["Services retenus"].split(", dont ")
+    assert _number(total) == len(result.services)
+    in_territory = result.services["code_insee"].isin(communes["code_insee"]).sum()
+    assert _number(inside.split(" dans le territoire")[0]) == in_territory
+    assert f"{int(len(result.services) - in_territory)} dans la marge de 20 km" in \
+        key["Services retenus"].replace("\u202f", "")
 
     # territory summary: medians recomputed from access_times, people beyond 20 min counted
     access = result.access_times

@@ -23,7 +23,7 @@ COUNTS = {"48": 152, "15": 250, "03": 317}
 
 @pytest.fixture(scope="module")
 def real_demo(real_demo_result: DiagnosticResult) -> DiagnosticResult:
-    return real_demo_result
+    return real_demo_result  # the session's real demo (conftest)
 
 
 def test_default_demo_is_lozere_on_calibrated_travel_mapping(real_demo: DiagnosticResult,

@@ -130,3 +130,14 @@ def test_counts_scale_to_the_basket() -> None:
 def test_parameter_validation(kwargs: dict[str, object]) -> None:
     with pytest.raises(SettingError):
         ProfileParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_an_unknown_profile_basket_is_a_french_error(demo_result) -> None:  # type: ignore[no-untyped-def]
+    from proximite.analysis.diagnosis import basket_profiles
+    from proximite.errors import ProximiteError
+
+    with pytest.raises(ProximiteError, match=r"panier « inconnu » inconnu du catalogue "
+                                             r"\(attendu : allier_17, vie_courante"):
+        basket_profiles(demo_result, ProfileParams(basket="inconnu"))
+    profiles = basket_profiles(demo_result, ProfileParams(basket="socle_demo"))
+    assert set(profiles["basket"]) == {"socle_demo"} and set(profiles["status"]) == {"ok"}

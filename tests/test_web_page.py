@@ -168,6 +168,8 @@ def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
         access.loc["france_services", "travel_time_min"])
     text = page.inner_text("#fiche")
     assert "Profil d'accès" in text and "Intercommunalité" in text
+    # the stand-in has no health data: no allier_17 profile, and the fiche says why
+    assert "Profil d'accès : aucun, pas de temps pour" in text
 
 
 def test_keyboard_only_search_results_and_fiche(page, base_url) -> None:

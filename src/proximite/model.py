@@ -373,6 +373,35 @@ class DigitalParams:
 
 
 @dataclass(frozen=True)
+class SchemeParams:
+    """The schemes' quoted figures (:mod:`proximite.analysis.scheme`).
+
+    ``group``: the communes "with none of" these categories (sub-categories included: the
+    supérette is an épicerie, so the default is the scheme's "ni supérette, ni épicerie,
+    ni boulangerie"). ``change_before`` / ``change_after``: two inventories of different
+    dates (the 2018 MSAP list, the 2024 France Services list); a change within
+    ``change_tolerance_min`` is "unchanged".
+    """
+
+    pole_level: str = "proximite"
+    pole_threshold_min: float = 10.0
+    group: tuple[str, ...] = ("epicerie", "boulangerie")
+    change_before: str = "msap"
+    change_after: str = "france_services"
+    change_tolerance_min: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.pole_level not in ("proximite", "intermediaire", "superieure"):
+            raise SettingError("pole_level", self.pole_level,
+                               "proximite, intermediaire ou superieure")
+        if not self.pole_threshold_min > 0:
+            raise SettingError("pole_threshold_min", self.pole_threshold_min, "> 0 minute")
+        if not self.change_tolerance_min >= 0:
+            raise SettingError("change_tolerance_min", self.change_tolerance_min,
+                               "≥ 0 minute")
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """Parameters of the diagnosis (all user-visible in the report's method section)."""
 
@@ -382,6 +411,7 @@ class AnalysisOptions:
     example_scenario: bool = True
     profiles: ProfileParams = field(default_factory=ProfileParams)
     poles: PoleParams = field(default_factory=PoleParams)
+    scheme: SchemeParams = field(default_factory=SchemeParams)
 
 
 @dataclass
@@ -400,6 +430,8 @@ class AnalysisResult:
     options: AnalysisOptions
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    scheme_indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    inventory_change: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass

@@ -68,6 +68,10 @@ def analysis_layers(analysis: AnalysisResult) -> dict[str, pd.DataFrame]:
         "potential_accessibility":
             analysis.potential.reset_index(),
     }
+    if len(analysis.scheme_indicators):
+        layers["scheme_indicators"] = analysis.scheme_indicators
+    if len(analysis.inventory_change):
+        layers["inventory_change"] = analysis.inventory_change
     scenario = analysis.scenario
     if scenario is not None:
         layers["scenario_comparison"] = scenario.comparison

@@ -179,13 +179,16 @@ def deficit_zones(
             "pole_time": pole.rank(pct=True) if pole is not None
             else pd.Series(np.nan, index=base.index),
         }
-        numerator = pd.Series(0.0, index=base.index)
-        denominator = pd.Series(0.0, index=base.index)
+        numerator = np.zeros(len(base))
+        denominator = np.zeros(len(base))
         for name, weight in components.items():
-            known = ranks[name].notna()
-            numerator[known] += weight * ranks[name][known]
+            values = ranks[name].to_numpy(dtype=float)
+            known = ~np.isnan(values)
+            numerator[known] += weight * values[known]
             denominator[known] += weight
-        score = numerator / denominator.where(denominator > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = pd.Series(np.where(denominator > 0, numerator / denominator, np.nan),
+                              index=base.index)
         kind = rows["target_kind"].iloc[0] if "target_kind" in rows else ""
         frame = pd.DataFrame({
             "target": target, "target_kind": kind, "threshold_min": thresholds[target],

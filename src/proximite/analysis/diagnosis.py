@@ -24,6 +24,7 @@ from proximite.analysis.poles import (
 )
 from proximite.analysis.potential import potential_accessibility
 from proximite.analysis.scenario import make_example_closure, run_scenario
+from proximite.analysis.scheme import inventory_change, scheme_indicators
 from proximite.analysis.typology import commune_profiles
 from proximite.errors import ProximiteError
 from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult, ProfileParams
@@ -146,6 +147,17 @@ def run_analysis(result: DiagnosticResult,
         profiles = equipment = poles = by_origin = pole_summary = pd.DataFrame()
         deficits = epci = pd.DataFrame()
 
+    scheme = change = pd.DataFrame()
+    if len(communes):
+        start = time.perf_counter()
+        scheme = scheme_indicators(result.access_times, communes, result.services,
+                                   result.catalogue, result.baskets, by_origin,
+                                   result.origins, options.scheme)
+        change = inventory_change(result.access_times, communes, options.scheme.change_before,
+                                  options.scheme.change_after,
+                                  options.scheme.change_tolerance_min)
+        timed("indicateurs des schémas", start)
+
     scenario = None
     if options.example_scenario and "bureau_de_poste" in set(result.services["category"]):
         start = time.perf_counter()
@@ -155,7 +167,7 @@ def run_analysis(result: DiagnosticResult,
         potential=potential, profiles=profiles, equipment=equipment, poles=poles,
         pole_by_origin=by_origin, pole_summary=pole_summary, deficits=deficits,
         epci_deficits=epci, scenario=scenario, options=options, warnings=warnings,
-        timings_s=timings)
+        timings_s=timings, scheme_indicators=scheme, inventory_change=change)
 
 
 def _with_origins_only(result: DiagnosticResult) -> tuple[DiagnosticResult, int]:

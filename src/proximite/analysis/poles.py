@@ -149,22 +149,28 @@ def equipment_counts(services: pd.DataFrame, catalogue: Catalogue,
         codes = list(dict.fromkeys(str(c) for c in communes))
     else:
         codes = sorted(present)
+    table = _gamme_table(tables, codes, present, covered)
+    table.attrs["services_unlocated"] = int((service_communes == "").sum())
+    return table
+
+
+def _gamme_table(tables: pd.DataFrame, codes: list[str], present: dict[str, set[str]],
+                 covered: set[str]) -> pd.DataFrame:
+    """One row per commune and gamme: the gamme's types present, and how many the source
+    covers (the columns of :func:`equipment_counts`)."""
     rows = []
     for gamme in GAMMES:
         gamme_types = list(tables.loc[tables["gamme"] == gamme, "code_equipement"])
-        in_gamme = set(gamme_types)
-        n_covered = len(in_gamme & covered)
+        n_covered = len(set(gamme_types) & covered)
         for code_insee in codes:
             found = [t for t in gamme_types if t in present.get(code_insee, set())]
             rows.append({"code_insee": code_insee, "gamme": gamme,
                          "n_equipment_types": len(gamme_types),
                          "n_types_covered_by_inventory": n_covered,
                          "n_types_present": len(found), "types_present": "|".join(found)})
-    table = pd.DataFrame(rows, columns=["code_insee", "gamme", "n_equipment_types",
-                                        "n_types_covered_by_inventory", "n_types_present",
-                                        "types_present"])
-    table.attrs["services_unlocated"] = int((service_communes == "").sum())
-    return table
+    return pd.DataFrame(rows, columns=["code_insee", "gamme", "n_equipment_types",
+                                       "n_types_covered_by_inventory", "n_types_present",
+                                       "types_present"])
 
 
 def bpe_equipment_counts(reference: ReferenceTables,
@@ -189,20 +195,8 @@ def bpe_equipment_counts(reference: ReferenceTables,
         if typequ in code_to_type:
             present.setdefault(str(code_insee), set()).add(code_to_type[typequ])
     covered = {code_to_type[c] for c in reference.bpe_observed_types if c in code_to_type}
-    rows = []
     codes = list(dict.fromkeys(str(c) for c in communes))
-    for gamme in GAMMES:
-        gamme_types = list(tables.loc[tables["gamme"] == gamme, "code_equipement"])
-        n_covered = len(set(gamme_types) & covered)
-        for code_insee in codes:
-            found = [t for t in gamme_types if t in present.get(code_insee, set())]
-            rows.append({"code_insee": code_insee, "gamme": gamme,
-                         "n_equipment_types": len(gamme_types),
-                         "n_types_covered_by_inventory": n_covered,
-                         "n_types_present": len(found), "types_present": "|".join(found)})
-    table = pd.DataFrame(rows, columns=["code_insee", "gamme", "n_equipment_types",
-                                        "n_types_covered_by_inventory", "n_types_present",
-                                        "types_present"])
+    table = _gamme_table(tables, codes, present, covered)
     table.attrs["source"] = reference.bpe_source
     return table
 
@@ -216,8 +210,7 @@ def pole_thresholds(counts: pd.DataFrame,
     n_types_covered_by_inventory, threshold_applied, threshold_scaled, evaluable, warning``.
     """
     given = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
-    source = (f"la source ({counts.attrs['source']})" if counts.attrs.get("source")
-              else "l'inventaire")
+    source = str(counts.attrs.get("source") or "l'inventaire")
     unknown = sorted(set(given) - set(GAMMES))
     if unknown:
         raise ProximiteError(f"pôles : gamme inconnue {unknown} (attendu : "

@@ -114,4 +114,4 @@ def load_reference(bpe_types: str | Path | None = None) -> ReferenceTables:
     observed = sorted({BPE2013_TO_2021.get(c, c) for c in bpe2013_labels().values()})
     return ReferenceTables(gamme_tables=load_gamme_tables(), bpe_types=read_bpe_types(bpe_types),
                            bpe_observed_types=tuple(observed), bpe_vintage="2013",
-                           bpe_source="INSEE, BPE 2013 par commune (181 types)")
+                           bpe_source="la BPE 2013 de l'INSEE par commune")

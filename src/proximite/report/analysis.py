@@ -34,6 +34,7 @@ from proximite.report.formatting import (
     fmt_threshold,
 )
 from proximite.report.maps import categorical_png, simplified
+from proximite.report.observatory import NAV_OBSERVATORY, observatory_sections
 from proximite.report.targets import commune_names, titled
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from proximite.model import DiagnosticResult
 
 NAV_ANALYSIS = [("profils", "Profils d'accès A–F"), ("poles", "Pôles de services"),
-                ("deficits", "Zones déficitaires"),
+                ("deficits", "Zones déficitaires"), *NAV_OBSERVATORY,
                 ("accessibilite-potentielle", "Accessibilité potentielle (offre / demande)"),
                 ("scenario", "Scénario exemple")]
 
@@ -113,7 +114,7 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
     def sd(value: float) -> str:
         return ("la moyenne" if value == 0 else
                 f"la moyenne {'+' if value > 0 else '−'} "
-                f"{fmt_number(abs(value), 2 if abs(value) % 0.5 else 1)} écart-type")
+                f"{fmt_threshold(abs(value))} écart-type")
 
     basket_name = basket.label if basket else attrs.get("basket", "")
     body: list[Block] = [
@@ -171,11 +172,21 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Sec
     if warnings:
         body.append(Notice(" ".join(warnings), lead="Pôles indicatifs"))
     counts = poles["pole_level"].value_counts()
-    body.append(Para("Pôles de services : nombre de types d'équipements de chaque gamme "
-                     "INSEE (tables de passage BPE 2021) présents dans la commune, comparé "
-                     "aux seuils du Cerema (paramètres). " + ", ".join(
-                         f"{POLE_NAMES[level]} : {int(counts.get(level, 0))}"
-                         for level in POLE_COLOURS)))
+    params = analysis.options.poles
+    source = str(analysis.equipment.attrs.get("source", "")) or "l'inventaire"
+    below = int(poles["below_min_population"].sum()) if "below_min_population" in poles \
+        else 0
+    body.append(Para(
+        "Pôles de services : nombre de types d'équipements de chaque gamme INSEE (tables de "
+        f"passage BPE 2021) présents dans la commune, comptés dans {source}, comparé aux "
+        f"seuils du Cerema : {params.proximite[0]} types sur {params.proximite[1]} pour un "
+        f"pôle de proximité, {params.intermediaire[0]} sur {params.intermediaire[1]} "
+        f"intermédiaire, {params.superieure[0]} sur {params.superieure[1]} supérieur "
+        "(paramètres, appliqués en proportion de la taille des tables). Un pôle compte au "
+        f"moins {fmt_number(params.min_population)} habitants (choix du projet) : "
+        f"{fmt_count(below, 'commune')} équipée(s) comme un pôle mais moins peuplée(s) "
+        "n'en sont pas. " + ", ".join(f"{POLE_NAMES[level]} : {int(counts.get(level, 0))}"
+                                       for level in POLE_COLOURS) + "."))
     if len(result.territory.communes):
         png = categorical_png(simplified(result.territory.communes),
                               poles.set_index("code_insee")["pole_level"],
@@ -186,16 +197,19 @@ def _poles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> Sec
             for level in POLE_COLOURS) + ".")
         body.append(_figure(png, "Pôles de services", alt, "table-poles"))
     summary = analysis.pole_summary
-    proximity = summary[summary["level"] == "proximite"].sort_values(
-        "population_served", ascending=False)
+    searched = {"proximite": "pôle de proximité ou plus", "intermediaire":
+                "pôle intermédiaire ou plus", "superieure": "pôle supérieur"}
+    ordered = summary.assign(_level=summary["level"].map(
+        {"superieure": 0, "intermediaire": 1, "proximite": 2})).sort_values(
+        ["_level", "population_served"], ascending=[True, False])
     body.append(Table(
-        "Population desservie en premier par chaque pôle (pôle de proximité ou plus le "
-        "plus proche)",
-        [Column("pôle"), Column("niveau"), Column("population desservie", True),
-         Column("communes desservies", True)],
+        "Population desservie en premier par chaque pôle, pour chaque niveau recherché (le "
+        "pôle de ce niveau ou plus le plus proche)",
+        [Column("pôle"), Column("niveau du pôle"), Column("niveau recherché"),
+         Column("population desservie", True), Column("communes desservies", True)],
         [[r.pole_name, POLE_NAMES.get(r.pole_level, r.pole_level),
-          fmt_number(r.population_served), r.communes_served]
-         for r in _rows(proximity)], table_id="table-poles"))
+          searched.get(r.level, r.level), fmt_number(r.population_served), r.communes_served]
+         for r in _rows(ordered)], table_id="table-poles"))
     return section("poles", "Pôles de services", *body)
 
 
@@ -428,5 +442,5 @@ def analysis_sections(result: DiagnosticResult, analysis: AnalysisResult,
                 section("deficits", "Zones déficitaires", unavailable),
                 _potential(result, analysis, map_note), _scenario(result, analysis, map_note)]
     return [_profiles(result, analysis, map_note), _poles(result, analysis, map_note),
-            _deficits(result, analysis), _potential(result, analysis, map_note),
-            _scenario(result, analysis, map_note)]
+            _deficits(result, analysis), *observatory_sections(result, analysis),
+            _potential(result, analysis, map_note), _scenario(result, analysis, map_note)]

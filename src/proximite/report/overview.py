@@ -82,7 +82,7 @@ def key_figures(result: DiagnosticResult) -> Section:
          else "aucune (origines lues dans un fichier)"],
         ["EPCI", fmt_number(n_epci) if len(communes) else MISSING],
         ["Points d'origine des trajets", fmt_number(len(result.origins))],
-        ["Services retenus", fmt_number(len(result.services))],
+        ["Services retenus", _with_margin(result)],
         ["Doublons fusionnés", fmt_number(len(result.duplicates))],
         ["Lignes de services écartées", fmt_number(rejected_rows(result.rejected))],
         ["Réseau", network],
@@ -100,11 +100,26 @@ def key_figures(result: DiagnosticResult) -> Section:
          fmt_number(without.get(code)) if len(communes) else MISSING]
         for code in result.categories
     ]
+    margin_km = fmt_threshold(result.options.margin_m / 1000)
     by_category = Table(
         "Services par catégorie (sous-catégories comprises)",
-        [Column("Catégorie"), Column("Code"), Column("Services", True),
+        [Column("Catégorie"), Column("Code"),
+         Column(f"Services (marge de {margin_km} km comprise)", True),
          Column("Communes sans ce service sur leur sol", True)], cat_rows)
     return section("chiffres-cles", "Chiffres clés", figures, by_category)
+
+
+def _with_margin(result: DiagnosticResult) -> str:
+    """The services kept, saying how many sit in the margin outside the territory."""
+    total = len(result.services)
+    communes = result.territory.communes
+    if not len(communes) or "code_insee" not in result.services:
+        return fmt_number(total)
+    inside = int(result.services["code_insee"].fillna("").astype(str)
+                 .isin(set(communes["code_insee"].astype(str))).sum())
+    margin_km = fmt_threshold(result.options.margin_m / 1000)
+    return (f"{fmt_number(total)}, dont {fmt_number(inside)} dans le territoire et "
+            f"{fmt_number(total - inside)} dans la marge de {margin_km} km")
 
 
 def _summary_table(caption: str, rows_for: list[Target], limits: list[tuple[float, str]]
@@ -303,10 +318,22 @@ def missing_data(result: DiagnosticResult, categories: list[Target]) -> Section:
     cat = result.catalogue
     empty = [t for t in categories if counts.get(t.code, 0) == 0]
     body: list[Block] = []
-    if empty:
+    # every category of the catalogue without a service, computed or not (a category no
+    # basket names and no source fills is still a gap of the inventory)
+    listed = {t.code for t in empty}
+    with_service = set(result.services["category"])
+    not_computed = [code for code, category in cat.categories.items()
+                    if code not in listed and code not in result.categories
+                    and not cat.members(code) & with_service]
+    if empty or not_computed:
         rows: list[list[Cell]] = [
             [t.label, t.code, ", ".join(cat.categories[t.code].bpe_codes) or MISSING,
              NO_DATA_TEXT] for t in empty]
+        rows += [
+            [cat.categories[code].label, code,
+             ", ".join(cat.categories[code].bpe_codes) or MISSING,
+             NO_DATA_TEXT + " (catégorie du catalogue non calculée)"]
+            for code in not_computed]
         body.append(Table("Catégories sans aucun service dans l'inventaire",
                           [Column("Catégorie"), Column("Code"), Column("Codes BPE"),
                            Column("État")], rows))

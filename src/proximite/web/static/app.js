@@ -170,9 +170,13 @@ async function showFiche(code) {
       ? el("li", {}, `Population : ${Math.round(fiche.population).toLocaleString("fr-FR")} habitants`)
       : null,
     fiche.epci_name ? el("li", {}, `Intercommunalité : ${fiche.epci_name}`) : null);
+  // a commune lacking data for part of the basket has no profile: say so and why
   const profile = fiche.profile
-    ? el("p", { class: "profil" }, el("strong", {}, `Profil d'accès ${fiche.profile.profile}`),
-         ` : ${fiche.profile.explanation.replace(/^[A-F] : /, "")}`)
+    ? (fiche.profile.profile
+      ? el("p", { class: "profil" }, el("strong", {}, `Profil d'accès ${fiche.profile.profile}`),
+           ` : ${fiche.profile.explanation.replace(/^[A-F] : /, "")}`)
+      : el("p", { class: "profil" }, el("strong", {}, "Profil d'accès"),
+           ` : aucun, ${fiche.profile.explanation.replace(/^pas de profil : /, "")}`))
     : null;
   const known = new Set(state.categories.map((c) => c.code));
   const rows = fiche.access.filter((row) => row.target_kind === "basket" || known.has(row.category));
