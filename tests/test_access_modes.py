@@ -26,6 +26,7 @@ from proximite.model import AccessParams, DiagnosticInputs, DiagnosticOptions
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import diagnose
 from proximite.planning.compare import compare_plans, plan_scenario
+from proximite.planning.run import with_passages
 from proximite.territory import Territory
 
 CATALOGUE = load_catalogue()
@@ -154,6 +155,15 @@ def test_the_plan_comparison_uses_the_same_rule(result) -> None:  # type: ignore
     assert medians["situation actuelle"] == pytest.approx(10.0)
     assert medians["bus"] == pytest.approx(10.0)  # a bus never halves a median
     assert medians["site"] == pytest.approx(0.0)  # a fixed site at C: 0, 10, 0 -> 0
+    # the bus's own indicator: times to the stop at C are 20, 10, 0 -> median 10 min;
+    # no opening hours given to this stop: its frequency is unknown, not invented
+    bus_row = table.set_index("plan").loc["bus"]
+    assert (bus_row["stops_opened"], bus_row["stop_median_min"]) == (1, pytest.approx(10.0))
+    assert math.isnan(bus_row["stop_days_per_month"])
+    weekly = bus.assign(opening_hours="We 09:00-12:00")
+    table, _ = compare_plans(result, {
+        "bus": plan_scenario("bus", "france_services", tour_stops=weekly)}, "france_services")
+    assert table.set_index("plan").loc["bus", "stop_days_per_month"] == pytest.approx(52 / 12)
 
 
 def test_remote_access_lists_the_nearest_remote_service() -> None:
@@ -171,3 +181,15 @@ def test_remote_access_lists_the_nearest_remote_service() -> None:
     assert remote.loc["48001", "distance_km"] == pytest.approx(15.9, abs=0.05)
     assert itinerant_access(line_graph(), origins(), communes, table.iloc[:1], CATALOGUE,
                             ["france_services"], PARAMS).empty
+
+
+def test_tour_passages_become_the_stops_opening_hours() -> None:
+    stops = pd.DataFrame({"stop_id": ["s1", "s2"], "lon": [3.0, 3.1], "lat": [44.5, 44.5]})
+    timetable = pd.DataFrame({"stop_id": ["s1", "s2"], "weekday": ["mardi", "jeudi"],
+                              "week": [1, 2], "arrival": ["10:00", "14:00"],
+                              "departure": ["12:00", "16:00"]})
+    weekly = with_passages(stops, timetable, "weekly").set_index("stop_id")["opening_hours"]
+    assert weekly.to_dict() == {"s1": "Tu 10:00-12:00", "s2": "Th 14:00-16:00"}
+    monthly = with_passages(stops, timetable, "monthly").set_index("stop_id")["opening_hours"]
+    assert monthly["s2"] == "week 02-53/4 Th 14:00-16:00"
+    assert days_per_month(monthly["s2"]) == pytest.approx(13 / 12)  # every 4th week of 52
