@@ -193,3 +193,25 @@ def test_tour_passages_become_the_stops_opening_hours() -> None:
     monthly = with_passages(stops, timetable, "monthly").set_index("stop_id")["opening_hours"]
     assert monthly["s2"] == "week 02-53/4 Th 14:00-16:00"
     assert days_per_month(monthly["s2"]) == pytest.approx(13 / 12)  # every 4th week of 52
+
+
+def test_the_commune_fiche_lists_remote_and_itinerant_access() -> None:
+    from fastapi.testclient import TestClient
+
+    from proximite.web.app import create_app
+    from proximite.web.store import PortalData
+
+    table = services({"service_id": "caf:tel", "category": "caf",
+                      "name": "CAF, accueil téléphonique", "lon": LON[2], "lat": LAT[2],
+                      "access_modes": "phone|online"})
+    outcome = diagnose(inputs(table), DiagnosticOptions(access=PARAMS, baskets=[]))
+    fiche = TestClient(create_app(PortalData.from_result(outcome))).get(
+        "/api/communes/48001").json()
+    assert fiche["remote_access"] == [{
+        "category": "caf", "label": CATALOGUE.categories["caf"].label,
+        "service_id": "caf:tel", "name": "CAF, accueil téléphonique",
+        "modes": ["téléphone", "en ligne"], "distance_km": pytest.approx(15.9, abs=0.05)}]
+    stops = {(r["category"], r["stop_id"], r["travel_time_min"], r["days_per_month"])
+             for r in fiche["itinerant_access"]}
+    assert ("france_services", "bus:B", 10.0, 2.0) in stops
+    assert fiche["digital"] is None  # no ARCEP file in this run
