@@ -215,3 +215,19 @@ def test_the_commune_fiche_lists_remote_and_itinerant_access() -> None:
              for r in fiche["itinerant_access"]}
     assert ("france_services", "bus:B", 10.0, 2.0) in stops
     assert fiche["digital"] is None  # no ARCEP file in this run
+
+
+def test_a_bus_is_neither_an_existing_site_nor_equipment(result) -> None:  # type: ignore[no-untyped-def]
+    from proximite.analysis.diagnosis import run_analysis
+    from proximite.planning.siting import Candidates
+
+    existing = Candidates.from_services(result.services, "france_services").table
+    assert existing["candidate_id"].tolist() == ["fixe"]
+    potential = run_analysis(result).potential
+    # 2SFCA at 20 min on the fixed site alone: it reaches the 300 inhabitants (0, 10, 20
+    # min), 1 site / 300 * 1000 for everyone (the bus stops would have added supply)
+    assert potential["2sfca_france_services_20min"].tolist() == pytest.approx([10 / 3] * 3)
+    # E2SFCA, DREES bands (1 up to 5 min, 0.3 up to 10, 0 beyond 15): weighted demand
+    # 100 + 30 = 130; A gets 1/130, B 0.3/130, C nothing (per 1,000 inhabitants)
+    assert potential["e2sfca_france_services"].tolist() == pytest.approx(
+        [1000 / 130, 300 / 130, 0.0])

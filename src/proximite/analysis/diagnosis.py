@@ -20,6 +20,7 @@ from proximite.analysis.poles import equipment_counts, pole_catchments, service_
 from proximite.analysis.potential import potential_accessibility
 from proximite.analysis.scenario import make_example_closure, run_scenario
 from proximite.analysis.typology import commune_profiles
+from proximite.inventory.schema import permanent_mask
 from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult
 
 
@@ -41,7 +42,9 @@ def _potential(result: DiagnosticResult, categories: list[str],
     frames = []
     for code in categories:
         members = result.catalogue.members(code)
-        sites = result.services.loc[result.services["category"].isin(members), "service_id"]
+        # permanent sites only: a bus stop is not supply (as in the nearest-service times)
+        sites = result.services.loc[result.services["category"].isin(members)
+                                    & permanent_mask(result.services), "service_id"]
         supply = pd.Series(1.0, index=pd.Index(sites.astype(str)))
         costs_for = costs[costs["service_id"].astype(str).isin(supply.index)].rename(
             columns={"service_id": "destination_id"})
@@ -82,7 +85,8 @@ def run_analysis(result: DiagnosticResult,
         timed("profils A–F", start)
 
         start = time.perf_counter()
-        equipment = equipment_counts(result.services, result.catalogue, communes=communes)
+        permanent = result.services[permanent_mask(result.services)]  # a bus is no equipment
+        equipment = equipment_counts(permanent, result.catalogue, communes=communes)
         poles = service_poles(equipment)
         warnings.extend(sorted({w for w in poles["warning"].dropna() if w}))
         catchments = pole_catchments(result.graph, result.origins, poles,
