@@ -231,3 +231,22 @@ def test_a_bus_is_neither_an_existing_site_nor_equipment(result) -> None:  # typ
     # 100 + 30 = 130; A gets 1/130, B 0.3/130, C nothing (per 1,000 inhabitants)
     assert potential["e2sfca_france_services"].tolist() == pytest.approx(
         [1000 / 130, 300 / 130, 0.0])
+
+
+def test_the_portal_never_times_a_bus_base() -> None:
+    from fastapi.testclient import TestClient
+
+    from proximite.web.app import create_app
+    from proximite.web.store import PortalData
+
+    based = services({"service_id": "fs:base", "category": "france_services",
+                      "name": "France services itinérante", "lon": LON[2], "lat": LAT[2],
+                      "access_modes": "itinerant", "location_precision": "base"})
+    outcome = diagnose(inputs(based), DiagnosticOptions(access=PARAMS, baskets=[]))
+    client = TestClient(create_app(PortalData.from_result(outcome)))
+    near = client.get("/api/services/near", params={"commune": "48003",
+                                                    "category": "france_services"}).json()
+    ids = [s["service_id"] for s in near["services"]]
+    assert "fs:base" not in ids and ids[:2] == ["bus:C", "bus:B"]  # the stops, timed
+    listed = client.get("/api/services", params={"category": "france_services"}).json()
+    assert "fs:base" in {s["service_id"] for s in listed["services"]}  # still listed
