@@ -26,6 +26,7 @@ from proximite.model import AccessParams, DiagnosticInputs, DiagnosticOptions
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import diagnose
 from proximite.planning.compare import compare_plans, plan_scenario
+from proximite.planning.run import with_passages
 from proximite.territory import Territory
 
 CATALOGUE = load_catalogue()
@@ -154,6 +155,15 @@ def test_the_plan_comparison_uses_the_same_rule(result) -> None:  # type: ignore
     assert medians["situation actuelle"] == pytest.approx(10.0)
     assert medians["bus"] == pytest.approx(10.0)  # a bus never halves a median
     assert medians["site"] == pytest.approx(0.0)  # a fixed site at C: 0, 10, 0 -> 0
+    # the bus's own indicator: times to the stop at C are 20, 10, 0 -> median 10 min;
+    # no opening hours given to this stop: its frequency is unknown, not invented
+    bus_row = table.set_index("plan").loc["bus"]
+    assert (bus_row["stops_opened"], bus_row["stop_median_min"]) == (1, pytest.approx(10.0))
+    assert math.isnan(bus_row["stop_days_per_month"])
+    weekly = bus.assign(opening_hours="We 09:00-12:00")
+    table, _ = compare_plans(result, {
+        "bus": plan_scenario("bus", "france_services", tour_stops=weekly)}, "france_services")
+    assert table.set_index("plan").loc["bus", "stop_days_per_month"] == pytest.approx(52 / 12)
 
 
 def test_remote_access_lists_the_nearest_remote_service() -> None:
@@ -171,3 +181,72 @@ def test_remote_access_lists_the_nearest_remote_service() -> None:
     assert remote.loc["48001", "distance_km"] == pytest.approx(15.9, abs=0.05)
     assert itinerant_access(line_graph(), origins(), communes, table.iloc[:1], CATALOGUE,
                             ["france_services"], PARAMS).empty
+
+
+def test_tour_passages_become_the_stops_opening_hours() -> None:
+    stops = pd.DataFrame({"stop_id": ["s1", "s2"], "lon": [3.0, 3.1], "lat": [44.5, 44.5]})
+    timetable = pd.DataFrame({"stop_id": ["s1", "s2"], "weekday": ["mardi", "jeudi"],
+                              "week": [1, 2], "arrival": ["10:00", "14:00"],
+                              "departure": ["12:00", "16:00"]})
+    weekly = with_passages(stops, timetable, "weekly").set_index("stop_id")["opening_hours"]
+    assert weekly.to_dict() == {"s1": "Tu 10:00-12:00", "s2": "Th 14:00-16:00"}
+    monthly = with_passages(stops, timetable, "monthly").set_index("stop_id")["opening_hours"]
+    assert monthly["s2"] == "week 02-53/4 Th 14:00-16:00"
+    assert days_per_month(monthly["s2"]) == pytest.approx(13 / 12)  # every 4th week of 52
+
+
+def test_the_commune_fiche_lists_remote_and_itinerant_access() -> None:
+    from fastapi.testclient import TestClient
+
+    from proximite.web.app import create_app
+    from proximite.web.store import PortalData
+
+    table = services({"service_id": "caf:tel", "category": "caf",
+                      "name": "CAF, accueil téléphonique", "lon": LON[2], "lat": LAT[2],
+                      "access_modes": "phone|online"})
+    outcome = diagnose(inputs(table), DiagnosticOptions(access=PARAMS, baskets=[]))
+    fiche = TestClient(create_app(PortalData.from_result(outcome))).get(
+        "/api/communes/48001").json()
+    assert fiche["remote_access"] == [{
+        "category": "caf", "label": CATALOGUE.categories["caf"].label,
+        "service_id": "caf:tel", "name": "CAF, accueil téléphonique",
+        "modes": ["téléphone", "en ligne"], "distance_km": pytest.approx(15.9, abs=0.05)}]
+    stops = {(r["category"], r["stop_id"], r["travel_time_min"], r["days_per_month"])
+             for r in fiche["itinerant_access"]}
+    assert ("france_services", "bus:B", 10.0, 2.0) in stops
+    assert fiche["digital"] is None  # no ARCEP file in this run
+
+
+def test_a_bus_is_neither_an_existing_site_nor_equipment(result) -> None:  # type: ignore[no-untyped-def]
+    from proximite.analysis.diagnosis import run_analysis
+    from proximite.planning.siting import Candidates
+
+    existing = Candidates.from_services(result.services, "france_services").table
+    assert existing["candidate_id"].tolist() == ["fixe"]
+    potential = run_analysis(result).potential
+    # 2SFCA at 20 min on the fixed site alone: it reaches the 300 inhabitants (0, 10, 20
+    # min), 1 site / 300 * 1000 for everyone (the bus stops would have added supply)
+    assert potential["2sfca_france_services_20min"].tolist() == pytest.approx([10 / 3] * 3)
+    # E2SFCA, DREES bands (1 up to 5 min, 0.3 up to 10, 0 beyond 15): weighted demand
+    # 100 + 30 = 130; A gets 1/130, B 0.3/130, C nothing (per 1,000 inhabitants)
+    assert potential["e2sfca_france_services"].tolist() == pytest.approx(
+        [1000 / 130, 300 / 130, 0.0])
+
+
+def test_the_portal_never_times_a_bus_base() -> None:
+    from fastapi.testclient import TestClient
+
+    from proximite.web.app import create_app
+    from proximite.web.store import PortalData
+
+    based = services({"service_id": "fs:base", "category": "france_services",
+                      "name": "France services itinérante", "lon": LON[2], "lat": LAT[2],
+                      "access_modes": "itinerant", "location_precision": "base"})
+    outcome = diagnose(inputs(based), DiagnosticOptions(access=PARAMS, baskets=[]))
+    client = TestClient(create_app(PortalData.from_result(outcome)))
+    near = client.get("/api/services/near", params={"commune": "48003",
+                                                    "category": "france_services"}).json()
+    ids = [s["service_id"] for s in near["services"]]
+    assert "fs:base" not in ids and ids[:2] == ["bus:C", "bus:B"]  # the stops, timed
+    listed = client.get("/api/services", params={"category": "france_services"}).json()
+    assert "fs:base" in {s["service_id"] for s in listed["services"]}  # still listed

@@ -153,3 +153,22 @@ def test_a_bad_fibre_file_is_one_french_line_and_exit_2(tmp_path: Path) -> None:
     assert (f"{bad}: aucune ligne d'en-tête commençant par « Code commune »"
             in " ".join(outcome.output.split()))
     assert not (tmp_path / "out" / "digital.csv").exists()
+
+
+def test_a_commune_missing_from_the_fibre_file_is_said(tmp_path: Path) -> None:
+    from proximite.bundles import TerritoryBundle
+    from proximite.pipeline import run_diagnostic
+
+    bundle = TerritoryBundle.find("48")
+    assert bundle is not None
+    ftth, sites = bundle.digital_files()
+    assert ftth is not None and sites is not None
+    lines = ftth.read_text(encoding="utf-8").splitlines()
+    cut = tmp_path / "ftth.csv"  # Mende's two rows removed
+    cut.write_text("\n".join(line for line in lines if not line.startswith("48095,")) + "\n",
+                   encoding="utf-8")
+    result = run_diagnostic(departement="48", ftth=cut, mobile_sites=sites)
+    mende = result.digital.set_index("code_insee").loc["48095"]
+    assert pd.isna(mende["ftth_part_min_pct"]) and mende["indice_dimensions"] == 3
+    assert any(w.startswith("Fibre : 1 commune(s) du territoire absente(s)") and "Mende" in w
+               for w in result.warnings)

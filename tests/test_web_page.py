@@ -151,13 +151,18 @@ def test_every_request_stays_on_the_local_server(page, base_url) -> None:
     assert any("/static/vendor/maplibre-gl/maplibre-gl.mjs" in u for u in page.requested)
 
 
-def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
+def _open_fiche(page, base_url: str, commune: str) -> None:
+    """Search a commune, then open its fiche."""
     _open(page, base_url)
-    page.fill("#commune", "Saint-Chély-d'Apcher")
+    page.fill("#commune", commune)
     page.click("button[type=submit]")
     page.wait_for_selector("#resultats li")
     page.click(".ouvrir-fiche button")
     page.wait_for_selector("#fiche:not([hidden]) table")
+
+
+def test_fiche_shows_the_commune_times(page, base_url, portal) -> None:
+    _open_fiche(page, base_url, "Saint-Chély-d'Apcher")
     assert page.inner_text("#fiche-titre") == "Fiche de Saint-Chély-d'Apcher"
     assert _active(page) == "#fiche-titre"
     rows = {row.query_selector("th").inner_text(): row.query_selector("td").inner_text()
@@ -459,12 +464,7 @@ def test_pages_run_under_the_csp_with_the_network_off(browser, base_url, path) -
 def test_fiche_and_map_show_the_digital_axis(page, base_url, portal) -> None:
     """The fiche says remote, itinerant and digital access in words; the map's digital
     layer switches its own legend and stays axe-clean."""
-    _open(page, base_url)
-    page.fill("#commune", "Saint-Chély-d'Apcher")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#resultats li")
-    page.click(".ouvrir-fiche button")
-    page.wait_for_selector("#fiche:not([hidden]) table")
+    _open_fiche(page, base_url, "Saint-Chély-d'Apcher")
     text = page.inner_text("#fiche")
     digital = portal.digital[SAINT_CHELY]
     index = f"{digital['indice_fragilite_numerique']:.1f}".replace(".", ",")

@@ -269,6 +269,14 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                                       settings.digital.help_category)
             digital = digital_table(territory.communes, inputs.ftth, inputs.ftth_quarter,
                                     inputs.mobile_sites, help_times, settings.digital)
+            if "ftth_part_min_pct" in digital.columns:
+                unknown = digital.loc[digital["ftth_part_min_pct"].isna(), "nom"]
+                if len(unknown):
+                    warnings.append(
+                        f"Fibre : {len(unknown)} commune(s) du territoire absente(s) du "
+                        "fichier ARCEP ou sans classe connue (" + ", ".join(unknown[:10])
+                        + (", …" if len(unknown) > 10 else "") + ") : part des locaux "
+                        "raccordables inconnue, laissée hors de leur indice")
 
     for rejection in rejected[:MAX_LISTED_REJECTIONS]:
         warnings.append("service écarté : " + rejection.message())

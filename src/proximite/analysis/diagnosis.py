@@ -27,6 +27,7 @@ from proximite.analysis.scenario import make_example_closure, run_scenario
 from proximite.analysis.scheme import inventory_change, scheme_indicators
 from proximite.analysis.typology import commune_profiles
 from proximite.errors import ProximiteError
+from proximite.inventory.schema import permanent_mask
 from proximite.model import AnalysisOptions, AnalysisResult, DiagnosticResult, ProfileParams
 
 
@@ -59,7 +60,8 @@ def _equipment(result: DiagnosticResult, communes: pd.DataFrame) -> pd.DataFrame
         return bpe_equipment_counts(reference, communes["code_insee"].astype(str))
     if reference is None:
         raise ProximiteError("pôles : tables des gammes BPE non lues (référence absente)")
-    return equipment_counts(result.services, result.catalogue, reference.gamme_tables,
+    permanent = result.services[permanent_mask(result.services)]  # a bus is no equipment
+    return equipment_counts(permanent, result.catalogue, reference.gamme_tables,
                             communes=communes)
 
 
@@ -73,7 +75,9 @@ def _potential(result: DiagnosticResult, categories: list[str],
     frames = []
     for code in categories:
         members = result.catalogue.members(code)
-        sites = result.services.loc[result.services["category"].isin(members), "service_id"]
+        # permanent sites only: a bus stop is not supply (as in the nearest-service times)
+        sites = result.services.loc[result.services["category"].isin(members)
+                                    & permanent_mask(result.services), "service_id"]
         supply = pd.Series(1.0, index=pd.Index(sites.astype(str)))
         costs_for = costs[costs["service_id"].astype(str).isin(supply.index)].rename(
             columns={"service_id": "destination_id"})

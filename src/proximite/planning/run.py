@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from proximite.analysis.scenario import ScenarioResult
+from proximite.inventory.hours import OSM_DAYS
 from proximite.model import DiagnosticResult
 from proximite.planning.compare import compare_plans, plan_scenario
 from proximite.planning.siting import (
@@ -20,7 +21,14 @@ from proximite.planning.siting import (
     solve_lscp,
     solve_mclp,
 )
-from proximite.planning.tours import TourPlan, ToursResult, depot_at_commune, plan_tours
+from proximite.planning.tours import (
+    FREQUENCIES,
+    WEEKDAYS_FR,
+    TourPlan,
+    ToursResult,
+    depot_at_commune,
+    plan_tours,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,24 @@ def _sites(candidates: Candidates, ids: list[str]) -> pd.DataFrame:
     return table.loc[ids, ["lon", "lat", "name"]].reset_index()
 
 
+def with_passages(stops: pd.DataFrame, timetable: pd.DataFrame,
+                  frequency: str) -> pd.DataFrame:
+    """The stops with their passages as OSM ``opening_hours`` (their frequency): a weekly
+    tour passes on its weekday every week, a four-week tour on that weekday every fourth
+    week (``week 02-53/4 Tu 10:00-12:00``)."""
+    if not len(timetable) or "stop_id" not in stops.columns:
+        return stops
+    every = FREQUENCIES.get(frequency, 1)
+    hours = {}
+    for rec in timetable.to_dict("records"):
+        day = OSM_DAYS[WEEKDAYS_FR.index(str(rec["weekday"]))]
+        span = f"{day} {rec['arrival']}-{rec['departure']}"
+        hours[rec["stop_id"]] = span if every == 1 else (
+            f"week {int(rec['week']):02d}-53/{every} {span}")
+    return stops.assign(opening_hours=stops["stop_id"].map(hours).fillna(""))
+
+
+
 def run_planning(result: DiagnosticResult, options: PlanningOptions | None = None, *,
                  candidates: pd.DataFrame | None = None,
                  solver: Solver | None = None) -> PlanningResult:
@@ -92,13 +118,15 @@ def run_planning(result: DiagnosticResult, options: PlanningOptions | None = Non
     depot_code = options.depot_insee or str(
         communes.sort_values("population", ascending=False)["code_insee"].iloc[0])
     start = time.perf_counter()
-    tours = plan_tours(result, TourPlan(
+    tour_plan = TourPlan(
         depots=[depot_at_commune(result, depot_code)], n_vehicles=options.n_vehicles,
         days_per_week=options.days_per_week, day_length_min=round(options.day_length_min),
         service_time_min=round(options.service_time_min), coverage_min=options.coverage_min,
-        category=options.category), runtime_s=options.tour_runtime_s)
+        category=options.category)
+    tours = plan_tours(result, tour_plan, runtime_s=options.tour_runtime_s)
     timings["tournées"] = time.perf_counter() - start
     visited = tours.stops[tours.stops["visited"]] if "visited" in tours.stops else tours.stops
+    visited = with_passages(visited, tours.timetable, tour_plan.frequency)
     plans = {
         f"MCLP : {options.k_new} nouveaux sites": plan_scenario(
             "MCLP", options.category, new_sites=_sites(sites, mclp.selected_new)),

@@ -52,6 +52,7 @@ import scipy.sparse as sp
 from proximite.access import AccessParams
 from proximite.analysis.bounded import bounded_travel_times
 from proximite.errors import ProximiteError
+from proximite.inventory.schema import permanent_mask
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
@@ -124,7 +125,8 @@ class Candidates:
                       *, capacity: float | None = None) -> Candidates:
         """Existing sites of the inventory (e.g. ``france_services``), fixed as open."""
         wanted = [categories] if isinstance(categories, str) else list(categories)
-        sub = services[services["category"].isin(wanted)]
+        # permanent sites only: a bus (or its base address) is not an existing site
+        sub = services[services["category"].isin(wanted) & permanent_mask(services)]
         name = sub["name"].astype(str) if "name" in sub else pd.Series("", index=sub.index)
         return cls(pd.DataFrame({
             "candidate_id": sub["service_id"].astype(str).to_numpy(),

@@ -13,11 +13,12 @@ the templates (``templates/report.html.j2``) write the markup, escaping every te
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proximite import __version__
-from proximite.report import access_modes, comparison, overview, provenance
+from proximite.report import access_modes, comparison, overview, provenance, small_multiples
 from proximite.report import analysis as analysis_sections
 from proximite.report.formatting import fmt_date
 from proximite.report.render import render_page
@@ -57,7 +58,14 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
                        and not result.catalogue.categories[t.code].parent][:MAX_CATEGORY_MAPS]
     mapped = basket_data + main_categories
     maps, map_seconds = overview.maps(result, mapped)
+    main_codes = {t.code for t in main_categories}
+    others = [t for t in categories if t.has_data and t.code not in main_codes]
+    start = time.perf_counter()
+    note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
+    all_maps = small_multiples.small_multiples_section(result, others, note)
+    map_seconds += time.perf_counter() - start
     nav = list(NAV)
+    nav.insert(nav.index(("cartes", "Cartes")) + 1, small_multiples.NAV_ENTRY)
     extra = []
     if analysis is not None:
         note = MAP_STAND_IN_NOTE if result.graph.is_stand_in else ""
@@ -70,6 +78,7 @@ def render_report(result: DiagnosticResult, *, today: dt.date | None = None,
         overview.key_figures(result),
         overview.summary(baskets, categories, limits),
         maps,
+        all_maps,
         overview.epci(result, mapped, limits),
         overview.slowest(result, basket_data),
         *extra,

@@ -19,11 +19,15 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from proximite.places import PLACES_NOTE, map_places
 from proximite.report.formatting import UNREACHABLE_TEXT, fmt_threshold
 
 #: Upper bounds (minutes) of the colour classes; the last class is "more than 30 min".
@@ -34,6 +38,12 @@ UNREACHABLE_COLOUR = "#bdbdbd"
 NOT_COMPUTED_COLOUR = "#ffffff"
 SERVICE_COLOUR = "#d7301f"
 DPI = 90
+#: Figure size in inches (about 900 x 720 px at DPI): large enough for place names
+FIGSIZE_IN = (10.0, 8.0)
+#: Label font size per place role (préfecture, sous-préfecture, EPCI's largest commune)
+PLACE_FONT = {"prefecture": 10.0, "sous_prefecture": 9.0, "epci": 8.0}
+SCALE_STEPS_KM = (1, 2, 5, 10, 20, 25, 50, 100, 200)
+KM_PER_DEGREE = 111.32
 #: Simplification tolerance in degrees (~50 m): invisible at report scale, much faster.
 SIMPLIFY_DEG = 0.0005
 
@@ -68,10 +78,60 @@ def class_counts(values: pd.Series, breaks: Sequence[float] = CLASS_BREAKS_MIN
 
 def simplified(communes: gpd.GeoDataFrame, tolerance_deg: float = SIMPLIFY_DEG
                ) -> gpd.GeoDataFrame:
-    """Lighter polygons for drawing: the report draws several maps of the same communes."""
+    """Lighter polygons for drawing: the report draws several maps of the same communes.
+
+    The place names of the maps (:func:`proximite.places.map_places`) travel with them in
+    ``attrs["places"]``, so every map drawn from these shapes names the same places.
+    """
     out = communes[["code_insee", "geometry"]].copy()
     out["geometry"] = out.geometry.simplify(tolerance_deg, preserve_topology=True)
+    if {"nom", "population", "epci_code", "origin_lon", "origin_lat"} <= set(communes.columns):
+        out.attrs["places"] = map_places(communes)
     return out
+
+
+def _places(communes_gdf: gpd.GeoDataFrame, places: pd.DataFrame | None) -> pd.DataFrame | None:
+    return places if places is not None else communes_gdf.attrs.get("places")
+
+
+def scale_length_km(width_km: float) -> float:
+    """A round scale-bar length near a fifth of the map's width."""
+    target = width_km / 5
+    return float(min(SCALE_STEPS_KM, key=lambda step: abs(step - target)))
+
+
+def decorate(ax: Axes, places: pd.DataFrame | None = None) -> None:
+    """Place names, a scale bar and a north arrow on a lon/lat map (geopandas sets the
+    aspect to 1/cos(latitude), so a kilometre is the same length in both directions)."""
+    west, east = ax.get_xlim()
+    south, north = ax.get_ylim()
+    middle_lat = np.radians((south + north) / 2)
+    km_per_lon_degree = KM_PER_DEGREE * np.cos(middle_lat)
+    length_km = scale_length_km((east - west) * km_per_lon_degree)
+    length_deg = length_km / km_per_lon_degree
+    x0 = west + 0.04 * (east - west)
+    y0 = south + 0.04 * (north - south)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    ax.plot([x0, x0 + length_deg], [y0, y0], color="#1a1a1a", linewidth=3,
+            solid_capstyle="butt", zorder=5)
+    ax.text(x0 + length_deg / 2, y0 + 0.012 * (north - south),
+            f"{fmt_threshold(length_km)} km", ha="center", va="bottom", fontsize=8,
+            zorder=5, path_effects=halo)
+    ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.87), xycoords="axes fraction",
+                ha="center", va="center", fontsize=10, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "#1a1a1a", "linewidth": 1.5},
+                zorder=5)
+    if places is None or not len(places):
+        return
+    for name, lon, lat, role in zip(places["name"].astype(str),
+                                    places["lon"].to_numpy(dtype=float),
+                                    places["lat"].to_numpy(dtype=float),
+                                    places["role"].astype(str), strict=True):
+        ax.plot(lon, lat, marker="o", markersize=3 if role == "epci" else 4,
+                color="#1a1a1a", markeredgecolor="white", zorder=6)
+        ax.text(lon, lat + 0.006 * (north - south), name, fontsize=PLACE_FONT.get(role, 8.0),
+                fontweight="bold" if role == "prefecture" else "normal", ha="center",
+                va="bottom", zorder=6, path_effects=halo)
 
 
 def choropleth_png(
@@ -83,6 +143,7 @@ def choropleth_png(
     breaks: Sequence[float] = CLASS_BREAKS_MIN,
     dpi: int = DPI,
     note: str = "",
+    places: pd.DataFrame | None = None,
 ) -> bytes:
     """PNG of commune polygons coloured by ``values`` (minutes, indexed by code_insee).
 
@@ -97,7 +158,7 @@ def choropleth_png(
     shapes["value"] = values.reindex(shapes["code_insee"].to_numpy()).to_numpy(dtype=float)
     shapes["cls"] = classify(shapes["value"], breaks).to_numpy()
 
-    fig = Figure(figsize=(7.5, 6.0), dpi=dpi)
+    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     colours = np.array((*CLASS_COLOURS, UNREACHABLE_COLOUR, NOT_COMPUTED_COLOUR))
@@ -119,6 +180,11 @@ def choropleth_png(
             ax.set_xlim(west - pad_x, east + pad_x)  # services of the margin stay off-frame
             ax.set_ylim(south - pad_y, north + pad_y)
     ax.set_axis_off()
+    places = _places(communes_gdf, places)
+    decorate(ax, places)
+    if places is not None and len(places):
+        fig.text(0.98, 0.015, PLACES_NOTE, fontsize=7, color="#444444", ha="right",
+                 va="bottom", wrap=True)
     fig.suptitle(title, fontsize=11, x=0.02, ha="left", wrap=True)
     if note:
         fig.text(0.02, 0.015, note, fontsize=8, color="#8a3f00", ha="left", va="bottom",
@@ -148,7 +214,7 @@ def choropleth_png(
 def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: str,
                     colours: dict[str, str], *, legend_title: str = "",
                     legend_labels: dict[str, str] | None = None, dpi: int = DPI,
-                    note: str = "") -> bytes:
+                    note: str = "", places: pd.DataFrame | None = None) -> bytes:
     """PNG of commune polygons coloured by a class per commune (profile, pole level).
 
     ``labels`` is indexed by code_insee; ``colours`` maps each class to a colour, in
@@ -156,13 +222,18 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
     """
     shapes = communes_gdf[["code_insee", "geometry"]].copy()
     shapes["label"] = labels.reindex(shapes["code_insee"].to_numpy()).to_numpy()
-    fig = Figure(figsize=(7.5, 6.0), dpi=dpi)
+    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     face = [colours.get(str(v), NOT_COMPUTED_COLOUR) if pd.notna(v) else NOT_COMPUTED_COLOUR
             for v in shapes["label"]]
     shapes.plot(ax=ax, color=face, edgecolor="#555555", linewidth=0.3)
     ax.set_axis_off()
+    places = _places(communes_gdf, places)
+    decorate(ax, places)
+    if places is not None and len(places):
+        fig.text(0.98, 0.015, PLACES_NOTE, fontsize=7, color="#444444", ha="right",
+                 va="bottom", wrap=True)
     fig.suptitle(title, fontsize=11, x=0.02, ha="left", wrap=True)
     if note:
         fig.text(0.02, 0.015, note, fontsize=8, color="#8a3f00", ha="left", va="bottom",
@@ -172,6 +243,70 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
                for key, colour in colours.items()]
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title=legend_title, fontsize=9, title_fontsize=9, frameon=False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def _rings(shapes: gpd.GeoDataFrame) -> tuple[list[np.ndarray], np.ndarray]:
+    """Exterior rings of every polygon part, and the row each belongs to."""
+    rings: list[np.ndarray] = []
+    owner: list[int] = []
+    for row, geometry in enumerate(shapes.geometry):
+        if geometry is None or geometry.is_empty:
+            continue
+        for part in getattr(geometry, "geoms", [geometry]):
+            rings.append(np.asarray(part.exterior.coords))
+            owner.append(row)
+    return rings, np.asarray(owner, dtype=int)
+
+
+def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
+                        panels: Sequence[tuple[str, pd.Series]], *, columns: int = 3,
+                        breaks: Sequence[float] = CLASS_BREAKS_MIN, dpi: int = DPI,
+                        note: str = "") -> bytes:
+    """One PNG of small maps on the same classes, one per (title, minutes by code_insee):
+    every category with data gets a map without a page of full-size figures. Each panel
+    names the préfecture and has its scale bar and north arrow; one legend for all."""
+    rows = max(1, -(-len(panels) // columns))
+    fig = Figure(figsize=(FIGSIZE_IN[0], 3.1 * rows + 0.9), dpi=dpi)
+    FigureCanvasAgg(fig)
+    places = communes_gdf.attrs.get("places")
+    if places is not None and len(places):
+        places = places[places["role"] == "prefecture"]
+    colours = np.array((*CLASS_COLOURS, UNREACHABLE_COLOUR, NOT_COMPUTED_COLOUR))
+    shapes = communes_gdf[["code_insee", "geometry"]].copy()
+    rings, owner = _rings(shapes)
+    west, south, east, north = shapes.total_bounds
+    aspect = 1 / np.cos(np.radians((south + north) / 2))
+    height = (1 - 0.9 / (3.1 * rows + 0.9)) / rows
+    for index, (title, values) in enumerate(panels):
+        row, column = divmod(index, columns)
+        ax = fig.add_axes((column / columns + 0.005, 1 - (row + 1) * height,
+                           1 / columns - 0.01, height * 0.88))
+        classes = classify(pd.Series(values.reindex(shapes["code_insee"].to_numpy())
+                                     .to_numpy(dtype=float)), breaks).to_numpy()
+        # one PolyCollection of precomputed rings: a geopandas plot per panel is 5x slower
+        ax.add_collection(PolyCollection(rings, facecolors=colours[classes][owner],
+                                         edgecolors="#777777", linewidths=0.15))
+        ax.set_xlim(west, east)
+        ax.set_ylim(south, north)
+        ax.set_aspect(aspect)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=8.5, wrap=True)
+        decorate(ax, places)
+    handles = [Patch(facecolor=c, edgecolor="#555555", label=lab)
+               for c, lab in zip(CLASS_COLOURS, class_labels(breaks), strict=True)]
+    handles.append(Patch(facecolor=UNREACHABLE_COLOUR, edgecolor="#555555",
+                         label="inaccessible"))
+    handles.append(Patch(facecolor=NOT_COMPUTED_COLOUR, edgecolor="#555555",
+                         label="non calculé"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 0.02), title="Temps d'accès",
+               title_fontsize=8)
+    if note:
+        fig.text(0.02, 0.002, note, fontsize=7, color="#8a3f00", ha="left", va="bottom",
+                 wrap=True)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()

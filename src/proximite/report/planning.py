@@ -121,16 +121,25 @@ def _comparison(result: DiagnosticResult, planning: PlanningResult) -> Section:
                Column("médiane", True), Column("D9", True)]
     columns += [Column(f"pop. > {fmt_threshold(t)} min", True) for t in thresholds]
     columns.append(Column("population dont le temps baisse", True))
+    columns += [Column("arrêts du bus", True), Column("médiane jusqu'à un arrêt", True),
+                Column("jours de passage par mois", True)]
     rows: list[list[Cell]] = []
     for r in planning.comparison.to_dict("records"):
+        stops = r.get("stops_opened")
         rows.append([r["plan"], r["sites_or_stops_opened"], fmt_minutes(r["median_min"]),
                      fmt_minutes(r["d9_min"]),
                      *[fmt_number(r[f"pop_over_{t:g}"]) for t in thresholds],
-                     fmt_number(r["population_with_shorter_time"])])
+                     fmt_number(r["population_with_shorter_time"]),
+                     fmt_number(stops), fmt_minutes(r.get("stop_median_min")),
+                     fmt_number(r.get("stop_days_per_month"), 1)])
     return section("comparaison", "Comparaison des plans", Para(
         "Indicateurs du territoire aujourd'hui et avec chaque plan (mêmes calculs que le "
-        "diagnostic). Un arrêt du bus compte comme un point d'accès, présent un jour par "
-        "semaine."), Table("Comparaison des plans", columns, rows))
+        "diagnostic). Comme dans le diagnostic, un arrêt du bus n'est jamais compté comme un "
+        "site permanent : il ne change pas la médiane ni la population au-delà des seuils. "
+        "Les trois dernières colonnes donnent son propre indicateur, « accès à une "
+        "permanence itinérante » : la médiane du temps jusqu'à l'arrêt le plus proche et "
+        "le nombre moyen de jours de passage par mois (d'après la tournée)."),
+        Table("Comparaison des plans", columns, rows))
 
 
 def render_planning_report(result: DiagnosticResult, planning: PlanningResult, *,

@@ -30,6 +30,7 @@ import pandas as pd
 from proximite.access import AccessParams
 from proximite.analysis.bounded import bounded_travel_times
 from proximite.catalogue import Catalogue
+from proximite.inventory.schema import LOCATION_BASE
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 from proximite.web.hours import hours_status
@@ -202,9 +203,13 @@ class PortalData:
                 population=_clean(getattr(row, "population", None)),
                 epci_code=epci_code, epci_name=epci_name, origin_id=origin_of.get(code))
 
+        # An itinerant service known by its base address only is listed in the directory,
+        # never timed: the base is not where it serves (see proximite.access_modes).
+        timed = services.reset_index(drop=True)
+        if "location_precision" in timed.columns:
+            timed = timed[timed["location_precision"] != LOCATION_BASE]
         commune_times = bounded_travel_times(
-            result.graph, origins, services.reset_index(drop=True), cutoff_min, params,
-            snapper=snapper)
+            result.graph, origins, timed, cutoff_min, params, snapper=snapper)
         commune_times["origin_id"] = commune_times["origin_id"].astype(str)
         # attrs (ids left out of the search) are deep-copied by every pandas operation:
         # keep them out of the per-request path.
