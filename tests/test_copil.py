@@ -123,8 +123,8 @@ def test_computed_indicator_trend_between_two_saved_runs(demo_result, two_runs,
         "--sans-pdf"], env=WIDE)
     assert result.exit_code == 0, result.output
     text = _text((out / "copil.html").read_text(encoding="utf-8"))
-    assert f"{20 - closed} lieux (2025), en baisse de −{closed} lieux depuis 2024 " \
-           "(défavorable)" in text
+    assert (f"{20 - closed} lieux (diagnostic « 2025 »), en baisse de −{closed} lieux "
+            "depuis le diagnostic « 2024 » (défavorable)") in text
     assert "Temps médian d'accès à une France Services (calculé : temps médian, France " \
            "Services)" in text
     assert "55 personnes (15 janvier 2025), en hausse de +25 personnes depuis le 15 " \

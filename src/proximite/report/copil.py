@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from proximite.catalogue import Catalogue, load_catalogue
-from proximite.plans.model import Indicator, Measure, Plan, PlanItem
+from proximite.plans.model import Indicator, Measure, Observation, Plan, PlanItem
 from proximite.plans.progress import (
     RollUp,
     changes_since_previous,
@@ -214,16 +214,23 @@ def _value(indicator: Indicator, value: float | str) -> str:
     return fmt_number(number, decimals) + unit
 
 
+def _when(observation: Observation, prefix: str = "") -> str:
+    """An observation's date as the pack says it: a date, or the saved run it comes from."""
+    if isinstance(observation.date, dt.date):
+        return f"{prefix}{fmt_date(observation.date)}"
+    if observation.computed:
+        return f"{prefix}diagnostic « {observation.date} »"
+    return str(observation.date)
+
+
 def trend_text(indicator: Indicator) -> str:
     """The indicator's last value and trend in one French sentence."""
     t = trend(indicator)
     if t.last is None:
         return "aucune valeur"
-    when = fmt_date(t.last.date) if isinstance(t.last.date, dt.date) else str(t.last.date)
-    text = f"{_value(indicator, t.last.value)} ({when})"
+    text = f"{_value(indicator, t.last.value)} ({_when(t.last)})"
     if t.previous is not None and t.delta is not None:
-        before = (f"le {fmt_date(t.previous.date)}" if isinstance(t.previous.date, dt.date)
-                  else str(t.previous.date))
+        before = _when(t.previous, "le ")
         if t.direction == "stable":
             text += f", stable depuis {before}"
         else:
