@@ -161,3 +161,12 @@ def test_without_a_store_the_pages_say_so(demo_result) -> None:
     client = TestClient(create_app(PortalData.from_result(demo_result)))
     assert "n'est pas activé sur ce serveur" in _text(client.get("/suivi").text)
     assert client.get("/suivi/allier-sdaasp-2018-2023").status_code == 404
+
+
+def test_item_history_across_reviews(app) -> None:
+    client = TestClient(app)
+    text = _text(client.get("/suivi/plan-test-lozere/elements/1.1").text)
+    assert ("15 janvier 2024 initié 20 France Services — — 15 janvier 2025 en partie "
+            "atteint Deux ouvertures Bon rythme Chargée de mission") in text
+    assert "Pilotes : Préfecture" in text and "Partenaires : Département, EPCI" in text
+    assert client.get("/suivi/plan-test-lozere/elements/9.9").status_code == 404

@@ -97,6 +97,10 @@ def test_enter_a_review_and_see_the_public_page_updated(page, base_url) -> None:
     assert "3 lieux ouverts" in item and "Commentaire : Objectif tenu" in item
     assert "progression pondérée : 66,7\u00a0%" in page.inner_text("#revue-courante")
     _axe(page, "plan public après la revue", checked)
+    page.click("#element-2\\.1 h3 a")
+    page.wait_for_url("**/suivi/plan-test-lozere/elements/2.1")
+    assert "Objectif tenu" in page.inner_text("table")
+    _axe(page, "historique d'une action", checked)
     assert page.errors == []
     failures = {name: describe_violations(r) for name, r in checked.items()
                 if r["violations"]}

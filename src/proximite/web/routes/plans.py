@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from proximite.plans.edit import Change, PlanEditError, declare_value, record_evaluation
 from proximite.plans.model import Evaluation, Observation, Plan
+from proximite.plans.progress import item_history
+from proximite.report.formatting import fmt_date
 from proximite.store.accounts import csrf_ok
 from proximite.store.db import utcnow
 from proximite.store.models import WebSession
@@ -32,7 +34,7 @@ from proximite.web.contrib import (
     render_page,
     unit_of_work,
 )
-from proximite.web.plans import may_edit, plan_view
+from proximite.web.plans import level_key, may_edit, plan_view
 from proximite.web.routes.common import portal_of
 
 router = APIRouter(include_in_schema=False)
@@ -87,6 +89,22 @@ def plan_page(request: Request, plan_id: str, revue: str | None = None) -> HTMLR
         if date not in plan.reviews:
             raise HTTPException(404, f"Aucune revue du {revue} pour ce plan.")
     return _html(request, "plans/plan.html.j2", plan.title, **plan_view(plan, date))
+
+
+@router.get("/suivi/{plan_id}/elements/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, plan_id: str, item_id: str) -> HTMLResponse:
+    """One item across the reviews: its level, facts and comment at each committee."""
+    with unit_of_work(_store(request)) as session:
+        plan, _ = _plan_or_404(session, plan_id)
+    if item_id not in plan.items:
+        raise HTTPException(404, f"Élément inconnu : « {item_id} » dans le plan {plan_id}.")
+    item = plan.items[item_id]
+    rows = [{"date": fmt_date(d), "level": plan.level_label(e.level),
+             "level_key": level_key(e.level), "facts": list(e.facts), "comment": e.comment,
+             "who": e.who} for d, e in item_history(plan, item_id)]
+    return _html(request, "plans/element.html.j2", f"{item.label} — {plan.title}",
+                 plan=plan, item=item, rows=rows,
+                 path=[a.label for a in reversed(plan.ancestors(item_id))])
 
 
 # ---------------------------------------------------------------------------- staff
