@@ -177,3 +177,25 @@ def update(plan: PlanIdOption, element: ItemOption, author: AuthorOption,
                                  "ou --calendrier")
     _edit(plan, database_url, config,
           lambda p, at: update_item(p, element, who=author, at=at, **fields))
+
+
+@suivi_app.command("programme", cls=FrenchCommand)
+def programme(plan: PlanIdOption, author: AuthorOption,
+              date: Annotated[str, typer.Option("--date", help="Date de la revue, AAAA-MM-JJ")],
+              actions: Annotated[list[str], typer.Option(
+                  "--action", help="Une action du programme (option répétable)")],
+              proposed: Annotated[bool, typer.Option(
+                  "--propose", help="Programme proposé, pas encore adopté")] = False,
+              database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Enregistrer le programme de travail adopté à une revue (repris par `copil`)."""
+    from proximite.errors import InputError
+    from proximite.plans.edit import set_work_programme
+
+    with user_errors():
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"--date {date} : date invalide",
+                             expected="une date AAAA-MM-JJ") from None
+    _edit(plan, database_url, config, lambda p, at: set_work_programme(
+        p, day, actions, who=author, at=at, adopted=not proposed))
