@@ -302,3 +302,24 @@ def test_trend_of_declared_values() -> None:
     assert (t.direction, t.delta, t.target_value, t.target_reached) == ("stable", 0.0, 17.0,
                                                                          False)
     assert trend(Indicator("c", "c", ("x",), "x")).direction == "aucune valeur"
+
+
+def test_indicators_file_is_checked_against_its_plan(tmp_path) -> None:
+    from proximite.io.plans import read_indicators, shipped_indicators
+
+    plan = read_plan(ALLIER)
+    assert read_indicators(plan, shipped_indicators(ALLIER)) == [
+        "fs-pop-30", "fs-lieux", "mediation-lieux", "panier-17-median", "medecin-pop-20"]
+    assert plan.indicators["fs-pop-30"].item_ids == ("1.1.1", "1.1.2")
+    assert plan.indicators["fs-pop-30"].lower_is_better is True  # from the measure
+    assert [i.id for i in plan.indicators_of("1.1.1")] == ["fs-pop-30", "fs-lieux"]
+    other = tmp_path / "autre.yaml"
+    other.write_text("plan: cantal-sdaasp-2018-2023\nindicators: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ne porte pas sur le plan « allier-sdaasp"):
+        read_indicators(read_plan(ALLIER), other)
+    unknown = tmp_path / "inconnu.yaml"
+    unknown.write_text(f"plan: {ALLIER}\nindicators:\n  - {{id: x, name: X, items: [9.9.9], "
+                       "query: {measure: services, category: france_services}}\n",
+                       encoding="utf-8")
+    with pytest.raises(InputError, match="indicateur « x » : élément « 9.9.9 » inconnu"):
+        read_indicators(read_plan(ALLIER), unknown)
