@@ -278,7 +278,9 @@ def test_cartoparty_page_and_results(client: TestClient, store: ContribStore) ->
     assert row.endswith("Licence Ouverte / Open Licence 2.0 (Etalab)")
 
 
-def test_without_a_store_the_pages_say_so(portal: PortalData) -> None:
+def test_a_read_only_portal_has_no_contribution_pages(portal: PortalData) -> None:
     client = TestClient(create_app(portal))
     answer = client.get("/moderation")
-    assert answer.status_code == 404 and "ne reçoit pas de contributions" in answer.text
+    assert answer.status_code == 404
+    assert answer.json()["detail"].startswith("Adresse inconnue")
+    assert 'data-contributions="0"' in client.get("/").text
