@@ -99,10 +99,13 @@ def test_import_accounts_for_every_row(store_session: Session) -> None:
                       _services(service_id="laposte:X", code_insee=""),
                       _services(service_id="laposte:Y", lon=float("nan"))])
     report = import_services(store_session, rows, source_label="La Poste 2026")
-    assert (report.added, report.merged, len(report.rejected)) == (1, 1, 2)
+    assert (report.added, report.merged, len(report.rejected)) == (2, 1, 1)
     assert report.rows == 4
-    assert "laposte:X : code commune (code_insee) absent" in report.rejected
-    place = store_session.scalars(select(Place)).one()
+    assert report.rejected == ["laposte:Y : coordonnées absentes ou hors limites"]
+    margin = store_session.scalars(select(Place).where(Place.service_id == "laposte:X")).one()
+    assert margin.territory == ""  # in no commune of the territory: administrators moderate
+    place = store_session.scalars(select(Place).where(
+        Place.service_id == "laposte:48095A")).one()
     assert place.name == "MENDE RP"  # the first of the repeated id
     assert (place.source, place.source_line, place.territory) == ("laposte", "12", "48")
     (event,) = place.events

@@ -26,6 +26,7 @@ from proximite.store.models import Contribution, Place, Role
 from proximite.store.places import import_services, services_frame
 from proximite.web.app import create_app
 from proximite.web.contrib import ContribStore
+from proximite.web.exports import read_export_csv
 from proximite.web.store import PortalData
 
 PASSWORD = "un mot de passe assez long"
@@ -134,6 +135,11 @@ def test_the_whole_path_over_http(client: TestClient, store: ContribStore) -> No
     assert row["opening_hours"] == NEW_HOURS
     assert row["source"].startswith("contribution | ")
     assert row["source_id"].startswith(f"contribution:{contribution_id} | ")
+    exported = read_export_csv(client.get("/api/exports/data-inclusion/structures.csv").text)
+    mine = exported.set_index("id").loc[place.service_id]
+    assert mine["horaires_accueil"] == NEW_HOURS
+    assert mine["proximite_licence"] == "Licence Ouverte / Open Licence 2.0 (Etalab)"
+    assert (exported["proximite_licence"] != "").sum() == 1  # official rows: their source's
     again = client.post(f"/moderation/{contribution_id}", data={
         "csrf": _csrf(item.text), "version": version, "decision": "reject",
         "reason": "trop tard"})
@@ -272,7 +278,9 @@ def test_cartoparty_page_and_results(client: TestClient, store: ContribStore) ->
     assert row.endswith("Licence Ouverte / Open Licence 2.0 (Etalab)")
 
 
-def test_without_a_store_the_pages_say_so(portal: PortalData) -> None:
+def test_a_read_only_portal_has_no_contribution_pages(portal: PortalData) -> None:
     client = TestClient(create_app(portal))
     answer = client.get("/moderation")
-    assert answer.status_code == 404 and "ne reçoit pas de contributions" in answer.text
+    assert answer.status_code == 404
+    assert answer.json()["detail"].startswith("Adresse inconnue")
+    assert 'data-contributions="0"' in client.get("/").text

@@ -262,8 +262,12 @@ def run_diagnostic(
     settings: Settings | None = None,
     calibration: str | Path | None = None,
     step: Step | None = None,
+    inventory: pd.DataFrame | None = None,
 ) -> DiagnosticResult:
     """Load the inputs and run the whole diagnostic. With no argument: the embedded demo.
+
+    ``inventory``: the services read from the store (service schema, provenance included:
+    :func:`proximite.store.places.services_frame`) instead of the service files.
 
     ``settings`` (the whole tree) or ``options`` (its diagnostic section) give the
     parameters; with neither, every default (the demo's own where it sets one).
@@ -276,6 +280,8 @@ def run_diagnostic(
                              network=network, network_nodes=network_nodes, origins=origins,
                              catalogue_dir=catalogue_dir, settings=settings,
                              calibration=calibration)
+        if inventory is not None:
+            inputs = dataclasses.replace(inputs, services=inventory, rejected=[])
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

@@ -32,6 +32,10 @@ def diagnostic(
     no_analysis: Annotated[bool, typer.Option(
         "--no-analysis", help="Sans profils, pôles, zones déficitaires, 2SFCA ni scénario "
                               "exemple")] = False,
+    services_store: Annotated[bool, typer.Option(
+        "--services-store", help="Lire l'inventaire dans la base des contributions "
+                                 "(réglage store.database_url ; `proximite store import` "
+                                 "l'alimente) au lieu des fichiers de services")] = False,
 ) -> None:
     """Lancer le diagnostic. Sans option : la démo embarquée de la Lozère."""
     from proximite.outdir import atomic_output_dir
@@ -55,7 +59,13 @@ def diagnostic(
                     progress.update(task_id, completed=1, total=1)
                 current[name] = progress.add_task(name, total=None)
 
-            result = run_diagnostic(**inputs.files(), settings=settings, step=step)
+            inventory = None
+            if services_store:
+                from proximite.store.places import read_inventory
+
+                inventory = read_inventory(settings.store)
+            result = run_diagnostic(**inputs.files(), settings=settings, step=step,
+                                    inventory=inventory)
             analysis = None
             if not no_analysis:
                 from proximite.analysis.diagnosis import run_analysis

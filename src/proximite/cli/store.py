@@ -15,6 +15,7 @@ import typer
 
 from proximite.cli import FrenchCommand, FrenchGroup
 from proximite.cli.common import console, user_errors
+from proximite.cli.options import TerritoryInputs, territory_inputs
 from proximite.settings import Given, Settings, load_settings
 
 store_app = typer.Typer(cls=FrenchGroup, no_args_is_help=True, add_completion=False,
@@ -103,3 +104,50 @@ def create_user(
                      "contributor": "contributeur"}[user.role]
             where = f" ({', '.join(sorted(user.territory_codes))})" if moderator else ""
             console.print(f"Compte {label}{where} créé : {user.email}.", highlight=False)
+
+
+def _import_command(
+    inputs: TerritoryInputs,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Importer dans la base l'inventaire d'un territoire (mêmes options que `diagnostic` ;
+    sans option : la démo). Chaque ligne garde sa provenance ; une valeur corrigée par un
+    modérateur n'est jamais écrasée : l'écart est listé comme conflit à modérer."""
+    from proximite.errors import ProximiteError
+    from proximite.inventory.communes import assign_communes
+    from proximite.io.inputs import load_inputs
+    from proximite.store.db import database_url as url_of
+    from proximite.store.db import is_up_to_date, make_engine, session_factory
+    from proximite.store.places import import_services
+
+    if database_url is not None:
+        inputs.extra = {"store.database_url": Given(database_url, "--database-url",
+                                                    database_url)}
+    with user_errors():
+        settings = inputs.settings()
+        engine = make_engine(url_of(settings.store))
+        if not is_up_to_date(engine):
+            raise ProximiteError("base pas à jour : lancer d'abord `proximite store upgrade`")
+        with console.status("lecture de l'inventaire…"):
+            read = load_inputs(**inputs.files(), settings=settings)
+            # as the diagnostic does: a service without a commune code gets the polygon's
+            services = assign_communes(read.services, read.territory.communes)
+        with console.status("import dans la base…"), session_factory(engine).begin() as session:
+            report = import_services(session, services,
+                                     source_label="inventaire du diagnostic")
+            conflicts = len(report.conflicts)
+    console.print(
+        f"{_count(report.rows)} ligne(s) lue(s) : {_count(report.added)} lieu(x) ajouté(s), "
+        f"{_count(report.updated)} mis à jour, {_count(report.unchanged)} inchangé(s), "
+        f"{_count(report.merged)} fusionné(s) (identifiant répété), "
+        f"{_count(len(report.rejected))} rejeté(s) ; {_count(conflicts)} conflit(s) avec une "
+        "correction modérée, à traiter sur /moderation/conflits.", highlight=False)
+    for line in report.rejected[:5]:
+        console.print(f"[yellow]Rejeté :[/] {line}", highlight=False)
+
+
+def _count(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+store_app.command("import", cls=FrenchCommand)(territory_inputs(_import_command))

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from proximite.errors import ProximiteError
 from proximite.inventory.schema import PROVENANCE_SEP, SERVICE_COLUMNS, normalise_services
-from proximite.store.db import utcnow
+from proximite.settings import StoreSettings
+from proximite.store.db import database_url, is_up_to_date, make_engine, session_factory, utcnow
 from proximite.store.models import (
     PLACE_FIELDS,
     ConflictStatus,
@@ -53,7 +54,8 @@ class StaleVersion(StoreError):
 
 
 def territory_of(code_insee: str) -> str:
-    """The département of a commune code: 2 characters, 3 overseas (971…976), 2A/2B."""
+    """The département of a commune code: 2 characters, 3 overseas (971…976), 2A/2B; ''
+    for a place in no commune of the territory (the margin: administrators moderate it)."""
     code = code_insee.strip()
     return code[:3] if code.startswith("97") else code[:2]
 
@@ -183,9 +185,6 @@ def _import_row(session: Session, row: Mapping[str, Any], known: Mapping[str, Pl
     if not (math.isfinite(lon) and math.isfinite(lat)
             and -180 <= lon <= 180 and -90 <= lat <= 90):
         report.rejected.append(f"{service_id} : coordonnées absentes ou hors limites")
-        return
-    if not str(row["code_insee"]).strip():
-        report.rejected.append(f"{service_id} : code commune (code_insee) absent")
         return
     values = _row_values(row)
     label = f"import : {report.source_label}"
@@ -336,3 +335,21 @@ def services_frame(session: Session, territory: str | None = None) -> pd.DataFra
     rows = [{name: getattr(place, name) for name in SERVICE_COLUMNS}
             for place in session.scalars(query)]
     return normalise_services(pd.DataFrame(rows, columns=SERVICE_COLUMNS))
+
+
+def read_inventory(settings: StoreSettings) -> pd.DataFrame:
+    """The store's open places for a diagnostic (``--services-store``)."""
+    engine = make_engine(database_url(settings))
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        if not is_up_to_date(engine):
+            raise ProximiteError(f"base des contributions {shown} pas à jour : lancer "
+                                 "`proximite store upgrade`")
+        with session_factory(engine)() as session:
+            frame = services_frame(session)
+    finally:
+        engine.dispose()
+    if frame.empty:
+        raise ProximiteError(f"la base des contributions {shown} ne contient aucun lieu "
+                             "ouvert : l'alimenter avec `proximite store import`")
+    return frame

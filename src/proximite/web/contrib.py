@@ -10,6 +10,7 @@ shown as text, never as HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import pandas as pd
 import shapely
 from fastapi import Request
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -30,6 +32,7 @@ from proximite.errors import ProximiteError
 from proximite.settings import StoreSettings
 from proximite.store.accounts import find_session, open_session
 from proximite.store.models import WebSession
+from proximite.store.places import CONTRIBUTION_SOURCE, services_frame, territory_of
 from proximite.store.validation import ProposalChecks
 from proximite.web.pages import page_values
 from proximite.web.store import PortalData
@@ -90,10 +93,6 @@ class ContribStore:
 
     def allow_proposal(self, client: str) -> bool:
         return bool(self.limiter.hit(self.limit, "proposal", client))
-
-
-def contrib_of(request: Request) -> ContribStore | None:
-    return getattr(request.app.state, "contrib", None)
 
 
 @contextmanager
@@ -159,3 +158,34 @@ def render_page(request: Request, portal: PortalData, template: str, title: str,
             + '\n<main id="contenu" class="largeur contributions" tabindex="-1">\n' + body
             + "\n</main>\n<footer class=\"largeur pied\"><p>"
             + html.escape(portal.network_note) + "</p></footer>\n</body>\n</html>\n")
+
+
+#: The export column saying under which licence a contributed row is published.
+LICENCE_COLUMN = "proximite_licence"
+
+
+def with_store_places(portal: PortalData, store: ContribStore) -> PortalData:
+    """A view of ``portal`` whose services are the store's current places of the same
+    territories: corrections applied, closed places left out, accepted new places in."""
+    territories = {territory_of(code) for code in portal.communes}
+    with store.factory() as session:
+        frame = services_frame(session)
+    keep = (frame["service_id"].isin(portal.services.index)
+            | frame["code_insee"].map(territory_of).isin(territories))
+    return dataclasses.replace(portal, services=frame[keep].set_index("service_id",
+                                                                      drop=False),
+                               export_cache={})
+
+
+def with_licence(frame: pd.DataFrame, portal: PortalData, licence: str | None
+                 ) -> pd.DataFrame:
+    """The export (rows keyed by ``id``, the service id) with the licence of its
+    contributed rows, when it was built from the store (``licence`` None: unchanged)."""
+    if licence is None:
+        return frame
+    services = portal.services
+    ids = set(services["service_id"][services["source"].astype(str).str.startswith(
+        CONTRIBUTION_SOURCE)])
+    out = frame.copy()
+    out[LICENCE_COLUMN] = frame["id"].isin(ids).map({True: licence, False: ""})
+    return out

@@ -47,14 +47,13 @@ from proximite.store.places import (
 from proximite.store.validation import LABELS, ProposalInvalid, validate_proposal
 from proximite.web.contrib import (
     ContribStore,
-    contrib_of,
     current_session,
     ensure_session,
     render_page,
     set_session_cookie,
 )
 from proximite.web.pages import maplibre_installed
-from proximite.web.routes.common import portal_of
+from proximite.web.routes.common import contrib_of, portal_of
 from proximite.web.store import PortalData
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -27,25 +27,18 @@ from proximite.store.plans import (
     load_plan,
     save_plan,
 )
-from proximite.web.contrib import (
-    ContribStore,
-    contrib_of,
-    current_session,
-    render_page,
-    unit_of_work,
-)
+from proximite.web.contrib import ContribStore, current_session, render_page, unit_of_work
 from proximite.web.plans import level_key, may_edit, plan_view
-from proximite.web.routes.common import portal_of
+from proximite.web.routes.common import contrib_of, portal_of
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "/connexion"
 
 
 def _store(request: Request) -> ContribStore:
-    store = contrib_of(request)
-    if store is None:
-        raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur (pas de "
-                                 "base de données configurée).")
+    store: ContribStore | None = contrib_of(request)
+    if store is None:  # not mounted without a store (routes.plans_off answers then)
+        raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur.")
     return store
 
 
@@ -66,13 +59,9 @@ def _html(request: Request, template: str, title: str, status: int = 200,
 @router.get("/suivi", response_class=HTMLResponse)
 def plans_index(request: Request) -> HTMLResponse:
     """The plans followed in the store."""
-    store = contrib_of(request)
-    plans = []
-    if store is not None:
-        with unit_of_work(store) as session:
-            plans = list_plans(session)
-    return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans,
-                 enabled=store is not None)
+    with unit_of_work(_store(request)) as session:
+        plans = list_plans(session)
+    return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans)
 
 
 @router.get("/suivi/{plan_id}", response_class=HTMLResponse)
