@@ -13,7 +13,13 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from proximite.plans.edit import Change, PlanEditError, declare_value, record_evaluation
+from proximite.plans.edit import (
+    Change,
+    PlanEditError,
+    declare_value,
+    record_evaluation,
+    update_item,
+)
 from proximite.plans.model import Evaluation, Observation, Plan
 from proximite.plans.progress import item_history
 from proximite.report.formatting import fmt_date
@@ -110,11 +116,12 @@ def _review_form(request: Request, plan: Plan, version: int, row: WebSession, *,
                  status: int = 200, error: str | None = None, saved: str | None = None,
                  given: dict[str, str] | None = None) -> HTMLResponse:
     leaves = [(i.id, i.label) for i in plan.leaves()]
+    items = [(i.id, i.label) for _, i in plan.tree()]
     indicators = [(i.id, i.name) for i in plan.indicators.values() if i.query is None]
     latest = max(plan.reviews).isoformat() if plan.reviews else dt.date.today().isoformat()
     return _html(request, "plans/revue.html.j2", f"Saisir une revue — {plan.title}",
                  status=status, session_row=row, plan=plan, version=version, leaves=leaves,
-                 indicators=indicators,
+                 indicators=indicators, items=items,
                  levels=[(lv, plan.level_label(lv)) for lv in plan.scale], error=error,
                  saved=saved, given=given or {"date": latest})
 
@@ -139,7 +146,7 @@ def _lines(text: str) -> tuple[str, ...]:
 Edit = Callable[[Plan, str], Change]
 
 
-def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: str,
+def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: str | None,
                 done: str, given: dict[str, str], edit: Edit) -> Response:
     """Check the account and the form's token, apply ``edit``, save (version-checked); the
     form again with the French reason when refused, else back to it with "Enregistré"."""
@@ -152,7 +159,8 @@ def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: s
             raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
                                      "la page.")
         try:
-            dt.date.fromisoformat(date)
+            if date is not None:
+                dt.date.fromisoformat(date)
         except ValueError:
             return _review_form(request, plan, current, row, status=422, given=given,
                                 error=f"date « {date} » invalide (attendu AAAA-MM-JJ)")
@@ -207,3 +215,26 @@ def declare_value_page(request: Request, plan_id: str, csrf: Annotated[str, Form
 
     given = {"date": date, "indicator": indicator, "value": value, "source": source}
     return _staff_edit(request, plan_id, csrf, version, date, indicator, given, edit)
+
+
+@router.post("/gestion/suivi/{plan_id}/element", response_class=HTMLResponse)
+def update_item_page(request: Request, plan_id: str, csrf: Annotated[str, Form()],
+                     version: Annotated[int, Form()], element: Annotated[str, Form()],
+                     pilots: Annotated[str, Form()] = "", partners: Annotated[str, Form()] = "",
+                     calendar: Annotated[str, Form()] = "") -> Response:
+    """An item's pilots, partners and calendar (one per line): an empty field leaves the
+    value as it is, a lone « - » clears it (the form cannot show the current values
+    without a script, so an empty field must not erase them)."""
+    def edit(plan: Plan, who: str) -> Change:
+        fields: dict[str, object] = {}
+        for name, text in (("pilots", pilots), ("partners", partners)):
+            if text.strip():
+                fields[name] = () if text.strip() == "-" else _lines(text)
+        if calendar.strip():
+            fields["calendar"] = None if calendar.strip() == "-" else calendar.strip()
+        if not fields:
+            raise PlanEditError("rien à modifier : remplir au moins un champ")
+        return update_item(plan, element, who=who, at=utcnow(), **fields)
+
+    given = {"element": element, "pilots": pilots, "partners": partners, "calendar": calendar}
+    return _staff_edit(request, plan_id, csrf, version, None, element, given, edit)
