@@ -157,8 +157,8 @@ def test_visitor_proposes_moderator_accepts_fiche_and_diagnostic_follow(
     moderator.wait_for_url("**/moderation")
     _axe_clean(moderator, "file-moderation")
     moderator.get_by_role("link", name="correction n°").first.click()
-    table = moderator.inner_text("table")
-    assert old_hours in table and NEW_HOURS in table
+    cells = moderator.locator("table tbody tr").first.locator("th, td").all_inner_texts()
+    assert cells == ["Horaires (OpenStreetMap)", old_hours or "—", NEW_HOURS]
     _axe_clean(moderator, "moderer")
     moderator.get_by_role("button", name="Accepter").click()
     moderator.wait_for_url("**/moderation")
