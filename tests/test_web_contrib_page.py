@@ -10,8 +10,6 @@ the store is a SQLite file seeded with the stand-in demo's places.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from live_server import served
 from proximite.settings import StoreSettings
 from proximite.store.accounts import create_user
 from proximite.store.db import make_engine, session_factory, upgrade
@@ -37,14 +36,6 @@ PASSWORD = "un mot de passe assez long"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 NEW_HOURS = "Mo-Fr 09:00-12:00,14:00-16:30"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +59,8 @@ def base_url(store: Any) -> Iterator[str]:
     from proximite.web.app import create_app
 
     portal, contrib = store
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(portal, store=contrib),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the géoportail server did not start on 127.0.0.1")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(portal, store=contrib)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

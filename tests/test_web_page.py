@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from live_server import served
 from proximite.web.a11y_check import (
     AXE_PATH,
     CHROMIUM_ARGS,
@@ -39,12 +37,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 SAINT_CHELY = "48140"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def portal(demo_result):
     from proximite.web.store import PortalData
@@ -56,19 +48,8 @@ def portal(demo_result):
 def base_url(portal) -> Iterator[str]:
     from proximite.web.app import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(portal), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the géoportail server did not start on 127.0.0.1")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(portal)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

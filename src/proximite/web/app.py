@@ -128,6 +128,7 @@ def create_app(data: PortalData | None = None, *,
 
         store.bind(portal)
         app.include_router(contrib.router)
+        app.add_exception_handler(contrib.PageError, contrib.page_error)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every
     # answer (a 400 for a wrong host too) gets the security headers.
