@@ -170,6 +170,11 @@ def test_visitor_proposes_moderator_accepts_fiche_and_diagnostic_follow(
     assert str(row["source"]).startswith("contribution | ")
     assert str(row["source_id"]).startswith("contribution:")
     assert len(result.services) == len(demo_result.services)
+    assert result.provenance[-1] == {
+        "dataset": "Contributions modérées (1 lieu)",
+        "producer": "contributeurs du géoportail, après modération",
+        "licence": "Licence Ouverte / Open Licence 2.0 (Etalab)",
+        "date": str(row["data_date"])}
 
 
 def test_cartoparty_page_is_walkable_and_axe_clean(browser: Any, base_url: str,
