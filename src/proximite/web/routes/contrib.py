@@ -296,6 +296,23 @@ def contribution_page(request: Request, contribution_id: int, jeton: str = "",
                      session_row=row, contribution=contribution, just_sent=envoi == 1)
 
 
+@router.get("/mes-contributions", response_class=HTMLResponse)
+def my_contributions(request: Request) -> HTMLResponse:
+    """A signed-in contributor's proposals and their outcome."""
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        if row is None or row.user is None:
+            raise PageError(401, "Connexion nécessaire",
+                            "Connectez-vous pour voir vos propositions (sans compte, le lien "
+                            "reçu après l'envoi donne le résultat).",
+                            ("/connexion?suite=/mes-contributions", "Se connecter"))
+        items = list(session.scalars(select(Contribution).where(
+            Contribution.author_id == row.user.id).order_by(Contribution.id.desc())))
+        return _page(request, "mes_contributions.html.j2", "Mes propositions",
+                     session_row=row, items=items)
+
+
 @router.post("/lieux/{service_id}/historique/{event_id}/annuler", response_model=None)
 async def revert(request: Request, service_id: str, event_id: int) -> Response:
     store = _store(request)
