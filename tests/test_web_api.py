@@ -236,8 +236,10 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # typ
     from proximite.cli import app as cli_app
 
     calls: list[tuple[str, int, int, str]] = []
-    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data:
-                        calls.append((host, port, workers, data.territory_name)))
+    stores: list[object] = []
+    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data, store:
+                        calls.append((host, port, workers, data.territory_name))
+                        or stores.append(store))
     monkeypatch.setattr(web_server, "default_workers", lambda: 2)
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
@@ -247,6 +249,7 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch) -> None:  # typ
     assert result.exit_code == 0, result.output
     assert calls[-1] == ("127.0.0.1", 8000, 1, "Lozère (48)")
     assert "http://127.0.0.1:8000/ " in result.output
+    assert stores == [None, None]  # read-only unless --contributions
 
 
 def test_serve_command_reports_bad_input_without_starting(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

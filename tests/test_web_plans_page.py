@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from live_server import served
 from proximite.web.a11y_check import (
     AXE_PATH,
     CHROMIUM_ARGS,
@@ -18,7 +19,6 @@ from proximite.web.a11y_check import (
     describe_violations,
     run_axe,
 )
-from servers import serve_in_thread
 from test_web_plans import PASSWORD, make_site
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
@@ -35,8 +35,8 @@ def base_url(demo_result, tmp_path_factory) -> Iterator[str]:
     from proximite.web.store import PortalData
 
     site = make_site(tmp_path_factory.mktemp("store") / "plans.sqlite")
-    yield from serve_in_thread(create_app(PortalData.from_result(demo_result),
-                                          store=site))
+    with served(create_app(PortalData.from_result(demo_result), store=site)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -249,6 +249,25 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         provenance=list(inputs.provenance), timings_s=timings, defaults_note=defaults_note)
 
 
+def _with_store_inventory(inputs: DiagnosticInputs, inventory: pd.DataFrame,
+                          settings: Settings) -> DiagnosticInputs:
+    """The inputs with the store's inventory, the contributions named among the sources
+    (with their licence) when some rows come from them."""
+    from proximite.store.places import CONTRIBUTION_SOURCE
+
+    provenance = list(inputs.provenance)
+    contributed = inventory["source"].astype(str).str.startswith(CONTRIBUTION_SOURCE)
+    if contributed.any():
+        count = int(contributed.sum())
+        provenance.append({
+            "dataset": f"Contributions modérées ({count} lieu{'x' if count > 1 else ''})",
+            "producer": "contributeurs du géoportail, après modération",
+            "licence": settings.store.contributions_licence,
+            "date": str(inventory.loc[contributed, "data_date"].max())})
+    return dataclasses.replace(inputs, services=inventory, rejected=[],
+                               provenance=provenance)
+
+
 def run_diagnostic(
     *,
     communes: str | Path | None = None,
@@ -281,7 +300,7 @@ def run_diagnostic(
                              catalogue_dir=catalogue_dir, settings=settings,
                              calibration=calibration)
         if inventory is not None:
-            inputs = dataclasses.replace(inputs, services=inventory, rejected=[])
+            inputs = _with_store_inventory(inputs, inventory, settings)
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

@@ -128,6 +128,7 @@ def create_app(data: PortalData | None = None, *,
 
         store.bind(portal)
         app.include_router(contrib.router)
+        app.add_exception_handler(contrib.PageError, contrib.page_error)
         app.include_router(plans.router)
     else:  # the plans' pages say that they need the store
         from proximite.web.routes import plans_off
