@@ -117,7 +117,7 @@ def add(plan: PlanIdOption, element: ItemOption,
         level: Annotated[str, typer.Option("--niveau", help="Niveau (un de ceux du plan)")],
         title: Annotated[str, typer.Option("--titre", help="Intitulé")],
         author: AuthorOption,
-        parent: Annotated[str | None, typer.Option(help="Id du parent [défaut : aucun, "
+        parent: Annotated[str | None, typer.Option(help="Id du parent \\[défaut : aucun, "
                                                         "premier niveau]")] = None,
         number: Annotated[str | None, typer.Option("--numero", help="Numéro affiché")]
         = None,
@@ -133,7 +133,7 @@ def add(plan: PlanIdOption, element: ItemOption,
 @suivi_app.command("deplacer", cls=FrenchCommand)
 def move(plan: PlanIdOption, element: ItemOption, author: AuthorOption,
          parent: Annotated[str | None, typer.Option(
-             help="Nouveau parent [défaut : aucun, premier niveau]")] = None,
+             help="Nouveau parent \\[défaut : aucun, premier niveau]")] = None,
          database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
     """Déplacer un élément (et ses sous-éléments) sous un autre parent."""
     from proximite.plans.edit import move_item
