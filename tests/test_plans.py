@@ -323,3 +323,18 @@ def test_indicators_file_is_checked_against_its_plan(tmp_path) -> None:
                        encoding="utf-8")
     with pytest.raises(InputError, match="indicateur « x » : élément « 9.9.9 » inconnu"):
         read_indicators(read_plan(ALLIER), unknown)
+
+
+def test_a_figure_the_run_could_not_compute_is_a_note_not_a_value() -> None:
+    query = Query(Measure.MEDIAN_MIN, "france_services", "category")
+    indicator = Indicator("m", "Temps médian", ("1.1",), "1.1", query=query,
+                          lower_is_better=True)
+    table = _indicators(1.0, 1.0).assign(median_min=float("nan"))
+    notes = with_computed(_plan_with(indicator), [("2024", table)])
+    assert indicator.observed == []
+    assert notes == ["Temps médian (2024) : non calculable (ce diagnostic n'a pas de données "
+                     "de service pour cet indicateur)"]
+    missing = Indicator("b", "Panier", ("1.1",), "1.1", lower_is_better=True,
+                        query=Query(Measure.MEDIAN_MIN, "allier_17", "basket"))
+    assert with_computed(_plan_with(missing), [("2024", table)]) == [
+        "Panier (2024) : ce panier n'est pas calculé dans ce diagnostic"]
