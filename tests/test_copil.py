@@ -123,8 +123,8 @@ def test_computed_indicator_trend_between_two_saved_runs(demo_result, two_runs,
         "--sans-pdf"], env=WIDE)
     assert result.exit_code == 0, result.output
     text = _text((out / "copil.html").read_text(encoding="utf-8"))
-    assert f"{20 - closed} lieux (2025), en baisse de −{closed} lieux depuis 2024 " \
-           "(défavorable)" in text
+    assert (f"{20 - closed} lieux (diagnostic « 2025 »), en baisse de −{closed} lieux "
+            "depuis le diagnostic « 2024 » (défavorable)") in text
     assert "Temps médian d'accès à une France Services (calculé : temps médian, France " \
            "Services)" in text
     assert "55 personnes (15 janvier 2025), en hausse de +25 personnes depuis le 15 " \
@@ -190,6 +190,17 @@ def test_pack_from_the_store_shows_reviews_entered_there(tmp_path) -> None:
             at=dt.datetime(2026, 1, 20, tzinfo=dt.UTC))
         save_plan(session, plan, expected_version=version, changes=[change])
 
+    result = runner.invoke(app, [
+        "suivi", "programme", "--plan", "plan-test-lozere", "--database-url", url,
+        "--date", "2026-01-20", "--action", "Ouvrir deux lieux de médiation",
+        "--action", "Former 40 secrétaires de mairie", "--auteur", "Chargée de mission"],
+        env=WIDE)
+    assert result.exit_code == 0, result.output
+    empty = runner.invoke(app, ["suivi", "programme", "--plan", "plan-test-lozere",
+                                "--database-url", url, "--date", "2026-01-20", "--action",
+                                " ", "--auteur", "x"], env=WIDE)
+    assert empty.exit_code == 2 and "programme de travail vide" in empty.output
+
     out = tmp_path / "pack"
     result = runner.invoke(app, ["copil", "--plan", "plan-test-lozere", "--depuis-base",
                                  "--database-url", url, "--review", "2026-01-20", "--out",
@@ -198,6 +209,10 @@ def test_pack_from_the_store_shows_reviews_entered_there(tmp_path) -> None:
     text = _text((out / "copil.html").read_text(encoding="utf-8"))
     assert "Comité de pilotage du 20 janvier 2026" in text
     assert "Deux lieux ouverts" in text and "Saisi par : Chargée de mission" in text
+    assert ("Programme de travail adopté le 20 janvier 2026 : Ouvrir deux lieux de "
+            "médiation Former 40 secrétaires de mairie") in text
+    assert "Rappel : programme du 15 janvier 2025 Ouvrir une France Services à Langogne." \
+        in text
 
     exported = tmp_path / "export.yaml"
     result = runner.invoke(app, ["suivi", "exporter", "--plan", "plan-test-lozere",

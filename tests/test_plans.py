@@ -302,3 +302,39 @@ def test_trend_of_declared_values() -> None:
     assert (t.direction, t.delta, t.target_value, t.target_reached) == ("stable", 0.0, 17.0,
                                                                          False)
     assert trend(Indicator("c", "c", ("x",), "x")).direction == "aucune valeur"
+
+
+def test_indicators_file_is_checked_against_its_plan(tmp_path) -> None:
+    from proximite.io.plans import read_indicators, shipped_indicators
+
+    plan = read_plan(ALLIER)
+    assert read_indicators(plan, shipped_indicators(ALLIER)) == [
+        "fs-pop-30", "fs-lieux", "mediation-lieux", "panier-17-median", "medecin-pop-20"]
+    assert plan.indicators["fs-pop-30"].item_ids == ("1.1.1", "1.1.2")
+    assert plan.indicators["fs-pop-30"].lower_is_better is True  # from the measure
+    assert [i.id for i in plan.indicators_of("1.1.1")] == ["fs-pop-30", "fs-lieux"]
+    other = tmp_path / "autre.yaml"
+    other.write_text("plan: cantal-sdaasp-2018-2023\nindicators: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ne porte pas sur le plan « allier-sdaasp"):
+        read_indicators(read_plan(ALLIER), other)
+    unknown = tmp_path / "inconnu.yaml"
+    unknown.write_text(f"plan: {ALLIER}\nindicators:\n  - {{id: x, name: X, items: [9.9.9], "
+                       "query: {measure: services, category: france_services}}\n",
+                       encoding="utf-8")
+    with pytest.raises(InputError, match="indicateur « x » : élément « 9.9.9 » inconnu"):
+        read_indicators(read_plan(ALLIER), unknown)
+
+
+def test_a_figure_the_run_could_not_compute_is_a_note_not_a_value() -> None:
+    query = Query(Measure.MEDIAN_MIN, "france_services", "category")
+    indicator = Indicator("m", "Temps médian", ("1.1",), "1.1", query=query,
+                          lower_is_better=True)
+    table = _indicators(1.0, 1.0).assign(median_min=float("nan"))
+    notes = with_computed(_plan_with(indicator), [("2024", table)])
+    assert indicator.observed == []
+    assert notes == ["Temps médian (2024) : non calculable (ce diagnostic n'a pas de données "
+                     "de service pour cet indicateur)"]
+    missing = Indicator("b", "Panier", ("1.1",), "1.1", lower_is_better=True,
+                        query=Query(Measure.MEDIAN_MIN, "allier_17", "basket"))
+    assert with_computed(_plan_with(missing), [("2024", table)]) == [
+        "Panier (2024) : ce panier n'est pas calculé dans ce diagnostic"]

@@ -95,3 +95,54 @@ def test_new_plan_refused_twice_and_unknown_plan(store_session: Session) -> None
         save_plan(store_session, plan)
     with pytest.raises(PlanNotFound, match="« absent » absent de la base"):
         load_plan(store_session, "absent")
+
+
+def test_cli_edits_with_history(tmp_path) -> None:
+    """`suivi ajouter / deplacer / modifier / retirer` on a stored plan, then its history;
+    a refused edit is one French line, exit 2, and changes nothing."""
+    from typer.testing import CliRunner
+
+    from proximite.cli import app
+    from proximite.store.db import make_engine, session_factory
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'base.sqlite'}"
+    base = ["--plan", "lozere-sdaasp-2016-2022", "--database-url", url]
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+    assert run("store", "upgrade", "--database-url", url).exit_code == 0
+    assert run("suivi", "importer", *base).exit_code == 0
+    steps = [
+        ("ajouter", "--element", "7.1", "--niveau", "action", "--titre", "Suivre le plan",
+         "--parent", "A6", "--numero", "7.1"),
+        ("deplacer", "--element", "7.1", "--parent", "A1"),
+        ("modifier", "--element", "7.1", "--pilote", "Préfecture", "--pilote",
+         "Département", "--calendrier", "2026"),
+        ("retirer", "--element", "1.1", "--motif", "fusionnée avec 1.2"),
+    ]
+    for command, *args in steps:
+        result = run("suivi", command, *base, *args, "--auteur", "Mme X")
+        assert result.exit_code == 0, (command, result.output)
+    refused = run("suivi", "retirer", *base, "--element", "1.1", "--motif", "x",
+                  "--auteur", "Mme X")
+    assert refused.exit_code == 2
+    assert "élément « 1.1 » : déjà retiré" in refused.output
+    assert "Traceback" not in refused.output
+    unknown = run("suivi", "ajouter", *base, "--element", "9", "--niveau", "chapitre",
+                  "--titre", "x", "--auteur", "Mme X")
+    assert unknown.exit_code == 2 and "niveau « chapitre » inconnu" in unknown.output
+
+    with session_factory(make_engine(url))() as session:
+        plan, version = load_plan(session, "lozere-sdaasp-2016-2022")
+        rows = history(session, "lozere-sdaasp-2016-2022")
+    assert version == 5  # import + 4 accepted edits
+    item = plan.items["7.1"]
+    assert (item.parent_id, item.pilots, item.calendar) == ("A1", ("Préfecture", "Département"),
+                                                            "2026")
+    assert plan.items["1.1"].retired["reason"] == "fusionnée avec 1.2"
+    assert [(r.action, r.item_id) for r in rows] == [
+        ("ajout", "7.1"), ("déplacement", "7.1"), ("modification", "7.1"),
+        ("retrait", "1.1")]
+    assert rows[1].before == {"parent": "A6"} and rows[1].after == {"parent": "A1"}

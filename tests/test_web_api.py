@@ -251,9 +251,11 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch, real_demo_resul
 
     monkeypatch.setattr(pipeline, "run_diagnostic", demo_diagnostic)
     calls: list[tuple[str, int, int, str, tuple[str, ...]]] = []
-    monkeypatch.setattr(web_server, "serve", lambda host, port, workers, data, allowed_hosts:
+    stores: list[object] = []
+    monkeypatch.setattr(web_server, "serve",
+                        lambda host, port, workers, data, allowed_hosts, store:
                         calls.append((host, port, workers, data.territory_name,
-                                      allowed_hosts)))
+                                      allowed_hosts)) or stores.append(store))
     monkeypatch.setattr(web_server, "default_workers", lambda: 2)
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
@@ -267,6 +269,7 @@ def test_serve_command_binds_to_loopback_by_default(monkeypatch, real_demo_resul
     assert len(asked) == 2
     assert all(kwargs["files"] is None or kwargs["files"].is_demo() for kwargs in asked)
     assert all(kwargs["settings"].demo.network == "travelmapping" for kwargs in asked)
+    assert stores == [None, None]  # read-only unless --contributions
 
 
 def test_serve_command_reports_bad_input_without_starting(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

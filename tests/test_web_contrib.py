@@ -200,6 +200,25 @@ def test_roles(client: TestClient, store: ContribStore) -> None:
     assert "1 proposition en attente" in client.get("/moderation").text
 
 
+def test_a_contributor_sees_the_outcome_of_their_proposals(client: TestClient,
+                                                           store: ContribStore) -> None:
+    assert client.get("/mes-contributions").status_code == 401
+    _sign_in(client, "mairie@example.fr")
+    place = _post_office(store)
+    _propose_hours(client, place)
+    mine = client.get("/mes-contributions")
+    assert "correction n° 1" in mine.text and "en attente de modération" in mine.text
+    _sign_in(client, "m48@cd48.fr")
+    item = client.get("/moderation/1")
+    version = re.search(r'name="version" value="(\d+)"', item.text).group(1)  # type: ignore[union-attr]
+    client.post("/moderation/1", data={"csrf": _csrf(item.text), "version": version,
+                                       "decision": "reject", "reason": "horaires d'été"})
+    _sign_in(client, "mairie@example.fr")
+    mine = client.get("/mes-contributions")
+    assert "refusée" in mine.text and "horaires d&#39;été" in mine.text
+    assert "refusée" in client.get("/contributions/1").text  # the author, without the link
+
+
 def test_forms_without_the_session_token_are_refused(client: TestClient,
                                                      store: ContribStore) -> None:
     place = _post_office(store)
@@ -278,7 +297,9 @@ def test_cartoparty_page_and_results(client: TestClient, store: ContribStore) ->
     assert row.endswith("Licence Ouverte / Open Licence 2.0 (Etalab)")
 
 
-def test_without_a_store_the_pages_say_so(portal: PortalData) -> None:
+def test_a_read_only_portal_has_no_contribution_pages(portal: PortalData) -> None:
     client = TestClient(create_app(portal))
     answer = client.get("/moderation")
-    assert answer.status_code == 404 and "ne reçoit pas de contributions" in answer.text
+    assert answer.status_code == 404
+    assert answer.json()["detail"].startswith("Adresse inconnue")
+    assert 'data-contributions="0"' in client.get("/").text

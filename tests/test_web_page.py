@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from live_server import served
 from proximite.web.a11y_check import (
     AXE_PATH,
     CHROMIUM_ARGS,
@@ -24,7 +25,6 @@ from proximite.web.a11y_check import (
     describe_violations,
     run_axe,
 )
-from servers import serve_in_thread
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
     pytest.skip("browser tests disabled by PROXIMITE_SKIP_BROWSER_TESTS=1",
@@ -48,7 +48,8 @@ def portal(demo_result):
 def base_url(portal) -> Iterator[str]:
     from proximite.web.app import create_app
 
-    yield from serve_in_thread(create_app(portal))
+    with served(create_app(portal)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

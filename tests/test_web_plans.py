@@ -161,3 +161,35 @@ def test_without_a_store_the_pages_say_so(demo_result) -> None:
     client = TestClient(create_app(PortalData.from_result(demo_result)))
     assert "n'est pas activé sur ce serveur" in _text(client.get("/suivi").text)
     assert client.get("/suivi/allier-sdaasp-2018-2023").status_code == 404
+
+
+def test_item_history_across_reviews(app) -> None:
+    client = TestClient(app)
+    text = _text(client.get("/suivi/plan-test-lozere/elements/1.1").text)
+    assert ("15 janvier 2024 initié 20 France Services — — 15 janvier 2025 en partie "
+            "atteint Deux ouvertures Bon rythme Chargée de mission") in text
+    assert "Pilotes : Préfecture" in text and "Partenaires : Département, EPCI" in text
+    assert client.get("/suivi/plan-test-lozere/elements/9.9").status_code == 404
+
+
+def test_item_pilots_partners_calendar_form(app) -> None:
+    client = _signed_in(app)
+    form = client.get("/gestion/suivi/plan-test-lozere")
+    data = {"csrf": _csrf(form.text), "version": _version(form.text), "element": "1.1"}
+    nothing = client.post("/gestion/suivi/plan-test-lozere/element", data=data)
+    assert nothing.status_code == 422 and "rien à modifier" in _text(nothing.text)
+    ok = client.post("/gestion/suivi/plan-test-lozere/element", data={
+        **data, "pilots": "Préfecture\nDépartement", "calendar": "2026"},
+        follow_redirects=False)
+    assert ok.status_code == 303
+    text = _text(TestClient(app).get("/suivi/plan-test-lozere/elements/1.1").text)
+    # partners left empty: unchanged
+    assert "Pilotes : Préfecture, Département" in text
+    assert "Partenaires : Département, EPCI" in text and "Calendrier : 2026" in text
+    form = client.get("/gestion/suivi/plan-test-lozere")
+    cleared = client.post("/gestion/suivi/plan-test-lozere/element", data={
+        "csrf": _csrf(form.text), "version": _version(form.text), "element": "1.1",
+        "partners": "-"}, follow_redirects=False)
+    assert cleared.status_code == 303
+    assert "Partenaires" not in _text(TestClient(app).get(
+        "/suivi/plan-test-lozere/elements/1.1").text)

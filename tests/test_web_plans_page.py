@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from live_server import served
 from proximite.web.a11y_check import (
     AXE_PATH,
     CHROMIUM_ARGS,
@@ -18,7 +19,6 @@ from proximite.web.a11y_check import (
     describe_violations,
     run_axe,
 )
-from servers import serve_in_thread
 from test_web_plans import PASSWORD, make_site
 
 if os.environ.get("PROXIMITE_SKIP_BROWSER_TESTS") == "1":
@@ -35,8 +35,8 @@ def base_url(demo_result, tmp_path_factory) -> Iterator[str]:
     from proximite.web.store import PortalData
 
     site = make_site(tmp_path_factory.mktemp("store") / "plans.sqlite")
-    yield from serve_in_thread(create_app(PortalData.from_result(demo_result),
-                                          store=site))
+    with served(create_app(PortalData.from_result(demo_result), store=site)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +97,10 @@ def test_enter_a_review_and_see_the_public_page_updated(page, base_url) -> None:
     assert "3 lieux ouverts" in item and "Commentaire : Objectif tenu" in item
     assert "progression pondérée : 66,7\u00a0%" in page.inner_text("#revue-courante")
     _axe(page, "plan public après la revue", checked)
+    page.click("#element-2\\.1 h3 a")
+    page.wait_for_url("**/suivi/plan-test-lozere/elements/2.1")
+    assert "Objectif tenu" in page.inner_text("table")
+    _axe(page, "historique d'une action", checked)
     assert page.errors == []
     failures = {name: describe_violations(r) for name, r in checked.items()
                 if r["violations"]}

@@ -294,6 +294,25 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
         itinerant=itinerant, remote=remote, digital=digital)
 
 
+def _with_store_inventory(inputs: DiagnosticInputs, inventory: pd.DataFrame,
+                          settings: Settings) -> DiagnosticInputs:
+    """The inputs with the store's inventory, the contributions named among the sources
+    (with their licence) when some rows come from them."""
+    from proximite.store.places import CONTRIBUTION_SOURCE
+
+    provenance = list(inputs.provenance)
+    contributed = inventory["source"].astype(str).str.startswith(CONTRIBUTION_SOURCE)
+    if contributed.any():
+        count = int(contributed.sum())
+        provenance.append({
+            "dataset": f"Contributions modérées ({count} lieu{'x' if count > 1 else ''})",
+            "producer": "contributeurs du géoportail, après modération",
+            "licence": settings.store.contributions_licence,
+            "date": str(inventory.loc[contributed, "data_date"].max())})
+    return dataclasses.replace(inputs, services=inventory, rejected=[],
+                               provenance=provenance)
+
+
 def run_diagnostic(files: InputFiles | None = None, *,
                    options: DiagnosticOptions | None = None,
                    settings: Settings | None = None, step: Step | None = None,
@@ -317,7 +336,7 @@ def run_diagnostic(files: InputFiles | None = None, *,
     with _timed(timings, "lecture des données", step):
         inputs = load_inputs(files, settings=settings)
         if inventory is not None:
-            inputs = dataclasses.replace(inputs, services=inventory, rejected=[])
+            inputs = _with_store_inventory(inputs, inventory, settings)
     result = diagnose(inputs, settings, step=step)
     result.timings_s = timings | result.timings_s
     return result

@@ -35,7 +35,7 @@ def copil(
              "ÉTIQUETTE=CHEMIN pour le nommer (ex. 2024-01=diag-2024)")] = None,
     indicators: Annotated[Path | None, typer.Option(
         "--indicateurs", help="Fichier d'indicateurs calculés (plan:, indicators:) "
-                              "[défaut : celui du plan livré, s'il existe]")] = None,
+                              "\\[défaut : celui du plan livré, s'il existe]")] = None,
     out: Annotated[Path, typer.Option(help="Dossier de sortie")] = Path("copil"),
     pdf: Annotated[bool, typer.Option("--pdf/--sans-pdf",
                                       help="Écrire aussi copil.pdf")] = True,

@@ -32,6 +32,12 @@ def serve(
         help="Servir un diagnostic déjà écrit : le dossier de sortie de `proximite "
              "diagnostic` ou son diagnostic.gpkg (au lieu d'en lancer un ; pas avec les "
              "options de données)")] = None,
+    contributions: Annotated[bool, typer.Option(
+        "--contributions",
+        help="Recevoir les contributions (signalements, cartoparties, modération) dans la "
+             "base store.database_url, créée ou mise à jour au démarrage ; les lieux du "
+             "diagnostic servi y sont importés (sans écraser une correction modérée)")]
+    = False,
 ) -> None:
     """Servir le géoportail : la page sur /, l'API JSON sur /api (documentation sur /docs).
 
@@ -67,13 +73,34 @@ def serve(
             print_run_notes(result)
         with console.status("index du géoportail (temps commune → services)…"):
             data = PortalData.from_result(result)
+    if contributions:
+        with user_errors(), console.status("base des contributions…"):
+            _prepare_store(settings, data)
     n = settings.serve.workers or default_workers()
     host_, port_ = settings.serve.host, settings.serve.port
     console.print(f"Géoportail {data.territory_name} : http://{host_}:{port_}/ — API : "
                   f"http://{host_}:{port_}/api — documentation : http://{host_}:{port_}/docs "
                   f"({n} processus)", highlight=False)
     serve_portal(host=host_, port=port_, workers=n, data=data,
-                 allowed_hosts=settings.web.allowed_hosts)
+                 allowed_hosts=settings.web.allowed_hosts,
+                 store=settings.store if contributions else None)
+
+
+def _prepare_store(settings: Any, data: Any) -> None:
+    """Migrate the store and import the served places into it, saying what it did."""
+    from proximite.store.db import database_url, make_engine, session_factory, upgrade
+    from proximite.store.places import import_services
+
+    engine = make_engine(database_url(settings.store))
+    upgrade(engine)
+    with session_factory(engine).begin() as session:
+        report = import_services(session, data.services.reset_index(drop=True),
+                                 source_label=f"diagnostic servi ({data.territory_name})")
+        conflicts = len(report.conflicts)
+    engine.dispose()
+    console.print(f"Contributions : base {engine.url.render_as_string(hide_password=True)}, "
+                  f"{report.added} lieu(x) ajouté(s), {report.updated} mis à jour, "
+                  f"{conflicts} conflit(s) d'import à modérer.", highlight=False)
 
 
 COMMANDS = {"serve": serve}

@@ -3,6 +3,8 @@ its history). The database is the store's (``store.database_url``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,8 +17,12 @@ from proximite.cli.store import ConfigFile, DatabaseUrl, store_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from proximite.plans.edit import Change
+    from proximite.plans.model import Plan
+
 suivi_app = typer.Typer(cls=FrenchGroup, no_args_is_help=True, add_completion=False,
-                        help="Plans d'action suivis dans la base : import, export, historique.")
+                        help="Plans d'action suivis dans la base : import, export, "
+                             "modifications, historique.")
 
 PlanOption = Annotated[str, typer.Option(
     "--plan", help="Fichier de plan YAML, ou id d'un plan livré (allier-sdaasp-2018-2023…)")]
@@ -83,3 +89,113 @@ def plan_history(plan_id: Annotated[str, typer.Option("--plan", help="Id du plan
     for row in rows:
         out_console.print(f"{row.at:%Y-%m-%d %H:%M} {row.who} — {row.action} « {row.item_id} » "
                           f": {row.after}", highlight=False, markup=False, soft_wrap=True)
+
+
+ItemOption = Annotated[str, typer.Option("--element", help="Id de l'élément du plan")]
+AuthorOption = Annotated[str, typer.Option("--auteur", help="Qui fait la modification "
+                                                            "(gardé dans l'historique)")]
+PlanIdOption = Annotated[str, typer.Option("--plan", help="Id du plan en base")]
+
+
+def _edit(plan_id: str, database_url: str | None, config: Path | None,
+          edit: Callable[[Plan, dt.datetime], Change]) -> Change:
+    """Read the plan, apply one checked edit, save it with its history entry."""
+    from proximite.store.db import transaction, utcnow
+    from proximite.store.plans import load_plan, save_plan
+
+    with user_errors(), transaction(factory(database_url, config)) as session:
+        plan, version = load_plan(session, plan_id)
+        change = edit(plan, utcnow())
+        save_plan(session, plan, expected_version=version, changes=[change])
+    out_console.print(f"Plan « {plan_id} » : {change.action} de « {change.item_id} » "
+                      "enregistré(e).", highlight=False)
+    return change
+
+
+@suivi_app.command("ajouter", cls=FrenchCommand)
+def add(plan: PlanIdOption, element: ItemOption,
+        level: Annotated[str, typer.Option("--niveau", help="Niveau (un de ceux du plan)")],
+        title: Annotated[str, typer.Option("--titre", help="Intitulé")],
+        author: AuthorOption,
+        parent: Annotated[str | None, typer.Option(help="Id du parent \\[défaut : aucun, "
+                                                        "premier niveau]")] = None,
+        number: Annotated[str | None, typer.Option("--numero", help="Numéro affiché")]
+        = None,
+        database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Ajouter un élément (axe, objectif, action…) au plan."""
+    from proximite.plans.edit import add_item
+    from proximite.plans.model import PlanItem
+
+    _edit(plan, database_url, config, lambda p, at: add_item(
+        p, PlanItem(element, level, title, parent, number=number), who=author, at=at))
+
+
+@suivi_app.command("deplacer", cls=FrenchCommand)
+def move(plan: PlanIdOption, element: ItemOption, author: AuthorOption,
+         parent: Annotated[str | None, typer.Option(
+             help="Nouveau parent \\[défaut : aucun, premier niveau]")] = None,
+         database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Déplacer un élément (et ses sous-éléments) sous un autre parent."""
+    from proximite.plans.edit import move_item
+
+    _edit(plan, database_url, config,
+          lambda p, at: move_item(p, element, parent, who=author, at=at))
+
+
+@suivi_app.command("retirer", cls=FrenchCommand)
+def retire(plan: PlanIdOption, element: ItemOption, author: AuthorOption,
+           reason: Annotated[str, typer.Option("--motif", help="Pourquoi l'élément est retiré")],
+           database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Retirer un élément (gardé, avec ses évaluations passées, hors des bilans)."""
+    from proximite.plans.edit import retire_item
+
+    _edit(plan, database_url, config,
+          lambda p, at: retire_item(p, element, reason, who=author, at=at))
+
+
+@suivi_app.command("modifier", cls=FrenchCommand)
+def update(plan: PlanIdOption, element: ItemOption, author: AuthorOption,
+           title: Annotated[str | None, typer.Option("--titre", help="Nouvel intitulé")]
+           = None,
+           pilots: Annotated[list[str] | None, typer.Option(
+               "--pilote", help="Pilote (option répétable ; remplace la liste)")] = None,
+           partners: Annotated[list[str] | None, typer.Option(
+               "--partenaire", help="Partenaire (option répétable ; remplace la liste)")]
+           = None,
+           calendar: Annotated[str | None, typer.Option("--calendrier",
+                                                        help="Calendrier")] = None,
+           database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Changer l'intitulé, les pilotes, les partenaires ou le calendrier d'un élément."""
+    from proximite.errors import ProximiteError
+    from proximite.plans.edit import update_item
+
+    fields = {k: v for k, v in (("title", title), ("pilots", pilots), ("partners", partners),
+                                ("calendar", calendar)) if v is not None}
+    if not fields:
+        with user_errors():
+            raise ProximiteError("rien à modifier : donner --titre, --pilote, --partenaire "
+                                 "ou --calendrier")
+    _edit(plan, database_url, config,
+          lambda p, at: update_item(p, element, who=author, at=at, **fields))
+
+
+@suivi_app.command("programme", cls=FrenchCommand)
+def programme(plan: PlanIdOption, author: AuthorOption,
+              date: Annotated[str, typer.Option("--date", help="Date de la revue, AAAA-MM-JJ")],
+              actions: Annotated[list[str], typer.Option(
+                  "--action", help="Une action du programme (option répétable)")],
+              proposed: Annotated[bool, typer.Option(
+                  "--propose", help="Programme proposé, pas encore adopté")] = False,
+              database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
+    """Enregistrer le programme de travail adopté à une revue (repris par `copil`)."""
+    from proximite.errors import InputError
+    from proximite.plans.edit import set_work_programme
+
+    with user_errors():
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"--date {date} : date invalide",
+                             expected="une date AAAA-MM-JJ") from None
+    _edit(plan, database_url, config, lambda p, at: set_work_programme(
+        p, day, actions, who=author, at=at, adopted=not proposed))

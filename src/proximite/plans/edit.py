@@ -31,7 +31,8 @@ class Change:
 
     at: dt.datetime
     who: str
-    # "ajout", "déplacement", "retrait", "modification", "évaluation", "valeur déclarée"
+    # "ajout", "déplacement", "retrait", "modification", "évaluation", "valeur déclarée",
+    # "programme de travail"
     action: str
     item_id: str
     before: dict[str, Any]
@@ -148,6 +149,28 @@ def declare_value(plan: Plan, indicator_id: str, observation: Observation, *,
         else str(observation.date)
     return Change(at, observation.who or "", "valeur déclarée", indicator_id, {},
                   {"date": date, "value": observation.value, "source": observation.source})
+
+
+def set_work_programme(plan: Plan, date: dt.date, actions: list[str], *, who: str,
+                       at: dt.datetime, adopted: bool = True) -> Change:
+    """The work programme adopted (or proposed) at the review of ``date``: replaces the one
+    of that date in the plan's ``work_programme`` (the documents' own block)."""
+    actions = [a.strip() for a in actions if a.strip()]
+    if not actions:
+        raise PlanEditError("programme de travail vide : donner au moins une action")
+    entries = plan.header.get("work_programme")
+    entries = list(entries) if isinstance(entries, list) else []
+    old = next((e for e in entries if isinstance(e, dict) and e.get("date") == date), None)
+    entry = {"date": date, "adopted": adopted, "items": actions, "who": who}
+    if old is not None:
+        entries[entries.index(old)] = {**old, **entry}
+    else:
+        entries.append(entry)
+    entries.sort(key=lambda e: str(e.get("date")) if isinstance(e, dict) else "")
+    plan.header = {**plan.header, "work_programme": entries}
+    return Change(at, who, "programme de travail", date.isoformat(),
+                  {} if old is None else {"items": list(old.get("items") or [])},
+                  {"items": actions, "adopted": adopted})
 
 
 def _evaluation_summary(ev: Evaluation) -> dict[str, Any]:

@@ -125,7 +125,9 @@ def _territory_row(indicators: pd.DataFrame, query: Query) -> pd.Series:
                       & (indicators["category"] == query.target)
                       & (indicators["target_kind"] == query.target_kind)]
     if rows.empty:
-        raise QueryError(f"« {query.target} » n'est pas calculé dans ce diagnostic")
+        what = ("ce panier n'est pas calculé" if query.target_kind == "basket"
+                else "cette catégorie n'est pas calculée")
+        raise QueryError(f"{what} dans ce diagnostic")
     return rows.iloc[0]
 
 
@@ -223,6 +225,10 @@ def with_computed(plan: Plan, runs: list[tuple[str, pd.DataFrame]]) -> list[str]
                 value = computed_value(table, indicator.query)
             except QueryError as exc:
                 notes.append(f"{indicator.name} ({label}) : {exc}")
+                continue
+            if math.isnan(value):  # e.g. a category with no service data in that run
+                notes.append(f"{indicator.name} ({label}) : non calculable (ce diagnostic "
+                             "n'a pas de données de service pour cet indicateur)")
                 continue
             indicator.observed.append(Observation(date=label, value=value,
                                                   source=f"diagnostic {label}",

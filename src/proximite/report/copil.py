@@ -23,11 +23,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from proximite.catalogue import Catalogue, load_catalogue
-from proximite.plans.model import Indicator, Measure, Plan, PlanItem
+from proximite.plans.model import Indicator, Measure, Observation, Plan, PlanItem
 from proximite.plans.progress import (
     RollUp,
     changes_since_previous,
     item_history,
+    level_weights,
     numeric,
     roll_up,
     trend,
@@ -81,10 +82,6 @@ def _percent(progress: float | None) -> str:
     return "non calculable" if progress is None else fmt_share(progress)
 
 
-def _plural(plan: Plan, level: str, n: int) -> str:
-    return f"{n} {level}" if n < 2 or level.endswith("s") else f"{n} {level}s"
-
-
 def _leaf_level(plan: Plan) -> str:
     return plan.levels[-1]
 
@@ -109,17 +106,19 @@ def progress_chart(plan: Plan, rollups: list[tuple[str, RollUp]]) -> bytes:
     names = [name for name, _ in rollups][::-1]
     left = [0.0] * len(rollups)
     levels: list[str | None] = [*plan.scale, None]
+    def colour(index: int, level: str | None) -> str:
+        return NO_LEVEL_COLOUR if level is None else LEVEL_COLOURS[
+            min(index, len(LEVEL_COLOURS) - 1)]
+
     for index, level in enumerate(levels):
         counts = [r.counts[level] for _, r in rollups][::-1]
-        colour = NO_LEVEL_COLOUR if level is None else LEVEL_COLOURS[
-            min(index, len(LEVEL_COLOURS) - 1)]
-        ax.barh(names, counts, left=left, color=colour, edgecolor="#4d4d4d",
+        ax.barh(names, counts, left=left, color=colour(index, level), edgecolor="#4d4d4d",
                 hatch="//" if level is None else None, label=plan.level_label(level))
         left = [a + b for a, b in zip(left, counts, strict=True)]
     ax.set_xlabel("actions")
-    ax.legend(handles=[Patch(facecolor=NO_LEVEL_COLOUR if lv is None else LEVEL_COLOURS[
-        min(i, len(LEVEL_COLOURS) - 1)], edgecolor="#4d4d4d", hatch="//" if lv is None else None,
-        label=plan.level_label(lv)) for i, lv in enumerate(levels)],
+    ax.legend(handles=[Patch(facecolor=colour(i, lv), edgecolor="#4d4d4d",
+                             hatch="//" if lv is None else None, label=plan.level_label(lv))
+                       for i, lv in enumerate(levels)],
         loc="upper center", bbox_to_anchor=(0.5, -0.35 / max(height / 3, 1)), ncol=5,
         frameon=False, fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -214,16 +213,23 @@ def _value(indicator: Indicator, value: float | str) -> str:
     return fmt_number(number, decimals) + unit
 
 
+def _when(observation: Observation, prefix: str = "") -> str:
+    """An observation's date as the pack says it: a date, or the saved run it comes from."""
+    if isinstance(observation.date, dt.date):
+        return f"{prefix}{fmt_date(observation.date)}"
+    if observation.computed:
+        return f"{prefix}diagnostic « {observation.date} »"
+    return str(observation.date)
+
+
 def trend_text(indicator: Indicator) -> str:
     """The indicator's last value and trend in one French sentence."""
     t = trend(indicator)
     if t.last is None:
         return "aucune valeur"
-    when = fmt_date(t.last.date) if isinstance(t.last.date, dt.date) else str(t.last.date)
-    text = f"{_value(indicator, t.last.value)} ({when})"
+    text = f"{_value(indicator, t.last.value)} ({_when(t.last)})"
     if t.previous is not None and t.delta is not None:
-        before = (f"le {fmt_date(t.previous.date)}" if isinstance(t.previous.date, dt.date)
-                  else str(t.previous.date))
+        before = _when(t.previous, "le ")
         if t.direction == "stable":
             text += f", stable depuis {before}"
         else:
@@ -374,8 +380,8 @@ def _programme(plan: Plan, date: dt.date) -> Section:
 
 
 def _method(plan: Plan) -> Section:
-    weights = ", ".join(f"{plan.level_label(level)} {fmt_share(w)}" for level, w in
-                        zip(plan.scale, _weights(plan), strict=True))
+    weights = ", ".join(f"{plan.level_label(level)} {fmt_share(w)}"
+                        for level, w in level_weights(plan.scale).items())
     sources = plan.header.get("source_documents")
     lines = [f"{d.get('title')} ({d.get('kind')}, {fmt_date(d['date'])})" for d in sources
              if isinstance(d, dict) and isinstance(d.get("date"), dt.date)] \
@@ -391,11 +397,6 @@ def _method(plan: Plan) -> Section:
              "enregistré donné à la commande ; un indicateur déclaré reprend les valeurs "
              "saisies (date, source, auteur)."),
         bullets(lines) if lines else None)
-
-
-def _weights(plan: Plan) -> list[float]:
-    n = len(plan.scale)
-    return [(n - 1 - k) / (n - 1) for k in range(n)]
 
 
 def copil_sections(plan: Plan, date: dt.date, runs: list[SavedRun],

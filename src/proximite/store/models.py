@@ -154,7 +154,7 @@ class Place(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     events: Mapped[list[PlaceEvent]] = relationship(
-        back_populates="place", order_by="PlaceEvent.id", lazy="selectin")
+        back_populates="place", order_by="PlaceEvent.id")
 
     def values(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in PLACE_FIELDS}

@@ -114,8 +114,13 @@ def record_change(session: Session, place: Place, values: Mapping[str, Any], *,
                        actor_label=actor_label, reason=reason, changes=changes,
                        contribution_id=contribution_id, reverts_event_id=reverts_event_id,
                        at=utcnow())
-    place.events.append(event)
-    session.add(place)
+    if place.id is None:
+        place.events.append(event)
+        session.add(place)
+    else:  # no need to load the whole history to add to it
+        event.place_id = place.id
+        session.add(event)
+        session.expire(place, ["events"])
     return event
 
 
@@ -205,11 +210,12 @@ def _import_row(session: Session, row: Mapping[str, Any], known: Mapping[str, Pl
                           actor_label=label)
     official = _provenance(row)
     if place.moderated_fields:
-        place.source, place.source_id = _joined_provenance(place, official)
-    else:
-        for name, value in official.items():
+        source, source_id = _joined_provenance(place, official)
+        official = {"source": source, "source_id": source_id}
+    official["territory"] = territory_of(place.code_insee)
+    for name, value in official.items():
+        if getattr(place, name) != value:  # an unchanged row leaves the place clean
             setattr(place, name, value)
-    place.territory = territory_of(place.code_insee)
     if event is None:
         report.unchanged += 1
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -22,16 +22,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from proximite.settings import load_settings
-from proximite.web.contrib import ContribStore
 from proximite.web.middleware import (
     HeadAsGetMiddleware,
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
 from proximite.web.pages import static_files
-from proximite.web.routes import carte, communes, contrib, exports, pages, plans, services
+from proximite.web.routes import carte, communes, exports, pages, services
 from proximite.web.store import PortalData
 from proximite.web.validation import french_errors
+
+if TYPE_CHECKING:
+    from proximite.web.contrib import ContribStore
 
 #: Environment variable of the setting ``web.allowed_hosts`` (the host names answered).
 ALLOWED_HOSTS_ENV = "PROXIMITE_WEB__ALLOWED_HOSTS"
@@ -108,16 +110,26 @@ def create_app(data: PortalData | None = None, *,
         docs_url=None, redoc_url=None,  # served by routes.pages, with no CDN
     )
     app.state.portal = portal
-    if store is not None:
-        store.bind(portal)
     app.state.contrib = store
     handlers: dict[Any, Any] = {HTTPException: _http_error, RequestValidationError: _invalid}
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
     for router in (services.catalogue_router, services.router, communes.router,
-                   carte.router, exports.router, pages.router, contrib.router,
-                   plans.router):
+                   carte.router, exports.router, pages.router):
         app.include_router(router)
+    if store is not None:
+        # Only a contributing portal loads the store (SQLAlchemy, Argon2, the forms):
+        # a read-only one starts as fast as before.
+        from proximite.web.routes import contrib, plans
+
+        store.bind(portal)
+        app.include_router(contrib.router)
+        app.add_exception_handler(contrib.PageError, contrib.page_error)
+        app.include_router(plans.router)
+    else:  # the plans' pages say that they need the store
+        from proximite.web.routes import plans_off
+
+        app.include_router(plans_off.router)
     app.mount("/static", static_files(), name="static")
     # Outermost last: HEAD is turned into GET, then the host is checked, and every
     # answer (a 400 for a wrong host too) gets the security headers.

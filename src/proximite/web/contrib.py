@@ -95,10 +95,6 @@ class ContribStore:
         return bool(self.limiter.hit(self.limit, "proposal", client))
 
 
-def contrib_of(request: Request) -> ContribStore | None:
-    return getattr(request.app.state, "contrib", None)
-
-
 @contextmanager
 def unit_of_work(store: ContribStore) -> Iterator[Session]:
     with store.factory.begin() as session:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import inspect
 import logging
 import os
 import pickle
@@ -45,6 +46,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from proximite.settings import StoreSettings
+    from proximite.web.contrib import ContribStore
     from proximite.web.store import PortalData
 
 DEFAULT_HOST = "127.0.0.1"
@@ -53,12 +56,16 @@ DEFAULT_PORT = 8000
 APP_FACTORY = "proximite.web.server:portal_app"
 #: Environment variable naming the pickled PortalData the workers load.
 PORTAL_FILE_ENV = "PROXIMITE_PORTAL_FILE"
+#: Environment variable holding the contributions store's settings (JSON) for the workers.
+STORE_SETTINGS_ENV = "PROXIMITE_CONTRIB_STORE"
 #: Environment variable holding the supervisor's pid, for the workers it starts.
 SUPERVISOR_PID_ENV = "PROXIMITE_SUPERVISOR_PID"
 #: Exit status of a worker whose data file is unreadable: uvicorn's own "startup
 #: failure", on which its supervisor stops instead of restarting the worker.
 EXIT_NO_DATA = 3
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: Seconds a starting worker has to answer the supervisor's health check.
+WORKER_HEALTHCHECK_S = 120
 
 logger = logging.getLogger("proximite.web.server")
 
@@ -138,28 +145,54 @@ def portal_app() -> FastAPI:
     shared = os.environ.get(PORTAL_FILE_ENV)
     data = load_shared(shared) if shared else PortalData.demo()
     data.warm()
-    app = create_app(data)
+    app = create_app(data, store=_worker_store())
     freeze_heap()
     return app
 
 
+def contrib_store(settings: StoreSettings) -> ContribStore:
+    """The contributions store of one process (its own engine and connection pool)."""
+    from proximite.store.db import database_url, make_engine, session_factory
+    from proximite.web.contrib import ContribStore
+
+    return ContribStore(session_factory(make_engine(database_url(settings))), settings)
+
+
+def _worker_store() -> ContribStore | None:
+    import json
+
+    from proximite.settings import StoreSettings
+
+    given = os.environ.get(STORE_SETTINGS_ENV)
+    return contrib_store(StoreSettings(**json.loads(given))) if given else None
+
+
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | None = None,
           *, data: PortalData | None = None, log_level: str = "info",
-          allowed_hosts: Sequence[str] | None = None) -> None:
+          allowed_hosts: Sequence[str] | None = None,
+          store: StoreSettings | None = None) -> None:
     """Serve the géoportail until interrupted; ``workers`` defaults to one per core.
 
     ``data``: an already built :class:`PortalData` (default: each worker builds the demo);
     with several workers it is shared through a private pickle file (module docstring).
     ``allowed_hosts``: the setting ``web.allowed_hosts`` of the caller's tree (default: the
     workers read it themselves); passed to the workers through its environment variable.
+    ``store``: the contributions store's settings (None: a read-only portal); each worker
+    opens its own connections (the proposals' rate limit is counted per worker).
     """
     import uvicorn
 
     n = default_workers() if workers is None else workers
     if n < 1:
         raise ValueError(f"workers must be at least 1, not {n}")  # caller's bug, not user's
-    options = {"host": host, "port": port, "http": "httptools", "loop": "uvloop",
-               "access_log": False, "log_level": log_level}
+    options: dict[str, object] = {"host": host, "port": port, "http": "httptools",
+                                  "loop": "uvloop", "access_log": False,
+                                  "log_level": log_level}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # A spawned worker imports the whole stack before it answers the supervisor's
+        # ping; on a busy machine that takes more than uvicorn's 5 s, and the worker was
+        # killed and restarted in a loop ("Child process died").
+        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
     if n == 1:
         from proximite.web.app import create_app
         from proximite.web.store import PortalData
@@ -167,7 +200,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
         if data is None:
             data = PortalData.demo()
         data.warm()
-        app = create_app(data, hosts=allowed_hosts)
+        app = create_app(data, hosts=allowed_hosts,
+                         store=contrib_store(store) if store is not None else None)
         freeze_heap()
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
@@ -179,6 +213,11 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
     if allowed_hosts is not None:
         os.environ[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts)
     os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())
+    if store is not None:
+        import dataclasses
+        import json
+
+        os.environ[STORE_SETTINGS_ENV] = json.dumps(dataclasses.asdict(store))
     try:
         uvicorn.run(APP_FACTORY, factory=True, workers=n, **options)  # type: ignore[arg-type]
         if shared is not None and not shared.is_file():
@@ -186,6 +225,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
                              f"a disparu ({shared}) ; serveur arrêté.")
     finally:
         os.environ.pop(SUPERVISOR_PID_ENV, None)
+        os.environ.pop(STORE_SETTINGS_ENV, None)
         if shared is not None:
             os.environ.pop(PORTAL_FILE_ENV, None)
             shared.unlink(missing_ok=True)

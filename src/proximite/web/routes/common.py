@@ -33,6 +33,12 @@ AtQuery = Annotated[datetime | None, BeforeValidator(_iso_only), Query(
                 "sans fuseau = heure de Paris ; format ISO 8601)")]
 
 
+def contrib_of(request: Request) -> Any:
+    """The contributions store (a :class:`~proximite.web.contrib.ContribStore`), or None
+    for a read-only portal."""
+    return getattr(request.app.state, "contrib", None)
+
+
 def portal_of(request: Request) -> PortalData:
     """The data the app serves (set once by ``create_app``)."""
     return request.app.state.portal

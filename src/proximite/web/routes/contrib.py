@@ -47,14 +47,13 @@ from proximite.store.places import (
 from proximite.store.validation import LABELS, ProposalInvalid, validate_proposal
 from proximite.web.contrib import (
     ContribStore,
-    contrib_of,
     current_session,
     ensure_session,
     render_page,
     set_session_cookie,
 )
 from proximite.web.pages import maplibre_installed
-from proximite.web.routes.common import portal_of
+from proximite.web.routes.common import contrib_of, portal_of
 from proximite.web.store import PortalData
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -93,7 +92,9 @@ def _page(request: Request, template: str, title: str, *, status: int = 200,
     return response
 
 
-def _error(request: Request, error: PageError) -> HTMLResponse:
+async def page_error(request: Request, error: Exception) -> HTMLResponse:
+    """The French page of a :class:`PageError` (the app's handler for it)."""
+    assert isinstance(error, PageError)
     return _page(request, "message.html.j2", error.title, status=error.status,
                  message=error.message, link=error.link)
 
@@ -155,26 +156,23 @@ def _commune_label(portal: PortalData, code: str) -> str:
 @router.get("/lieux/{service_id}", response_class=HTMLResponse)
 def place_page(request: Request, service_id: str) -> HTMLResponse:
     """A place's fiche: current values, provenance, history (with revert for moderators)."""
-    try:
-        store = _store(request)
-        portal = portal_of(request)
-        with store.factory.begin() as session:
-            place = _place_or_404(session, service_id)
-            cookie: list[str] = []
-            row = ensure_session(session, request, store, cookie)
-            pending = len(session.scalars(select(Contribution.id).where(
-                Contribution.place_id == place.id,
-                Contribution.status == ContributionStatus.PENDING.value)).all())
-            category = portal.catalogue.categories.get(place.category)
-            dates = {e.id: e.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
-                     for e in place.events}
-            return _page(request, "lieu.html.j2", place.name or service_id,
-                         session_row=row, cookie=cookie, place=place, pending=pending,
-                         category_label=category.label if category else place.category,
-                         commune=_commune_label(portal, place.code_insee), dates=dates,
-                         can_moderate=can_moderate(row.user, place.territory))
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    portal = portal_of(request)
+    with store.factory.begin() as session:
+        place = _place_or_404(session, service_id)
+        cookie: list[str] = []
+        row = ensure_session(session, request, store, cookie)
+        pending = len(session.scalars(select(Contribution.id).where(
+            Contribution.place_id == place.id,
+            Contribution.status == ContributionStatus.PENDING.value)).all())
+        category = portal.catalogue.categories.get(place.category)
+        dates = {e.id: e.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+                 for e in place.events}
+        return _page(request, "lieu.html.j2", place.name or service_id,
+                     session_row=row, cookie=cookie, place=place, pending=pending,
+                     category_label=category.label if category else place.category,
+                     commune=_commune_label(portal, place.code_insee), dates=dates,
+                     can_moderate=can_moderate(row.user, place.territory))
 
 
 def _proposal_form(request: Request, session: Session, store: ContribStore, *,
@@ -214,31 +212,25 @@ def _cartoparty(session: Session, slug: str | None) -> Cartoparty | None:
 
 @router.get("/lieux/{service_id}/signaler", response_class=HTMLResponse)
 def report_form(request: Request, service_id: str, cartoparty: str = "") -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            place = _place_or_404(session, service_id)
-            return _proposal_form(request, session, store, place=place,
-                                  form=_place_form(place),
-                                  cartoparty=_cartoparty(session, cartoparty))
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        place = _place_or_404(session, service_id)
+        return _proposal_form(request, session, store, place=place,
+                              form=_place_form(place),
+                              cartoparty=_cartoparty(session, cartoparty))
 
 
 @router.get("/proposer", response_class=HTMLResponse)
 def new_place_form(request: Request, cartoparty: str = "", lon: str = "", lat: str = ""
                    ) -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            party = _cartoparty(session, cartoparty)
-            form = {"lon": lon[:30], "lat": lat[:30], "access_modes": "on_site"}
-            if party is not None and len(party.categories) == 1:
-                form["category"] = party.categories[0]
-            return _proposal_form(request, session, store, place=None, form=form,
-                                  cartoparty=party)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        party = _cartoparty(session, cartoparty)
+        form = {"lon": lon[:30], "lat": lat[:30], "access_modes": "on_site"}
+        if party is not None and len(party.categories) == 1:
+            form["category"] = party.categories[0]
+        return _proposal_form(request, session, store, place=None, form=form,
+                              cartoparty=party)
 
 
 async def _submit(request: Request, service_id: str | None) -> Response:
@@ -274,67 +266,72 @@ async def _submit(request: Request, service_id: str | None) -> Response:
 
 @router.post("/lieux/{service_id}/signaler", response_model=None)
 async def report_submit(request: Request, service_id: str) -> Response:
-    try:
-        return await _submit(request, service_id)
-    except PageError as error:
-        return _error(request, error)
+    return await _submit(request, service_id)
 
 
 @router.post("/proposer", response_model=None)
 async def new_place_submit(request: Request) -> Response:
-    try:
-        return await _submit(request, None)
-    except PageError as error:
-        return _error(request, error)
+    return await _submit(request, None)
 
 
 @router.get("/contributions/{contribution_id}", response_class=HTMLResponse)
 def contribution_page(request: Request, contribution_id: int, jeton: str = "",
                       envoi: int = 0) -> HTMLResponse:
     """The outcome, for whoever holds the follow link (or the author, or a moderator)."""
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            row = current_session(session, request)
-            contribution = followed(session, contribution_id, jeton) if jeton else None
-            if contribution is None:
-                candidate = session.get(Contribution, contribution_id)
-                user = row.user if row is not None else None
-                if candidate is not None and user is not None and (
-                        candidate.author_id == user.id
-                        or can_moderate(user, candidate.territory)):
-                    contribution = candidate
-            if contribution is None:
-                raise PageError(404, "Contribution introuvable",
-                                "Ce lien de suivi n'est pas valable.")
-            return _page(request, "suivi.html.j2", f"Votre proposition n° {contribution.id}",
-                         session_row=row, contribution=contribution, just_sent=envoi == 1)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        contribution = followed(session, contribution_id, jeton) if jeton else None
+        if contribution is None:
+            candidate = session.get(Contribution, contribution_id)
+            user = row.user if row is not None else None
+            if candidate is not None and user is not None and (
+                    candidate.author_id == user.id
+                    or can_moderate(user, candidate.territory)):
+                contribution = candidate
+        if contribution is None:
+            raise PageError(404, "Contribution introuvable",
+                            "Ce lien de suivi n'est pas valable.")
+        return _page(request, "suivi.html.j2", f"Votre proposition n° {contribution.id}",
+                     session_row=row, contribution=contribution, just_sent=envoi == 1)
+
+
+@router.get("/mes-contributions", response_class=HTMLResponse)
+def my_contributions(request: Request) -> HTMLResponse:
+    """A signed-in contributor's proposals and their outcome."""
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        if row is None or row.user is None:
+            raise PageError(401, "Connexion nécessaire",
+                            "Connectez-vous pour voir vos propositions (sans compte, le lien "
+                            "reçu après l'envoi donne le résultat).",
+                            ("/connexion?suite=/mes-contributions", "Se connecter"))
+        items = list(session.scalars(select(Contribution).where(
+            Contribution.author_id == row.user.id).order_by(Contribution.id.desc())))
+        return _page(request, "mes_contributions.html.j2", "Mes propositions",
+                     session_row=row, items=items)
 
 
 @router.post("/lieux/{service_id}/historique/{event_id}/annuler", response_model=None)
 async def revert(request: Request, service_id: str, event_id: int) -> Response:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            form, row = await _checked_form(request, session)
-            place = _place_or_404(session, service_id)
-            user = _moderator(row, place.territory)
-            event = session.get(PlaceEvent, event_id)
-            if event is None or event.place_id != place.id:
-                raise PageError(404, "Entrée inconnue", "Cette entrée d'historique n'existe pas.")
-            try:
-                revert_event(session, event, moderator=user, reason=form.get("reason", ""))
-            except StoreError as exc:
-                # nothing written: the transaction is rolled back
-                raise PageError(422, "Annulation impossible", str(exc),
-                                (f"/lieux/{quote(service_id, safe='')}", "Retour au lieu")
-                                ) from None
-        return RedirectResponse(f"/lieux/{quote(service_id, safe='')}#historique",
-                                status_code=303)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        form, row = await _checked_form(request, session)
+        place = _place_or_404(session, service_id)
+        user = _moderator(row, place.territory)
+        event = session.get(PlaceEvent, event_id)
+        if event is None or event.place_id != place.id:
+            raise PageError(404, "Entrée inconnue", "Cette entrée d'historique n'existe pas.")
+        try:
+            revert_event(session, event, moderator=user, reason=form.get("reason", ""))
+        except StoreError as exc:
+            # nothing written: the transaction is rolled back
+            raise PageError(422, "Annulation impossible", str(exc),
+                            (f"/lieux/{quote(service_id, safe='')}", "Retour au lieu")
+                            ) from None
+    return RedirectResponse(f"/lieux/{quote(service_id, safe='')}#historique",
+                            status_code=303)
 
 
 # --------------------------------------------------------------------------- accounts
@@ -342,15 +339,12 @@ async def revert(request: Request, service_id: str, event_id: int) -> Response:
 
 @router.get("/connexion", response_class=HTMLResponse)
 def sign_in_form(request: Request, suite: str = "/moderation") -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            cookie: list[str] = []
-            row = ensure_session(session, request, store, cookie)
-            return _page(request, "connexion.html.j2", "Connexion", session_row=row,
-                         cookie=cookie, suite=_local(suite), email="", failed=False)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        cookie: list[str] = []
+        row = ensure_session(session, request, store, cookie)
+        return _page(request, "connexion.html.j2", "Connexion", session_row=row,
+                     cookie=cookie, suite=_local(suite), email="", failed=False)
 
 
 def _local(target: str) -> str:
@@ -360,36 +354,30 @@ def _local(target: str) -> str:
 
 @router.post("/connexion", response_model=None)
 async def sign_in(request: Request) -> Response:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            form, row = await _checked_form(request, session)
-            user = authenticate(session, form.get("email", ""), form.get("password", ""))
-            if user is None:
-                return _page(request, "connexion.html.j2", "Connexion", status=401,
-                             session_row=row, suite=_local(form.get("suite", "/")),
-                             email=form.get("email", ""), failed=True)
-            close_session(session, request.cookies.get("proximite_session"))
-            opened = open_session(session, user, hours=store.settings.session_hours)
-        response = RedirectResponse(_local(form.get("suite", "/")), status_code=303)
-        set_session_cookie(response, opened.token, store)
-        return response
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        form, row = await _checked_form(request, session)
+        user = authenticate(session, form.get("email", ""), form.get("password", ""))
+        if user is None:
+            return _page(request, "connexion.html.j2", "Connexion", status=401,
+                         session_row=row, suite=_local(form.get("suite", "/")),
+                         email=form.get("email", ""), failed=True)
+        close_session(session, request.cookies.get("proximite_session"))
+        opened = open_session(session, user, hours=store.settings.session_hours)
+    response = RedirectResponse(_local(form.get("suite", "/")), status_code=303)
+    set_session_cookie(response, opened.token, store)
+    return response
 
 
 @router.post("/deconnexion", response_model=None)
 async def sign_out(request: Request) -> Response:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            await _checked_form(request, session)
-            close_session(session, request.cookies.get("proximite_session"))
-        response = RedirectResponse("/", status_code=303)
-        response.delete_cookie("proximite_session", path="/")
-        return response
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        await _checked_form(request, session)
+        close_session(session, request.cookies.get("proximite_session"))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie("proximite_session", path="/")
+    return response
 
 
 # --------------------------------------------------------------------------- moderation
@@ -397,64 +385,55 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/moderation", response_class=HTMLResponse)
 def moderation_queue(request: Request, territoire: str | None = None) -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            row = current_session(session, request)
-            user = _moderator(row)
-            try:
-                items = queue(session, user, territory=territoire or None)
-            except PermissionDenied as exc:
-                raise PageError(403, "Accès refusé", str(exc)) from None
-            conflicts = session.scalars(select(ImportConflict.id).where(
-                ImportConflict.status == ConflictStatus.OPEN.value,
-                *(() if user.role == "admin" else (
-                    ImportConflict.territory.in_(sorted(user.territory_codes)),)))).all()
-            territories = ("tous" if user.role == "admin"
-                           else ", ".join(sorted(user.territory_codes)))
-            return _page(request, "moderation.html.j2", "File de modération",
-                         session_row=row, items=items, territories=territories,
-                         conflicts=len(conflicts))
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        user = _moderator(row)
+        try:
+            items = queue(session, user, territory=territoire or None)
+        except PermissionDenied as exc:
+            raise PageError(403, "Accès refusé", str(exc)) from None
+        conflicts = session.scalars(select(ImportConflict.id).where(
+            ImportConflict.status == ConflictStatus.OPEN.value,
+            *(() if user.role == "admin" else (
+                ImportConflict.territory.in_(sorted(user.territory_codes)),)))).all()
+        territories = ("tous" if user.role == "admin"
+                       else ", ".join(sorted(user.territory_codes)))
+        return _page(request, "moderation.html.j2", "File de modération",
+                     session_row=row, items=items, territories=territories,
+                     conflicts=len(conflicts))
 
 
 @router.get("/moderation/conflits", response_class=HTMLResponse)
 def conflicts_page(request: Request) -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            row = current_session(session, request)
-            user = _moderator(row)
-            query = select(ImportConflict).where(
-                ImportConflict.status == ConflictStatus.OPEN.value)
-            if user.role != "admin":
-                query = query.where(ImportConflict.territory.in_(sorted(user.territory_codes)))
-            items = list(session.scalars(query.order_by(ImportConflict.id)))
-            return _page(request, "conflits.html.j2", "Conflits d'import", session_row=row,
-                         items=items)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        user = _moderator(row)
+        query = select(ImportConflict).where(
+            ImportConflict.status == ConflictStatus.OPEN.value)
+        if user.role != "admin":
+            query = query.where(ImportConflict.territory.in_(sorted(user.territory_codes)))
+        items = list(session.scalars(query.order_by(ImportConflict.id)))
+        return _page(request, "conflits.html.j2", "Conflits d'import", session_row=row,
+                     items=items)
 
 
 @router.post("/moderation/conflits/{conflict_id}", response_model=None)
 async def conflict_decide(request: Request, conflict_id: int) -> Response:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            form, row = await _checked_form(request, session)
-            conflict = session.get(ImportConflict, conflict_id)
-            if conflict is None:
-                raise PageError(404, "Conflit inconnu", f"Aucun conflit n° {conflict_id}.")
-            user = _moderator(row, conflict.territory)
-            try:
-                resolve_conflict(session, conflict, moderator=user,
-                                 take_official=form.get("decision") == "take", reason="")
-            except StoreError as exc:
-                raise PageError(409, "Conflit déjà traité", str(exc)) from None
-        return RedirectResponse("/moderation/conflits", status_code=303)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        form, row = await _checked_form(request, session)
+        conflict = session.get(ImportConflict, conflict_id)
+        if conflict is None:
+            raise PageError(404, "Conflit inconnu", f"Aucun conflit n° {conflict_id}.")
+        user = _moderator(row, conflict.territory)
+        try:
+            resolve_conflict(session, conflict, moderator=user,
+                             take_official=form.get("decision") == "take", reason="")
+        except StoreError as exc:
+            raise PageError(409, "Conflit déjà traité", str(exc)) from None
+    return RedirectResponse("/moderation/conflits", status_code=303)
 
 
 def _contribution_or_404(session: Session, contribution_id: int) -> Contribution:
@@ -474,15 +453,12 @@ def _decision_page(request: Request, session: Session, row: WebSession | None,
 
 @router.get("/moderation/{contribution_id}", response_class=HTMLResponse)
 def moderation_item(request: Request, contribution_id: int) -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            row = current_session(session, request)
-            contribution = _contribution_or_404(session, contribution_id)
-            _moderator(row, contribution.territory)
-            return _decision_page(request, session, row, contribution)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        contribution = _contribution_or_404(session, contribution_id)
+        _moderator(row, contribution.territory)
+        return _decision_page(request, session, row, contribution)
 
 
 def _amendment(form: dict[str, str], contribution: Contribution,
@@ -509,33 +485,30 @@ def _amendment(form: dict[str, str], contribution: Contribution,
 
 @router.post("/moderation/{contribution_id}", response_model=None)
 async def moderation_decide(request: Request, contribution_id: int) -> Response:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            form, row = await _checked_form(request, session)
-            contribution = _contribution_or_404(session, contribution_id)
-            user = _moderator(row, contribution.territory)
-            try:
-                version = int(form.get("version", ""))
-            except ValueError:
-                raise PageError(422, "Formulaire incomplet",
-                                "Version de la contribution absente : recharger la page.") from None
-            accept = form.get("decision") == "accept"
-            try:
-                amended = _amendment(form, contribution, store) if accept else None
-                with session.begin_nested():
-                    decide(session, contribution, moderator=user, accept=accept,
-                           expected_version=version, reason=form.get("reason", ""),
-                           amended=amended)
-            except (StoreError, ProposalInvalid) as exc:
-                session.expire_all()
-                fresh = _contribution_or_404(session, contribution_id)
-                code = 409 if isinstance(exc, StaleVersion) else 422
-                return _decision_page(request, session, row, fresh, problem=str(exc),
-                                      status=code)
-        return RedirectResponse("/moderation", status_code=303)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        form, row = await _checked_form(request, session)
+        contribution = _contribution_or_404(session, contribution_id)
+        user = _moderator(row, contribution.territory)
+        try:
+            version = int(form.get("version", ""))
+        except ValueError:
+            raise PageError(422, "Formulaire incomplet",
+                            "Version de la contribution absente : recharger la page.") from None
+        accept = form.get("decision") == "accept"
+        try:
+            amended = _amendment(form, contribution, store) if accept else None
+            with session.begin_nested():
+                decide(session, contribution, moderator=user, accept=accept,
+                       expected_version=version, reason=form.get("reason", ""),
+                       amended=amended)
+        except (StoreError, ProposalInvalid) as exc:
+            session.expire_all()
+            fresh = _contribution_or_404(session, contribution_id)
+            code = 409 if isinstance(exc, StaleVersion) else 422
+            return _decision_page(request, session, row, fresh, problem=str(exc),
+                                  status=code)
+    return RedirectResponse("/moderation", status_code=303)
 
 
 # --------------------------------------------------------------------------- cartoparties
@@ -543,44 +516,38 @@ async def moderation_decide(request: Request, contribution_id: int) -> Response:
 
 @router.get("/cartoparties/nouvelle", response_class=HTMLResponse)
 def cartoparty_form(request: Request) -> HTMLResponse:
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            row = current_session(session, request)
-            _moderator(row)
-            return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
-                         session_row=row, form={}, errors={}, chosen=set(),
-                         categories=_categories(portal_of(request)))
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        row = current_session(session, request)
+        _moderator(row)
+        return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
+                     session_row=row, form={}, errors={}, chosen=set(),
+                     categories=_categories(portal_of(request)))
 
 
 @router.post("/cartoparties", response_model=None)
 async def cartoparty_create(request: Request) -> Response:
-    try:
-        store = _store(request)
-        portal = portal_of(request)
-        with store.factory.begin() as session:
-            raw = await request.form()
-            form, row = await _checked_form(request, session)
-            chosen = [c for c in raw.getlist("categories") if isinstance(c, str)]
-            errors = _cartoparty_errors(session, form, chosen, portal)
-            territory = form.get("territory", "").strip()
-            if not errors:
-                _moderator(row, territory)
-            if errors:
-                return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
-                             status=422, session_row=row, form=form, errors=errors,
-                             chosen=set(chosen), categories=_categories(portal))
-            party = Cartoparty(slug=form["slug"].strip(), title=form["title"].strip(),
-                               territory=territory,
-                               event_date=date.fromisoformat(form["event_date"]),
-                               categories=chosen, description=form.get("description", ""),
-                               created_by=row.user_id if row is not None else None)
-            session.add(party)
-        return RedirectResponse(f"/cartoparties/{quote(party.slug)}", status_code=303)
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    portal = portal_of(request)
+    with store.factory.begin() as session:
+        raw = await request.form()
+        form, row = await _checked_form(request, session)
+        chosen = [c for c in raw.getlist("categories") if isinstance(c, str)]
+        errors = _cartoparty_errors(session, form, chosen, portal)
+        territory = form.get("territory", "").strip()
+        if not errors:
+            _moderator(row, territory)
+        if errors:
+            return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
+                         status=422, session_row=row, form=form, errors=errors,
+                         chosen=set(chosen), categories=_categories(portal))
+        party = Cartoparty(slug=form["slug"].strip(), title=form["title"].strip(),
+                           territory=territory,
+                           event_date=date.fromisoformat(form["event_date"]),
+                           categories=chosen, description=form.get("description", ""),
+                           created_by=row.user_id if row is not None else None)
+        session.add(party)
+    return RedirectResponse(f"/cartoparties/{quote(party.slug)}", status_code=303)
 
 
 def _cartoparty_errors(session: Session, form: dict[str, str], chosen: list[str],
@@ -616,28 +583,25 @@ def _party_or_404(session: Session, slug: str) -> Cartoparty:
 @router.get("/cartoparties/{slug}", response_class=HTMLResponse)
 def cartoparty_page(request: Request, slug: str) -> HTMLResponse:
     """The event: the places of its categories in its territory, as a list and a map."""
-    try:
-        store = _store(request)
-        portal = portal_of(request)
-        with store.factory.begin() as session:
-            party = _party_or_404(session, slug)
-            cookie: list[str] = []
-            row = ensure_session(session, request, store, cookie)
-            places = list(session.scalars(select(Place).where(
-                Place.territory == party.territory, Place.category.in_(party.categories),
-                Place.closed.is_(False)).order_by(Place.code_insee, Place.name)))
-            contributed = {c.place.service_id for c in session.scalars(select(Contribution)
-                           .where(Contribution.cartoparty_id == party.id)) if c.place}
-            labels = {code: c.label for code, c in portal.catalogue.categories.items()}
-            points = [{"id": p.service_id, "name": p.name, "lon": p.lon, "lat": p.lat}
-                      for p in places]
-            return _page(request, "cartoparty.html.j2", party.title, session_row=row,
-                         cookie=cookie, party=party, places=places, points=points,
-                         labels=[labels.get(c, c) for c in party.categories],
-                         category_labels=labels, contributed=contributed,
-                         maplibre="1" if maplibre_installed() else "0")
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    portal = portal_of(request)
+    with store.factory.begin() as session:
+        party = _party_or_404(session, slug)
+        cookie: list[str] = []
+        row = ensure_session(session, request, store, cookie)
+        places = list(session.scalars(select(Place).where(
+            Place.territory == party.territory, Place.category.in_(party.categories),
+            Place.closed.is_(False)).order_by(Place.code_insee, Place.name)))
+        contributed = {c.place.service_id for c in session.scalars(select(Contribution)
+                       .where(Contribution.cartoparty_id == party.id)) if c.place}
+        labels = {code: c.label for code, c in portal.catalogue.categories.items()}
+        points = [{"id": p.service_id, "name": p.name, "lon": p.lon, "lat": p.lat}
+                  for p in places]
+        return _page(request, "cartoparty.html.j2", party.title, session_row=row,
+                     cookie=cookie, party=party, places=places, points=points,
+                     labels=[labels.get(c, c) for c in party.categories],
+                     category_labels=labels, contributed=contributed,
+                     maplibre="1" if maplibre_installed() else "0")
 
 
 RESULT_COLUMNS = ["contribution", "etat", "type", "service_id", "nom", "categorie", "champs",
@@ -647,29 +611,26 @@ RESULT_COLUMNS = ["contribution", "etat", "type", "service_id", "nom", "categori
 @router.get("/cartoparties/{slug}/resultats.csv", response_model=None)
 def cartoparty_results(request: Request, slug: str) -> Response:
     """Every proposal made during the event, with its outcome and the licence."""
-    try:
-        store = _store(request)
-        with store.factory.begin() as session:
-            party = _party_or_404(session, slug)
-            rows = session.scalars(select(Contribution).where(
-                Contribution.cartoparty_id == party.id).order_by(Contribution.id))
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(RESULT_COLUMNS)
-            for c in rows:
-                values = c.applied or c.proposed
-                place = c.place
-                writer.writerow([
-                    c.id, c.status, c.kind, place.service_id if place else "",
-                    _neutral(str(values.get("name", place.name if place else ""))),
-                    values.get("category", place.category if place else ""),
-                    _neutral("; ".join(f"{k}={v}" for k, v in values.items())),
-                    c.created_at.isoformat(), c.moderated_at.isoformat() if c.moderated_at
-                    else "", _neutral(c.reason), store.settings.contributions_licence])
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="cartoparty-{party.slug}.csv"'})
-    except PageError as error:
-        return _error(request, error)
+    store = _store(request)
+    with store.factory.begin() as session:
+        party = _party_or_404(session, slug)
+        rows = session.scalars(select(Contribution).where(
+            Contribution.cartoparty_id == party.id).order_by(Contribution.id))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(RESULT_COLUMNS)
+        for c in rows:
+            values = c.applied or c.proposed
+            place = c.place
+            writer.writerow([
+                c.id, c.status, c.kind, place.service_id if place else "",
+                _neutral(str(values.get("name", place.name if place else ""))),
+                values.get("category", place.category if place else ""),
+                _neutral("; ".join(f"{k}={v}" for k, v in values.items())),
+                c.created_at.isoformat(), c.moderated_at.isoformat() if c.moderated_at
+                else "", _neutral(c.reason), store.settings.contributions_licence])
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="cartoparty-{party.slug}.csv"'})
 
 
 def _neutral(text: str) -> str:

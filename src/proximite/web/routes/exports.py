@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from proximite.web.contrib import contrib_of, with_licence, with_store_places
 from proximite.web.exports import to_csv_text, to_data_inclusion, to_mediation_numerique
-from proximite.web.routes.common import portal_of
+from proximite.web.routes.common import contrib_of, portal_of
 from proximite.web.store import PortalData
 
 MEDIATION_CATEGORY = "mediation_numerique"
@@ -33,6 +33,8 @@ def _csv(request: Request, filename: str,
     portal = portal_of(request)
     store = contrib_of(request)
     if store is not None:
+        from proximite.web.contrib import with_store_places
+
         body = build(with_store_places(portal, store),
                      store.settings.contributions_licence).encode("utf-8")
     else:
@@ -41,6 +43,15 @@ def _csv(request: Request, filename: str,
         portal.export_cache[filename] = body
     return Response(content=body, media_type=CSV_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def with_licence(frame: pd.DataFrame, portal: PortalData, licence: str | None
+                 ) -> pd.DataFrame:
+    if licence is None:
+        return frame
+    from proximite.web.contrib import with_licence as add_licence
+
+    return add_licence(frame, portal, licence)
 
 
 def _structures(portal: PortalData, licence: str | None) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from proximite.web.contrib import contrib_of
 from proximite.web.pages import (
     VENDOR_REDOC,
     VENDOR_SWAGGER,
@@ -18,7 +17,7 @@ from proximite.web.pages import (
     page_values,
     render,
 )
-from proximite.web.routes.common import portal_of
+from proximite.web.routes.common import contrib_of, portal_of
 
 router = APIRouter(include_in_schema=False)
 

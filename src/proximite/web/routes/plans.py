@@ -13,8 +13,16 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from proximite.plans.edit import Change, PlanEditError, declare_value, record_evaluation
+from proximite.plans.edit import (
+    Change,
+    PlanEditError,
+    declare_value,
+    record_evaluation,
+    update_item,
+)
 from proximite.plans.model import Evaluation, Observation, Plan
+from proximite.plans.progress import item_history
+from proximite.report.formatting import fmt_date
 from proximite.store.accounts import csrf_ok
 from proximite.store.db import utcnow
 from proximite.store.models import WebSession
@@ -25,25 +33,18 @@ from proximite.store.plans import (
     load_plan,
     save_plan,
 )
-from proximite.web.contrib import (
-    ContribStore,
-    contrib_of,
-    current_session,
-    render_page,
-    unit_of_work,
-)
-from proximite.web.plans import may_edit, plan_view
-from proximite.web.routes.common import portal_of
+from proximite.web.contrib import ContribStore, current_session, render_page, unit_of_work
+from proximite.web.plans import level_key, may_edit, plan_view
+from proximite.web.routes.common import contrib_of, portal_of
 
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "/connexion"
 
 
 def _store(request: Request) -> ContribStore:
-    store = contrib_of(request)
-    if store is None:
-        raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur (pas de "
-                                 "base de données configurée).")
+    store: ContribStore | None = contrib_of(request)
+    if store is None:  # not mounted without a store (routes.plans_off answers then)
+        raise HTTPException(404, "Le suivi des plans n'est pas activé sur ce serveur.")
     return store
 
 
@@ -64,13 +65,9 @@ def _html(request: Request, template: str, title: str, status: int = 200,
 @router.get("/suivi", response_class=HTMLResponse)
 def plans_index(request: Request) -> HTMLResponse:
     """The plans followed in the store."""
-    store = contrib_of(request)
-    plans = []
-    if store is not None:
-        with unit_of_work(store) as session:
-            plans = list_plans(session)
-    return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans,
-                 enabled=store is not None)
+    with unit_of_work(_store(request)) as session:
+        plans = list_plans(session)
+    return _html(request, "plans/index.html.j2", "Suivi des schémas", plans=plans)
 
 
 @router.get("/suivi/{plan_id}", response_class=HTMLResponse)
@@ -89,6 +86,22 @@ def plan_page(request: Request, plan_id: str, revue: str | None = None) -> HTMLR
     return _html(request, "plans/plan.html.j2", plan.title, **plan_view(plan, date))
 
 
+@router.get("/suivi/{plan_id}/elements/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, plan_id: str, item_id: str) -> HTMLResponse:
+    """One item across the reviews: its level, facts and comment at each committee."""
+    with unit_of_work(_store(request)) as session:
+        plan, _ = _plan_or_404(session, plan_id)
+    if item_id not in plan.items:
+        raise HTTPException(404, f"Élément inconnu : « {item_id} » dans le plan {plan_id}.")
+    item = plan.items[item_id]
+    rows = [{"date": fmt_date(d), "level": plan.level_label(e.level),
+             "level_key": level_key(e.level), "facts": list(e.facts), "comment": e.comment,
+             "who": e.who} for d, e in item_history(plan, item_id)]
+    return _html(request, "plans/element.html.j2", f"{item.label} — {plan.title}",
+                 plan=plan, item=item, rows=rows,
+                 path=[a.label for a in reversed(plan.ancestors(item_id))])
+
+
 # ---------------------------------------------------------------------------- staff
 def _staff(request: Request, session: Session, plan: Plan) -> WebSession | None:
     row = current_session(session, request)
@@ -103,11 +116,12 @@ def _review_form(request: Request, plan: Plan, version: int, row: WebSession, *,
                  status: int = 200, error: str | None = None, saved: str | None = None,
                  given: dict[str, str] | None = None) -> HTMLResponse:
     leaves = [(i.id, i.label) for i in plan.leaves()]
+    items = [(i.id, i.label) for _, i in plan.tree()]
     indicators = [(i.id, i.name) for i in plan.indicators.values() if i.query is None]
     latest = max(plan.reviews).isoformat() if plan.reviews else dt.date.today().isoformat()
     return _html(request, "plans/revue.html.j2", f"Saisir une revue — {plan.title}",
                  status=status, session_row=row, plan=plan, version=version, leaves=leaves,
-                 indicators=indicators,
+                 indicators=indicators, items=items,
                  levels=[(lv, plan.level_label(lv)) for lv in plan.scale], error=error,
                  saved=saved, given=given or {"date": latest})
 
@@ -132,7 +146,7 @@ def _lines(text: str) -> tuple[str, ...]:
 Edit = Callable[[Plan, str], Change]
 
 
-def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: str,
+def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: str | None,
                 done: str, given: dict[str, str], edit: Edit) -> Response:
     """Check the account and the form's token, apply ``edit``, save (version-checked); the
     form again with the French reason when refused, else back to it with "Enregistré"."""
@@ -145,7 +159,8 @@ def _staff_edit(request: Request, plan_id: str, csrf: str, version: int, date: s
             raise HTTPException(403, "Formulaire expiré ou d'une autre origine : recharger "
                                      "la page.")
         try:
-            dt.date.fromisoformat(date)
+            if date is not None:
+                dt.date.fromisoformat(date)
         except ValueError:
             return _review_form(request, plan, current, row, status=422, given=given,
                                 error=f"date « {date} » invalide (attendu AAAA-MM-JJ)")
@@ -200,3 +215,26 @@ def declare_value_page(request: Request, plan_id: str, csrf: Annotated[str, Form
 
     given = {"date": date, "indicator": indicator, "value": value, "source": source}
     return _staff_edit(request, plan_id, csrf, version, date, indicator, given, edit)
+
+
+@router.post("/gestion/suivi/{plan_id}/element", response_class=HTMLResponse)
+def update_item_page(request: Request, plan_id: str, csrf: Annotated[str, Form()],
+                     version: Annotated[int, Form()], element: Annotated[str, Form()],
+                     pilots: Annotated[str, Form()] = "", partners: Annotated[str, Form()] = "",
+                     calendar: Annotated[str, Form()] = "") -> Response:
+    """An item's pilots, partners and calendar (one per line): an empty field leaves the
+    value as it is, a lone « - » clears it (the form cannot show the current values
+    without a script, so an empty field must not erase them)."""
+    def edit(plan: Plan, who: str) -> Change:
+        fields: dict[str, object] = {}
+        for name, text in (("pilots", pilots), ("partners", partners)):
+            if text.strip():
+                fields[name] = () if text.strip() == "-" else _lines(text)
+        if calendar.strip():
+            fields["calendar"] = None if calendar.strip() == "-" else calendar.strip()
+        if not fields:
+            raise PlanEditError("rien à modifier : remplir au moins un champ")
+        return update_item(plan, element, who=who, at=utcnow(), **fields)
+
+    given = {"element": element, "pilots": pilots, "partners": partners, "calendar": calendar}
+    return _staff_edit(request, plan_id, csrf, version, None, element, given, edit)
