@@ -375,8 +375,18 @@ class PortalData:
     def commune_access(self, code_insee: str) -> pd.DataFrame:
         """The diagnostic's nearest-service rows of the commune's origin."""
         origin_id = self.communes[code_insee].origin_id
-        return self.access_times[self.access_times["origin_id"] == origin_id]
+        return self._rows_of("access", self.access_times, "origin_id", str(origin_id))
 
     def commune_indicators(self, code_insee: str) -> pd.DataFrame:
         """Commune-level indicator rows (one per category and basket)."""
-        return self.indicators[self.indicators["zone_code"].astype(str) == code_insee]
+        return self._rows_of("indicators", self.indicators, "zone_code", code_insee)
+
+    def _rows_of(self, name: str, table: pd.DataFrame, column: str, key: str) -> pd.DataFrame:
+        """Rows of ``table`` whose ``column`` is ``key``, through row positions grouped
+        once: a national run has 500,000 access rows, a scan per request would not do."""
+        positions = self.layer_cache.get(f"_rows_of:{name}")
+        if positions is None:
+            positions = table.groupby(table[column].astype(str), sort=False).indices
+            self.layer_cache[f"_rows_of:{name}"] = positions
+        found = positions.get(key)
+        return table.iloc[found] if found is not None else table.iloc[:0]
