@@ -180,9 +180,10 @@ class DaskAccess:
             if self.scheduler:
                 self.client = Client(self.scheduler)
             else:
+                # the dashboard on a free port: two runs on one machine do not collide
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                              processes=True, memory_limit=self.memory_limit,
-                                             dashboard_address=None)
+                                             dashboard_address=":0")
                 self.client = Client(self._cluster)
         return self.client
 
