@@ -63,12 +63,13 @@ def print_run_notes(result: DiagnosticResult) -> None:
         console.print(f"[bold yellow]Attention :[/] {result.network_note}", soft_wrap=True)
 
 
-def print_warnings(result: DiagnosticResult) -> None:
-    """The run's first warnings (the notes above apart), then how many more the report has."""
+def print_warnings(result: DiagnosticResult, where: str = "report.html") -> None:
+    """The run's first warnings (the notes above apart), then how many more ``where``
+    (the file holding the full list) has."""
     said = {result.network_note.lower(), result.defaults_note.lower()}
     warnings = [w for w in result.warnings if w.lower() not in said]
     for warning in warnings[:WARNINGS_SHOWN]:
         console.print(f"[yellow]Attention :[/] {warning}", highlight=False, soft_wrap=True)
     if len(warnings) > WARNINGS_SHOWN:
         console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
-                      "(liste complète dans report.html)[/]", highlight=False)
+                      f"(liste complète dans {where})[/]", highlight=False)

@@ -67,7 +67,7 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
         written |= write_national_files(national, folder)
         step("terminé")
     result = national.result
-    print_warnings(result)
+    print_warnings(result, where="diagnostic.gpkg, couche run")
     from proximite.cli.diagnostic import print_summary
 
     print_summary(result)
