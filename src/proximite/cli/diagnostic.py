@@ -38,13 +38,13 @@ def diagnostic(
                          "sur Dask ; aussi --departement all", rich_help_panel="France")
     ] = False,
     scheduler: Annotated[str | None, typer.Option(
-        help="Ordonnanceur Dask existant (tcp://hôte:8786) [défaut : un LocalCluster]",
+        help="Ordonnanceur Dask existant, tcp://hôte:8786 (défaut : un LocalCluster)",
         rich_help_panel="France")] = None,
     workers: Annotated[int | None, typer.Option(
-        help="Processus du LocalCluster [défaut : 2]", rich_help_panel="France")] = None,
+        help="Processus du LocalCluster (défaut : 2)", rich_help_panel="France")] = None,
     work_dir: Annotated[Path | None, typer.Option(
-        help="Dossier des blocs terminés, repris après une interruption [défaut : "
-             "<out>.travail]", rich_help_panel="France")] = None,
+        help="Dossier des blocs terminés, repris après une interruption (défaut : "
+             "<out>.travail)", rich_help_panel="France")] = None,
 ) -> None:
     """Lancer le diagnostic. Sans option : la démo embarquée de la Lozère."""
     if france or str(inputs.values.get("departement") or "").lower() in ("all", "tous"):
