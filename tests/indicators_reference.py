@@ -49,66 +49,6 @@ def _summary(times: np.ndarray, status: np.ndarray, population: np.ndarray,
     return out
 
 
-def compute_indicators(
-    times: pd.DataFrame,
-    origins: pd.DataFrame,
-    communes: pd.DataFrame | None,
-    params: IndicatorParams | None = None,
-    *,
-    services_per_commune: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The former ``compute_indicators`` (without the equipment counts, shared code).
-
-    ``times``: origin_id, category, travel_time_min, status, target_kind. ``origins``:
-    origin_id, population, code_insee. ``communes``: code_insee, nom, epci_code, epci_nom.
-    """
-    params = params or IndicatorParams()
-    data = times.drop(columns=["code_insee", "population"], errors="ignore")
-    data = data.merge(origins[["origin_id", "population", "code_insee"]], on="origin_id",
-                       how="left", validate="many_to_one")
-    levels: list[tuple[str, str, str]] = [("territory", "", "")]
-    if communes is not None and len(communes):
-        data = data.merge(communes[["code_insee", "nom", "epci_code", "epci_nom"]],
-                          on="code_insee", how="left")
-        levels += [("epci", "epci_code", "epci_nom"), ("commune", "code_insee", "nom")]
-    # Groups by index arrays rather than pandas sub-frames: with 50 categories and 300
-    # communes the sub-frame slicing, not the arithmetic, took most of a diagnostic.
-    times_min = data["travel_time_min"].to_numpy(dtype=float)
-    status = data["status"].to_numpy()
-    population = data["population"].to_numpy(dtype=float)
-    pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays(
-        [data["category"], data["target_kind"]]))  # in order of first appearance
-    pair_order = np.argsort(pair_codes, kind="stable")
-    pair_bounds = np.searchsorted(pair_codes[pair_order], np.arange(len(pairs) + 1))
-    rows = []
-    for g, (category, kind) in enumerate(pairs):
-        group = pair_order[pair_bounds[g]:pair_bounds[g + 1]]  # original row order
-        for level, code_col, name_col in levels:
-            for zone_code, zone_name, sub in _zones(data, group, level, code_col, name_col):
-                row = {"level": level, "zone_code": zone_code, "zone_name": zone_name,
-                       "category": category, "target_kind": kind}
-                row.update(_summary(times_min[sub], status[sub], population[sub], params))
-                rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _zones(data: pd.DataFrame, group: np.ndarray, level: str, code_col: str,
-           name_col: str) -> list[tuple[str, str, np.ndarray]]:
-    """(zone code, zone name, row positions) of a group at a level, zones sorted by code,
-    rows in their original order; rows without a zone code belong to no zone."""
-    if level == "territory":
-        return [("", "", group)]
-    codes, uniques = pd.factorize(data[code_col].to_numpy()[group], sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    names = data[name_col].to_numpy()
-    zones = []
-    for z, code in enumerate(uniques):
-        rows = group[order[bounds[z]:bounds[z + 1]]]
-        zones.append((code, names[rows[0]], rows))
-    return zones
-
-
 def reference_indicators(
     times: pd.DataFrame,
     origins: pd.DataFrame,

@@ -24,7 +24,7 @@ def client() -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           memory_limit="1GiB", dashboard_address=None)
+                           memory_limit="1GiB", dashboard_address=":0")
     client = Client(cluster)
     yield client
     client.close()

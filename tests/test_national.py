@@ -3,12 +3,21 @@ Services 30-minute check (who, where, how many)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+from typer.testing import CliRunner
 
-from proximite.analysis.national import departement_indicators, france_services_check
+from proximite.analysis.national import (
+    NationalResult,
+    departement_indicators,
+    france_services_check,
+)
+from proximite.cli import app
 from proximite.distributed import departement_of
 from proximite.model import IndicatorParams
+from proximite.outputs_france import france_services_summary
 
 
 def _case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -64,3 +73,23 @@ def test_france_services_check_who_where_how_many() -> None:
 def test_departement_of_insee_codes() -> None:
     assert [departement_of(c) for c in ("01001", "2A004", "97101", "97611")] == \
         ["01", "2A", "971", "976"]
+
+
+def test_france_refuses_other_data_options_in_french(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["diagnostic", "--france", "--communes",
+                                      str(tmp_path / "communes.geojson"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "--france lit les données nationales embarquées : sans --communes" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_france_services_summary_in_french() -> None:
+    access, _, communes = _case()
+    beyond, per_dep = france_services_check(access, communes, 30.0)
+    national = NationalResult(result=None, departements=pd.DataFrame(),  # type: ignore[arg-type]
+                              france_services_beyond=beyond,
+                              france_services_by_departement=per_dep, threshold_min=30.0)
+    assert france_services_summary(national) == (
+        "France Services à plus de 30 min : 2 communes, 350 habitants (33,3\u00a0%), dans "
+        "2 départements ; dont 1 commune sans temps (hors réseau ou sans chemin).")

@@ -181,11 +181,21 @@ class DaskAccess:
             if self.scheduler:
                 self.client = Client(self.scheduler)
             else:
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                       processes=True, memory_limit=self.memory_limit,
-                                       dashboard_address=None)
-                self.client = Client(cluster)
+                # the dashboard on a free port: two runs on one machine do not collide
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                             processes=True, memory_limit=self.memory_limit,
+                                             dashboard_address=":0")
+                self.client = Client(self._cluster)
         return self.client
+
+    def close(self) -> None:
+        """Close the client and the LocalCluster this runner started (never a given
+        client or an existing scheduler's cluster)."""
+        cluster = self.__dict__.pop("_cluster", None)
+        if cluster is not None:
+            self.client.close()
+            cluster.close()
+            self.client = None
 
     def __call__(self, graph: RoadGraph, origins: pd.DataFrame, services: pd.DataFrame,
                  categories: dict[str, list[str]], params: AccessParams | None = None, *,

@@ -9,19 +9,30 @@ outre-mer have no Travel Mapping road in the national archive and would squeeze 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from proximite.analysis.national import NationalResult
 from proximite.model import Level
 from proximite.report.formatting import fmt_count, fmt_number, fmt_percent, fmt_threshold
-from proximite.report.maps import choropleth_png, simplified
+from proximite.report.maps import (
+    CLASS_COLOURS,
+    NOT_COMPUTED_COLOUR,
+    UNREACHABLE_COLOUR,
+    class_labels,
+    classify,
+)
 
 #: categories drawn on a national map (when computed)
 MAP_CATEGORIES = ("france_services", "la_poste", "gare", "hopital", "station_carburant")
-#: ~1 km: a commune is a few pixels on a map of France
-NATIONAL_SIMPLIFY_DEG = 0.01
+NATIONAL_DPI = 110
 NATIONAL_FILES = ("departements.csv", "france_services_communes_au_dela.csv",
                   "france_services_departements.csv", "carte_*.png")
 
@@ -56,23 +67,57 @@ def write_national_files(national: NationalResult, out: Path, *,
 
 def _maps(national: NationalResult, out: Path, labels: dict[str, str]) -> dict[str, Path]:
     result = national.result
-    shapes = simplified(metropolitan(result.territory.communes), NATIONAL_SIMPLIFY_DEG)
+    communes = metropolitan(result.territory.communes)
     per_commune = result.indicators[result.indicators["level"] == Level.COMMUNE.value]
     written = {}
     for category in MAP_CATEGORIES:
         if category not in result.categories:
             continue
-        rows = per_commune[per_commune["category"] == category]
-        values = rows.set_index("zone_code")["median_min"].astype(float)
-        unreachable = rows.set_index("zone_code")["population_unreachable"] > 0
-        values[unreachable & values.isna()] = float("inf")
-        png = choropleth_png(shapes, values, f"{labels[category]} : temps d'accès par "
-                             "commune depuis la mairie (France métropolitaine et Corse)",
-                             note=result.network_note)
+        rows = per_commune[per_commune["category"] == category].set_index("zone_code")
+        values = rows["median_min"].astype(float)
+        values[(rows["population_unreachable"] > 0) & values.isna()] = float("inf")
+        png = town_hall_map_png(
+            communes, values, f"{labels[category]} : temps d'accès par commune depuis la "
+            "mairie (France métropolitaine et Corse)", note=result.network_note)
         path = out / f"carte_{category}.png"
         path.write_bytes(png)
         written[f"carte_{category}"] = path
     return written
+
+
+def town_hall_map_png(communes: gpd.GeoDataFrame, values: pd.Series, title: str, *,
+                      note: str = "", dpi: int = NATIONAL_DPI) -> bytes:
+    """PNG of one dot per commune (its town hall) coloured by ``values`` (minutes by
+    code_insee), in the report's classes and colours. Why dots: 35,000 polygons take a
+    minute per map to draw, and at the scale of France a commune is a dot anyway."""
+    classes = classify(values.reindex(communes["code_insee"].to_numpy())).to_numpy()
+    colours = np.array((*CLASS_COLOURS, UNREACHABLE_COLOUR, NOT_COMPUTED_COLOUR))
+    fig = Figure(figsize=(8.0, 8.0), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.06, 0.70, 0.86))
+    lon = communes["origin_lon"].to_numpy(dtype=float)
+    lat = communes["origin_lat"].to_numpy(dtype=float)
+    ax.scatter(lon, lat, s=0.6, c=colours[classes], linewidths=0)
+    ax.set_aspect(1 / np.cos(np.radians(46.5)))
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=11, x=0.02, ha="left", wrap=True)
+    if note:
+        fig.text(0.02, 0.015, note, fontsize=7, color="#8a3f00", ha="left", va="bottom",
+                 wrap=True)
+    counts = {i: int((classes == i).sum()) for i in (*range(len(CLASS_COLOURS)), -1, -2)}
+    handles = [Patch(facecolor=c, edgecolor="#555555", label=f"{lab} ({fmt_number(counts[i])})")
+               for i, (c, lab) in enumerate(zip(CLASS_COLOURS, class_labels(), strict=True))]
+    handles.append(Patch(facecolor=UNREACHABLE_COLOUR, edgecolor="#555555",
+                         label=f"inaccessible ({fmt_number(counts[-1])})"))
+    if counts[-2]:
+        handles.append(Patch(facecolor=NOT_COMPUTED_COLOUR, edgecolor="#555555",
+                             label=f"non calculé ({fmt_number(counts[-2])})"))
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.71, 0.5),
+               title="Temps d'accès (communes)", fontsize=8, title_fontsize=9,
+               frameon=False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
 
 
 def france_services_summary(national: NationalResult) -> str:

@@ -480,13 +480,13 @@ def _wkb_points(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if ok.any():
         points = shapely.from_wkb(values[ok].to_numpy())
         # an empty point (a few outre-mer town halls) is a missing one
-        coords = np.where(shapely.is_empty(points)[:, None], np.nan,
-                          shapely.get_coordinates(points, include_z=False).reshape(-1, 2)
-                          if not shapely.is_empty(points).any() else
-                          np.array([[np.nan, np.nan] if shapely.is_empty(p) else
-                                    [shapely.get_x(p), shapely.get_y(p)] for p in points]))
-        lon[ok.to_numpy()] = coords[:, 0]
-        lat[ok.to_numpy()] = coords[:, 1]
+        located = ~shapely.is_empty(points)
+        x = np.full(len(points), np.nan)
+        y = np.full(len(points), np.nan)
+        x[located] = shapely.get_x(points[located])
+        y[located] = shapely.get_y(points[located])
+        lon[ok.to_numpy()] = x
+        lat[ok.to_numpy()] = y
     return lon, lat
 
 

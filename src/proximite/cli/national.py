@@ -67,7 +67,7 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
         written |= write_national_files(national, folder)
         step("terminé")
     result = national.result
-    print_warnings(result)
+    print_warnings(result, report=False)
     from proximite.cli.diagnostic import print_summary
 
     print_summary(result)
@@ -79,6 +79,11 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
         f"Dask ({where}) : {runner.computed} bloc(s) calculé(s), {runner.reused} repris du "
         f"dossier de travail {work_dir}" + (f" ; mémoire des workers : {memory}"
                                            if memory else ""), soft_wrap=True)
+    if not report:
+        out_console.print("Pas de report.html pour la France : ses cartes et tableaux par "
+                          "commune ne tiennent pas sur une page pour 35 000 communes ; "
+                          "departements.csv, le contrôle France Services et les cartes "
+                          "carte_*.png en tiennent lieu.", soft_wrap=True)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())),
                       soft_wrap=True)

@@ -17,6 +17,7 @@ category are searched, so one request costs one small batch of Dijkstra runs.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -369,7 +370,7 @@ class PortalData:
         if not key:
             return []
         hits: list[tuple[int, float, str, CommuneEntry]] = []
-        for entry in self.communes.values():
+        for entry in self._name_candidates(key):
             name = entry.folded
             if name == key:
                 rank = 0
@@ -382,8 +383,36 @@ class PortalData:
             else:
                 continue
             hits.append((rank, -(entry.population or 0.0), entry.name, entry))
-        hits.sort(key=lambda hit: hit[:3])
-        return [(hit[3], hit[0]) for hit in hits[:limit]]
+        best = heapq.nsmallest(limit, hits, key=lambda hit: hit[:3])
+        return [(hit[3], hit[0]) for hit in best]
+
+    def _name_candidates(self, key: str) -> list[CommuneEntry]:
+        """Communes whose folded name contains ``key`` (with or without its spaces): the
+        only ones the search can rank. Found by bisection in sorted name suffixes built
+        once (a numpy byte-string sort), not by a scan: a national portal has 35,000
+        names."""
+        index = self.layer_cache.get("_name_suffixes")
+        if index is None:
+            entries = list(self.communes.values())
+            index = {"entries": entries}
+            for label, names in (("plain", [e.folded for e in entries]),
+                                 ("joined", [e.folded.replace(" ", "") for e in entries])):
+                raw = [n.encode("utf-8") for n in names]  # folded names are ASCII: 1 B/char
+                suffixes = np.array([b[i:] for b in raw for i in range(len(b))], dtype=bytes)
+                owners = np.repeat(np.arange(len(raw)), [len(b) for b in raw])
+                order = np.argsort(suffixes, kind="stable")
+                index[label] = (suffixes[order], owners[order])
+            self.layer_cache["_name_suffixes"] = index
+        found: set[int] = set()
+        for label, text in (("plain", key), ("joined", key.replace(" ", ""))):
+            suffixes, owners = index[label]
+            if not len(suffixes) or not text:
+                continue
+            low = text.encode("utf-8")
+            start = int(np.searchsorted(suffixes, low, side="left"))
+            end = int(np.searchsorted(suffixes, low + b"\xff", side="left"))
+            found.update(owners[start:end].tolist())
+        return [index["entries"][n] for n in sorted(found)]
 
     def near_commune(self, code_insee: str, category: str) -> list[tuple[str, float]]:
         """(service_id, road minutes) of the category from the commune, nearest first."""
@@ -425,8 +454,18 @@ class PortalData:
     def commune_access(self, code_insee: str) -> pd.DataFrame:
         """The diagnostic's nearest-service rows of the commune's origin."""
         origin_id = self.communes[code_insee].origin_id
-        return self.access_times[self.access_times["origin_id"] == origin_id]
+        return self._rows_of("access", self.access_times, "origin_id", str(origin_id))
 
     def commune_indicators(self, code_insee: str) -> pd.DataFrame:
         """Commune-level indicator rows (one per category and basket)."""
-        return self.indicators[self.indicators["zone_code"].astype(str) == code_insee]
+        return self._rows_of("indicators", self.indicators, "zone_code", code_insee)
+
+    def _rows_of(self, name: str, table: pd.DataFrame, column: str, key: str) -> pd.DataFrame:
+        """Rows of ``table`` whose ``column`` is ``key``, through row positions grouped
+        once: a national run has 500,000 access rows, a scan per request would not do."""
+        positions = self.layer_cache.get(f"_rows_of:{name}")
+        if positions is None:
+            positions = table.groupby(table[column].astype(str), sort=False).indices
+            self.layer_cache[f"_rows_of:{name}"] = positions
+        found = positions.get(key)
+        return table.iloc[found] if found is not None else table.iloc[:0]
