@@ -129,7 +129,7 @@ def _import_command(
         if not is_up_to_date(engine):
             raise ProximiteError("base pas à jour : lancer d'abord `proximite store upgrade`")
         with console.status("lecture de l'inventaire…"):
-            read = load_inputs(**inputs.files(), settings=settings)
+            read = load_inputs(inputs.files(), settings=settings)
             # as the diagnostic does: a service without a commune code gets the polygon's
             services = assign_communes(read.services, read.territory.communes)
         with console.status("import dans la base…"), session_factory(engine).begin() as session:
