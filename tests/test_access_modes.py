@@ -22,6 +22,7 @@ from proximite.analysis.scenario import run_scenario
 from proximite.catalogue import load_catalogue
 from proximite.inventory.schedule import days_per_month, hours_per_week
 from proximite.inventory.schema import normalise_services
+from proximite.io.reference import load_reference
 from proximite.model import AccessParams, DiagnosticInputs, DiagnosticOptions
 from proximite.network.graph import RoadGraph
 from proximite.pipeline import diagnose
@@ -76,7 +77,8 @@ def inputs(table: pd.DataFrame) -> DiagnosticInputs:
     origin_table = origins()
     territory = line_territory()
     return DiagnosticInputs(territory=territory, origins=origin_table, services=table,
-                            graph=line_graph(), catalogue=CATALOGUE)
+                            graph=line_graph(), catalogue=CATALOGUE,
+                            reference=load_reference())  # the shipped gamme tables (poles)
 
 
 @pytest.fixture(scope="module")

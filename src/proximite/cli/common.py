@@ -73,4 +73,4 @@ def print_warnings(result: DiagnosticResult, *, report: bool = True) -> None:
     if len(warnings) > WARNINGS_SHOWN:
         where = "report.html" if report else "la couche « run » de diagnostic.gpkg"
         console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
-                      f"(liste complète dans {where})[/]", highlight=False)
+                      f"(liste complète dans {where})[/]", highlight=False, soft_wrap=True)
