@@ -72,5 +72,7 @@ def print_warnings(result: DiagnosticResult, *, report: bool = True) -> None:
         console.print(f"[yellow]Attention :[/] {warning}", highlight=False, soft_wrap=True)
     if len(warnings) > WARNINGS_SHOWN:
         where = "report.html" if report else "la couche « run » de diagnostic.gpkg"
-        console.print(f"[yellow]… et {len(warnings) - WARNINGS_SHOWN} autres avertissements "
+        more = len(warnings) - WARNINGS_SHOWN
+        others = "autre avertissement" if more == 1 else "autres avertissements"
+        console.print(f"[yellow]… et {more} {others} "
                       f"(liste complète dans {where})[/]", highlight=False, soft_wrap=True)
