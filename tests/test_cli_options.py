@@ -66,3 +66,15 @@ def test_the_demo_files_by_hand_say_which_defaults_differ(tmp_path: Path) -> Non
                            env=WIDE)
     assert result.exit_code == 0, result.output
     assert "Réglages" not in result.output
+
+
+def test_defaults_written_in_the_help_texts_are_shown() -> None:
+    """A help text saying "[défaut : …]" is not swallowed as Rich markup."""
+    from proximite.settings import PlanningOptions
+
+    plan = runner.invoke(app, ["plan", "--help"], env=WIDE).output
+    assert f"Nouveaux sites pour le MCLP [défaut : {PlanningOptions().k_new}]" in plan
+    assert "commune du dépôt du bus [défaut : la plus peuplée]" in plan
+    assert "\\[" not in plan
+    calibrate = runner.invoke(app, ["calibrate", "--help"], env=WIDE).output
+    assert "[défaut : l'archive livrée]" in calibrate

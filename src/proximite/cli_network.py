@@ -38,12 +38,12 @@ def register(app: typer.Typer, fail, out_console, console) -> None:
     def calibrate(
         reference: Annotated[Path | None, typer.Option(
             help="Matrice de référence carrée (CSV : id puis une colonne par id) "
-                 "[défaut : la matrice OSRM de l'Isère livrée]")] = None,
+                 "\\[défaut : la matrice OSRM de l'Isère livrée]")] = None,
         points: Annotated[Path | None, typer.Option(
             help="Points des identifiants de la matrice (GeoJSON avec id, ou CSV id,lon,lat) "
-                 "[défaut : isere.geojson livré]")] = None,
+                 "\\[défaut : isere.geojson livré]")] = None,
         network: Annotated[Path | None, typer.Option(
-            help="Réseau Travel Mapping (.tar.gz ou dossier) [défaut : l'archive livrée]")]
+            help="Réseau Travel Mapping (.tar.gz ou dossier) \\[défaut : l'archive livrée]")]
         = None,
         unit: Annotated[str, typer.Option(help="Unité de la matrice : s ou min")] = "s",
         out: Annotated[Path, typer.Option(help="Fichier de calibration écrit (YAML)")] = Path(
@@ -113,12 +113,12 @@ def register(app: typer.Typer, fail, out_console, console) -> None:
         from_file: Annotated[Path | None, typer.Option(
             "--from", help="Points de départ (CSV id,lon,lat)")] = None,
         to_file: Annotated[Path | None, typer.Option(
-            "--to", help="Points d'arrivée (CSV id,lon,lat) [défaut : ceux de --from]")] = None,
+            "--to", help="Points d'arrivée (CSV id,lon,lat) \\[défaut : ceux de --from]")] = None,
         network: Annotated[Path | None, typer.Option(
-            help="Réseau (Travel Mapping, OSM, BD TOPO…) [défaut : Travel Mapping livré, "
+            help="Réseau (Travel Mapping, OSM, BD TOPO…) \\[défaut : Travel Mapping livré, "
                  "calibré]")] = None,
         calibration: Annotated[Path | None, typer.Option(
-            help="Calibration d'un réseau Travel Mapping [défaut : celle de l'Isère]")] = None,
+            help="Calibration d'un réseau Travel Mapping \\[défaut : celle de l'Isère]")] = None,
         out: Annotated[Path, typer.Option(help="Dossier de sortie")] = Path("distancier"),
     ) -> None:
         """Écrit la matrice des temps et distances (CSV et Parquet) entre deux jeux de points."""

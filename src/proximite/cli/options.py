@@ -51,10 +51,10 @@ INPUT_OPTIONS: dict[str, Any] = {
     "origins": Annotated[Path | None, typer.Option(
         help="Origines : CSV origin_id,lon,lat,population[,code_insee], ou grille de "
              "population INSEE (carreaux Filosofi : CSV avec idcar_200m et ind, ou "
-             "GeoPackage) [défaut : les mairies]", rich_help_panel="Données du territoire")],
+             "GeoPackage) \\[défaut : les mairies]", rich_help_panel="Données du territoire")],
     "calibration": Annotated[Path | None, typer.Option(
         help="Fichier de calibration d'un réseau Travel Mapping (écrit par `proximite "
-             "calibrate`) [défaut : la calibration sur l'Isère livrée]",
+             "calibrate`) \\[défaut : la calibration sur l'Isère livrée]",
         rich_help_panel="Données du territoire")],
     "ftth": Annotated[Path | None, typer.Option(
         help="Fibre : fichier ARCEP ftthCommunes.csv (locaux raccordables par commune) pour "
@@ -68,37 +68,37 @@ INPUT_OPTIONS: dict[str, Any] = {
         help="Dossier contenant categories.yaml et baskets.yaml",
         rich_help_panel="Données du territoire")],
     "mode": Annotated[str | None, typer.Option(
-        help=f"car ou walk [défaut : {DEFAULTS.diagnostic.mode}]",
+        help=f"car ou walk \\[défaut : {DEFAULTS.diagnostic.mode}]",
         rich_help_panel="Paramètres")],
     "thresholds": Annotated[str | None, typer.Option(
-        help="Seuils en minutes, séparés par des virgules [défaut : "
+        help="Seuils en minutes, séparés par des virgules \\[défaut : "
              f"{_numbers(DEFAULTS.diagnostic.indicators.thresholds_min)}]",
         rich_help_panel="Paramètres")],
     "access_speed_kmh": Annotated[float | None, typer.Option(
-        help=f"Vitesse des trajets hors réseau (km/h) [défaut : {_ACCESS.access_speed_kmh:g} ; "
+        help=f"Vitesse des trajets hors réseau (km/h) \\[défaut : {_ACCESS.access_speed_kmh:g} ; "
              "démo : celle de son bundle.yaml]", rich_help_panel="Paramètres")],
     "max_snap_m": Annotated[float | None, typer.Option(
-        help=f"Distance maximale d'un point au réseau (m) [défaut : {_ACCESS.max_snap_m:g} ; "
+        help=f"Distance maximale d'un point au réseau (m) \\[défaut : {_ACCESS.max_snap_m:g} ; "
              "démo : celle de son bundle.yaml]", rich_help_panel="Paramètres")],
     "margin_km": Annotated[float | None, typer.Option(
-        help="Services gardés jusqu'à cette distance hors du territoire (km) [défaut : "
+        help="Services gardés jusqu'à cette distance hors du territoire (km) \\[défaut : "
              f"{DEFAULTS.diagnostic.margin_m / 1000:g}]", rich_help_panel="Paramètres")],
     "edge_speed_kmh": Annotated[float | None, typer.Option(
-        help="Vitesse des tables d'arcs qui ne donnent que des km (km/h) [défaut : "
+        help="Vitesse des tables d'arcs qui ne donnent que des km (km/h) \\[défaut : "
              f"{DEFAULTS.diagnostic.edge_speed_kmh:g} ; démo : celle de son bundle.yaml]",
         rich_help_panel="Paramètres")],
     "demo_network": Annotated[str | None, typer.Option(
         help="Réseau de la démo : travelmapping (routes numérotées calibrées, inventaire "
-             "complet) ou stand-in (graphe de contiguïté de substitution) [défaut : "
+             "complet) ou stand-in (graphe de contiguïté de substitution) \\[défaut : "
              f"{DEFAULTS.demo.network}]",
         rich_help_panel="Paramètres")],
     "profile_basket": Annotated[str | None, typer.Option(
         "--profile-basket", "--basket",
         help="Panier des profils d'accès A–F (code de baskets.yaml : allier_17, "
-             "vie_courante, gamme_proximite…) [défaut : "
+             "vie_courante, gamme_proximite…) \\[défaut : "
              f"{DEFAULTS.analysis.profiles.basket}]", rich_help_panel="Paramètres")],
     "config": Annotated[Path | None, typer.Option(
-        help="Fichier de réglages [défaut : ./proximite.toml s'il existe]",
+        help="Fichier de réglages \\[défaut : ./proximite.toml s'il existe]",
         rich_help_panel="Paramètres")],
 }
 FILE_OPTIONS = ("network", "network_nodes", "services", "communes", "departement", "origins",

@@ -41,24 +41,24 @@ def plan(
     inputs: TerritoryInputs,
     out: Annotated[Path, typer.Option(help="Dossier de sortie")] = Path("plan"),
     category: Annotated[str | None, typer.Option(
-        help=f"Catégorie à planifier [défaut : {_PLAN.category}]")] = None,
+        help=f"Catégorie à planifier \\[défaut : {_PLAN.category}]")] = None,
     cutoff_min: Annotated[float | None, typer.Option(
-        help=f"Temps de couverture (min) [défaut : {_PLAN.cutoff_min:g}]")] = None,
+        help=f"Temps de couverture (min) \\[défaut : {_PLAN.cutoff_min:g}]")] = None,
     k_new: Annotated[int | None, typer.Option(
-        help=f"Nouveaux sites pour le MCLP [défaut : {_PLAN.k_new}]")] = None,
+        help=f"Nouveaux sites pour le MCLP \\[défaut : {_PLAN.k_new}]")] = None,
     depot: Annotated[str | None, typer.Option(
-        help="Code INSEE de la commune du dépôt du bus [défaut : la plus peuplée]")] = None,
+        help="Code INSEE de la commune du dépôt du bus \\[défaut : la plus peuplée]")] = None,
     days_per_week: Annotated[int | None, typer.Option(
-        help=f"Jours de tournée par semaine [défaut : {_PLAN.days_per_week}]")] = None,
+        help=f"Jours de tournée par semaine \\[défaut : {_PLAN.days_per_week}]")] = None,
     day_hours: Annotated[float | None, typer.Option(
-        help=f"Durée d'une journée (h) [défaut : {_PLAN.day_length_min / 60:g}]")] = None,
+        help=f"Durée d'une journée (h) \\[défaut : {_PLAN.day_length_min / 60:g}]")] = None,
     stop_min: Annotated[float | None, typer.Option(
-        help=f"Temps passé à chaque arrêt (min) [défaut : {_PLAN.service_time_min:g}]")]
+        help=f"Temps passé à chaque arrêt (min) \\[défaut : {_PLAN.service_time_min:g}]")]
     = None,
     tour_seconds: Annotated[float | None, typer.Option(
-        help=f"Temps de calcul des tournées (s) [défaut : {_PLAN.tour_runtime_s:g}]")] = None,
+        help=f"Temps de calcul des tournées (s) \\[défaut : {_PLAN.tour_runtime_s:g}]")] = None,
     candidates: Annotated[Path | None, typer.Option(
-        help="Sites candidats, CSV candidate_id,lon,lat,name[,capacity] [défaut : les "
+        help="Sites candidats, CSV candidate_id,lon,lat,name[,capacity] \\[défaut : les "
              "mairies]")] = None,
 ) -> None:
     """Où ouvrir des sites (LSCP, MCLP) et une tournée itinérante ; plans comparés.

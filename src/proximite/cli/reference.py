@@ -34,7 +34,7 @@ def categories(
 
 def config(
     config_file: Annotated[Path | None, typer.Option(
-        "--config", help="Fichier de réglages [défaut : ./proximite.toml s'il existe]")]
+        "--config", help="Fichier de réglages \\[défaut : ./proximite.toml s'il existe]")]
     = None,
 ) -> None:
     """Afficher les réglages effectifs et leur provenance (défaut, fichier, environnement)."""

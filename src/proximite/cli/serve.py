@@ -21,12 +21,12 @@ SERVE_SETTING_OF: dict[str, tuple[str, float | None]] = {
 def serve(
     inputs: TerritoryInputs,
     host: Annotated[str | None, typer.Option(
-        help=f"Adresse d'écoute [défaut : {DEFAULTS.serve.host}, accès local seulement]")]
+        help=f"Adresse d'écoute \\[défaut : {DEFAULTS.serve.host}, accès local seulement]")]
     = None,
-    port: Annotated[int | None, typer.Option(help=f"Port [défaut : {DEFAULTS.serve.port}]")]
+    port: Annotated[int | None, typer.Option(help=f"Port \\[défaut : {DEFAULTS.serve.port}]")]
     = None,
     workers: Annotated[int | None, typer.Option(
-        help="Processus serveurs [défaut : un par cœur]")] = None,
+        help="Processus serveurs \\[défaut : un par cœur]")] = None,
     saved: Annotated[Path | None, typer.Option(
         "--diagnostic",
         help="Servir un diagnostic déjà écrit : le dossier de sortie de `proximite "

@@ -24,7 +24,7 @@ store_app = typer.Typer(cls=FrenchGroup, no_args_is_help=True, add_completion=Fa
 DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url",
     help="Adresse SQLAlchemy de la base (sqlite:///fichier.sqlite, "
-         "postgresql+psycopg://utilisateur@hôte/base) [défaut : réglage store.database_url, "
+         "postgresql+psycopg://utilisateur@hôte/base) \\[défaut : réglage store.database_url, "
          "sinon un fichier SQLite dans le dossier de données de l'utilisateur]")]
 ConfigFile = Annotated[Path | None, typer.Option(
     "--config", help="Fichier de réglages proximite.toml")]
@@ -74,7 +74,7 @@ def create_user(
                             "répétable)")] = None,
     password: Annotated[str | None, typer.Option(
         "--password", envvar="PROXIMITE_NEW_PASSWORD",
-        help="Mot de passe (12 caractères au moins) [défaut : demandé au clavier]")] = None,
+        help="Mot de passe (12 caractères au moins) \\[défaut : demandé au clavier]")] = None,
     database_url: DatabaseUrl = None,
     config: ConfigFile = None,
 ) -> None:
