@@ -295,12 +295,12 @@ def test_hand_computed_travel_time_adds_both_snap_legs() -> None:
     assert far["status"] == STATUS_UNREACHABLE
     assert math.isnan(far["travel_time_min"])
     assert far["nearest_service_id"] == ""
-    assert far["status_detail"] == "origin 2.5 km from the road network (more than 2.0 km)"
+    assert far["status_detail"] == "origine à 2,5 km du réseau routier (plus de 2,0 km)"
 
     island = rows.loc[("island", "school")]
     assert island["status"] == STATUS_UNREACHABLE
     assert math.isnan(island["travel_time_min"])
-    assert island["status_detail"] == "no road path to a service of this category"
+    assert island["status_detail"] == "aucun chemin routier vers un service de cette catégorie"
 
     bakery = result[result["category"] == "bakery"]
     assert len(bakery) == len(origins)
@@ -340,7 +340,7 @@ def test_real_snapper_marks_remote_origins_unreachable() -> None:
     assert rows.loc["on-node", "status"] == STATUS_OK
     assert rows.loc["on-node", "travel_time_min"] == pytest.approx(9.0, abs=1e-6)
     assert rows.loc["remote", "status"] == STATUS_UNREACHABLE
-    assert rows.loc["remote", "status_detail"].startswith("origin 7.8 km from the road network")
+    assert rows.loc["remote", "status_detail"].startswith("origine à 7,8 km du réseau routier")
 
 
 # ------------------------------------------------------------------- monotonicity property

@@ -34,7 +34,7 @@ def _case() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         "category": "france_services", "target_kind": "category",
         "travel_time_min": [12.0, 35.0, 8.0, np.nan],
         "status": ["ok", "ok", "ok", "unreachable"],
-        "status_detail": ["", "", "", "origin 80.0 km from the road network"],
+        "status_detail": ["", "", "", "origine à 80,0 km du réseau routier"],
         "nearest_service_id": ["fs:1", "fs:2", "fs:3", ""],
     })
     return access, origins, communes

@@ -309,8 +309,8 @@ def test_times_are_origin_leg_plus_path_plus_service_leg(tmp_path: Path) -> None
     assert far["status"] == STATUS_UNREACHABLE
     assert np.isnan(far["travel_time_min"])
     assert far["nearest_service_id"] == ""
-    assert far["status_detail"] == (f"origin {far_m / 1000:.1f} km from the road network "
-                                    "(more than 0.5 km)")
+    km = f"{far_m / 1000:.1f}".replace(".", ",")
+    assert far["status_detail"] == f"origine à {km} km du réseau routier (plus de 0,5 km)"
 
 
 # --- bad input ---------------------------------------------------------------------------

@@ -75,6 +75,12 @@ def multi_source_search(
     return dist, root
 
 
+def _fr(value: float, decimals: int) -> str:
+    """A number as a French reader writes it in a status (decimal comma, thin space)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
 @dataclass
 class SnappedPoints:
     node: np.ndarray
@@ -188,13 +194,13 @@ def category_times(prepared: PreparedAccess, code: str, members: Sequence[str],
         frame["status"] = STATUS_NO_SERVICE
         elsewhere = int(np.isin(prepared.other_categories, list(members)).sum())
         frame["status_detail"] = (
-            f"no permanent site of this category, only {elsewhere} itinerant or remote "
-            "service(s) (not counted as sites)"
+            f"aucun site permanent de cette catégorie, seulement {elsewhere} service(s) "
+            "itinérant(s) ou à distance (non comptés comme sites)"
             if not in_cat.any() and elsewhere and not prepared.itinerant
-            else "no service of this category within the territory and its margin"
+            else "aucun service de cette catégorie dans le territoire et sa marge"
             if not in_cat.any()
-            else f"{int(in_cat.sum())} service(s) of this category, all farther than "
-            f"{params.max_snap_m:.0f} m from the network"
+            else f"{int(in_cat.sum())} service(s) de cette catégorie, tous à plus de "
+            f"{_fr(params.max_snap_m, 0)} m du réseau"
         )
         return frame
     idx = np.flatnonzero(usable)
@@ -217,12 +223,12 @@ def category_times(prepared: PreparedAccess, code: str, members: Sequence[str],
     frame.loc[~reached, "status"] = STATUS_UNREACHABLE
     off = ~o_on_network
     frame.loc[off, "status_detail"] = [
-        f"origin {d / 1000:.1f} km from the road network "
-        f"(more than {params.max_snap_m / 1000:.1f} km)"
+        f"origine à {_fr(d / 1000, 1)} km du réseau routier "
+        f"(plus de {_fr(params.max_snap_m / 1000, 1)} km)"
         for d in o_distance[off]
     ]
     no_path = o_on_network & ~np.isfinite(o_dist)
-    frame.loc[no_path, "status_detail"] = "no road path to a service of this category"
+    frame.loc[no_path, "status_detail"] = "aucun chemin routier vers un service de cette catégorie"
     return frame
 
 
