@@ -142,7 +142,8 @@ def test_only_a_bus_leaves_no_permanent_site() -> None:
     times = nearest_service_times(line_graph(), origins(), table,
                                   {"france_services": ["france_services"]}, PARAMS)
     assert (times["status"] == "no_service").all()
-    assert times["status_detail"].str.contains("only 2 itinerant").all()
+    assert times["status_detail"].str.contains("seulement 2 service(s) itinérant(s)",
+                                               regex=False).all()
 
 
 def test_the_plan_comparison_uses_the_same_rule(result) -> None:  # type: ignore[no-untyped-def]

@@ -310,7 +310,7 @@ def test_hand_computed_travel_time_adds_both_snap_legs() -> None:
 
     doctor = result[result["category"] == "doctor"]
     assert (doctor["status"] == STATUS_NO_SERVICE).all()
-    assert doctor["status_detail"].str.contains("farther than 2000 m").all()
+    assert doctor["status_detail"].str.contains("tous à plus de 2\u202f000 m du réseau").all()
 
 
 def test_closest_service_at_a_node_wins_whatever_the_input_order() -> None:

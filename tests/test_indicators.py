@@ -132,13 +132,13 @@ def test_basket_mean_incomplete_and_unreachable() -> None:
     assert result.loc["A", "status"] == "ok"
     assert result.loc["B", "status"] == "unreachable"
     assert math.isnan(result.loc["B", "travel_time_min"])
-    assert members[2] in result.loc["B", "status_detail"]
+    assert catalogue.categories[members[2]].label in result.loc["B", "status_detail"]
 
     access.loc[access.category == members[0], "status"] = "no_service"
     access.loc[access.category == members[0], "travel_time_min"] = np.nan
     result = basket_times(access, catalogue, ["socle_demo"]).set_index("origin_id")
     assert (result["status"] == "incomplete").all()
-    assert members[0] in result.loc["A", "status_detail"]
+    assert catalogue.categories[members[0]].label in result.loc["A", "status_detail"]
 
 
 def test_thresholds_must_be_positive() -> None:

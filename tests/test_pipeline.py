@@ -51,7 +51,7 @@ def test_demo_figures_are_plausible(demo: DiagnosticResult) -> None:
     assert np.isnan(territory.loc["medecin_generaliste", "median_min"])  # no data in demo
     basket = demo.access_times[(demo.access_times.category == "allier_17")]
     assert (basket.status == "incomplete").all()
-    assert "medecin_generaliste" in basket.status_detail.iloc[0]
+    assert "Médecin généraliste" in basket.status_detail.iloc[0]  # by label, not code
     socle = demo.access_times[demo.access_times.category == "socle_demo"]
     assert (socle.status == "ok").all()
 
