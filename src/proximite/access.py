@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from proximite.inventory.schema import itinerant_mask, permanent_mask
+from proximite.messages import number
 from proximite.model import (
     STATUS_NO_SERVICE,
     STATUS_OK,
@@ -73,12 +74,6 @@ def multi_source_search(
     root = root.copy()
     root[~np.isfinite(dist)] = -1
     return dist, root
-
-
-def _fr(value: float, decimals: int) -> str:
-    """A number as a French reader writes it in a status (decimal comma, thin space)."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 @dataclass
@@ -200,7 +195,7 @@ def category_times(prepared: PreparedAccess, code: str, members: Sequence[str],
             else "aucun service de cette catégorie dans le territoire et sa marge"
             if not in_cat.any()
             else f"{int(in_cat.sum())} service(s) de cette catégorie, tous à plus de "
-            f"{_fr(params.max_snap_m, 0)} m du réseau"
+            f"{number(params.max_snap_m, 0)} m du réseau"
         )
         return frame
     idx = np.flatnonzero(usable)
@@ -223,8 +218,8 @@ def category_times(prepared: PreparedAccess, code: str, members: Sequence[str],
     frame.loc[~reached, "status"] = STATUS_UNREACHABLE
     off = ~o_on_network
     frame.loc[off, "status_detail"] = [
-        f"origine à {_fr(d / 1000, 1)} km du réseau routier "
-        f"(plus de {_fr(params.max_snap_m / 1000, 1)} km)"
+        f"origine à {number(d / 1000, 1)} km du réseau routier "
+        f"(plus de {number(params.max_snap_m / 1000, 1)} km)"
         for d in o_distance[off]
     ]
     no_path = o_on_network & ~np.isfinite(o_dist)
