@@ -64,7 +64,9 @@ SUPERVISOR_PID_ENV = "PROXIMITE_SUPERVISOR_PID"
 #: failure", on which its supervisor stops instead of restarting the worker.
 EXIT_NO_DATA = 3
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-#: Seconds a starting worker has to answer the supervisor's health check.
+#: Seconds a starting worker has to answer the supervisor's health check. Also the
+#: longest a worker that dies between uvicorn's ``is_alive()`` and its ping goes
+#: unnoticed (a race of uvicorn's supervisor): it is then replaced, just later.
 WORKER_HEALTHCHECK_S = 120
 
 logger = logging.getLogger("proximite.web.server")
