@@ -70,12 +70,12 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     families = raw.get("families", {}) or {}
     categories: dict[str, Category] = {}
     for code, spec in (raw.get("categories") or {}).items():
-        if not isinstance(spec, dict) or "label" not in spec:
+        if not isinstance(spec, dict) or not str(spec.get("label") or "").strip():
             raise InputError(f"la catégorie « {code} » n'a pas de libellé", path=cat_path,
                              field="label")
         categories[code] = Category(
             code=code,
-            label=spec["label"],
+            label=str(spec["label"]),
             family=spec.get("family", ""),
             parent=spec.get("parent"),
             gamme=spec.get("gamme"),
@@ -96,6 +96,10 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
     basket_path = directory / "baskets.yaml"
     baskets: dict[str, Basket] = {}
     for code, spec in (_load_yaml(basket_path).get("baskets") or {}).items():
+        if not isinstance(spec, dict) or not str(spec.get("label") or "").strip():
+            raise InputError(f"le panier « {code} » n'a pas de libellé", path=basket_path,
+                             field="label", expected="un nom en français, montré à la place "
+                                                     "du code")
         members = tuple(spec.get("categories") or ())
         unknown = [m for m in members if m not in categories]
         if unknown:
@@ -108,7 +112,7 @@ def load_catalogue(directory: str | Path | None = None) -> Catalogue:
         _check_no_parent_with_child(code, members, categories, basket_path)
         baskets[code] = Basket(
             code=code,
-            label=spec.get("label", code),
+            label=str(spec["label"]),
             categories=members,
             source=spec.get("source", ""),
             to_check=spec.get("to_check", "") or "",

@@ -77,12 +77,6 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
     return values[order][np.minimum(positions, len(values) - 1)]
 
 
-def _label(catalogue: Catalogue, code: str) -> str:
-    """A category's name for a status text (its code if the catalogue does not know it)."""
-    known = catalogue.categories.get(code)
-    return known.label if known is not None else code
-
-
 def basket_times(access: pd.DataFrame, catalogue: Catalogue,
                  baskets: list[str]) -> pd.DataFrame:
     """Basket time per origin = mean of its categories' nearest times (INSEE method).
@@ -116,14 +110,14 @@ def basket_times(access: pd.DataFrame, catalogue: Catalogue,
         unr = unreachable.any(axis=1).to_numpy() & ~inc
         frame.loc[unr, "status"] = STATUS_UNREACHABLE
         frame.loc[unr, "status_detail"] = [
-            "injoignable : " + ", ".join(_label(catalogue, c) for c in members
+            "injoignable : " + ", ".join(catalogue.label(c) for c in members
                                         if unreachable.loc[o, c])
             for o in origins[unr]
         ]
         frame.loc[inc, "status"] = STATUS_INCOMPLETE
         frame.loc[inc, "status_detail"] = (
             f"aucune donnée de service pour {len(missing_cats)} des {len(members)} "
-            "catégories : " + ", ".join(_label(catalogue, c) for c in missing_cats)
+            "catégories : " + ", ".join(catalogue.label(c) for c in missing_cats)
         )
         frame.loc[inc | unr, "travel_time_min"] = np.nan
         rows.append(frame)

@@ -36,3 +36,10 @@ def short_number(value: float) -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(round(float(value), 2), format="#,##0.##", locale="fr_FR"))
+
+
+def titled(name: str, kind: str) -> str:
+    """``Panier : <name>`` or ``Catégorie : <name>``, unless the name already says which
+    ("Panier de la vie courante" stays as is, never "Panier : Panier de...")."""
+    word = "Panier" if kind == "basket" else "Catégorie"
+    return name if name.lower().startswith(word.lower()) else f"{word} : {name}"

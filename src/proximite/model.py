@@ -13,7 +13,7 @@ the one settings tree read from ``proximite.toml``, the environment and the CLI.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from proximite.errors import InputError, ProximiteError, Rejection, SettingError
+from proximite.messages import titled
 from proximite.network.graph import RoadGraph
 
 if TYPE_CHECKING:
@@ -125,6 +126,33 @@ class Catalogue:
             )
         return self.categories[code]
 
+    def label(self, code: str, kind: str | None = None) -> str:
+        """French name of a category or basket code, for anything a user reads.
+
+        The fallback rule, once for every page, table and message: the table of ``kind``
+        first (baskets for ``"basket"``, categories otherwise), then the other one (codes
+        are unique across both); the bare code only when neither knows it, i.e. a code
+        from another catalogue (an older saved run, a hand-written file). The loader
+        refuses a category or basket without a label, so a known code always has a name.
+        """
+        code = str(code)
+        first, second = ((self.baskets, self.categories) if kind == TargetKind.BASKET
+                         else (self.categories, self.baskets))
+        for table in (first, second):
+            known = table.get(code)
+            if known is not None:
+                return known.label
+        return code
+
+    def titled_label(self, code: str, kind: str | None = None) -> str:
+        """Like :meth:`label`, a basket saying it is one ("Panier : …") where categories
+        and baskets share a list; a category stays bare."""
+        code = str(code)
+        is_basket = code in self.baskets and (kind == TargetKind.BASKET
+                                              or code not in self.categories)
+        name = self.label(code, kind)
+        return titled(name, TargetKind.BASKET) if is_basket else name
+
     def members(self, code: str) -> set[str]:
         """The category and all its descendants (a bureau de poste is a La Poste point)."""
         found = {code}
@@ -156,6 +184,15 @@ class Catalogue:
             for code in cat.bpe_codes if scheme == "bpe" else cat.codes.get(scheme, ()):
                 index[code] = cat.code  # children (deeper) overwrite parents
         return index
+
+
+def namer(labels: Mapping[str, str] | Catalogue | None) -> Callable[[str], str]:
+    """The name of a code, by :meth:`Catalogue.label`'s rule, for the functions that also
+    take a plain ``code -> label`` mapping (a notebook user's own names)."""
+    if isinstance(labels, Catalogue):
+        return labels.label
+    known = labels or {}
+    return lambda code: known.get(code, code)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -46,11 +46,10 @@ def write_national_files(national: NationalResult, out: Path, *,
                          maps: bool = True) -> dict[str, Path]:
     """Write the national tables (and maps) into ``out``; the paths by name."""
     result = national.result
-    labels = {code: category.label for code, category in result.catalogue.categories.items()}
     written: dict[str, Path] = {}
     departements = national.departements.copy()
     departements.insert(list(departements.columns).index("category") + 1, "libelle",
-                        departements["category"].map(labels))
+                        departements["category"].astype(str).map(result.catalogue.label))
     tables = {
         "departements": departements,
         "france_services_communes_au_dela": national.france_services_beyond,
@@ -61,11 +60,11 @@ def write_national_files(national: NationalResult, out: Path, *,
         table.to_csv(path, index=False)
         written[name] = path
     if maps:
-        written.update(_maps(national, out, labels))
+        written.update(_maps(national, out))
     return written
 
 
-def _maps(national: NationalResult, out: Path, labels: dict[str, str]) -> dict[str, Path]:
+def _maps(national: NationalResult, out: Path) -> dict[str, Path]:
     result = national.result
     communes = metropolitan(result.territory.communes)
     per_commune = result.indicators[result.indicators["level"] == Level.COMMUNE.value]
@@ -77,8 +76,8 @@ def _maps(national: NationalResult, out: Path, labels: dict[str, str]) -> dict[s
         values = rows["median_min"].astype(float)
         values[(rows["population_unreachable"] > 0) & values.isna()] = float("inf")
         png = town_hall_map_png(
-            communes, values, f"{labels[category]} : temps d'accès par commune depuis la "
-            "mairie (France métropolitaine et Corse)", note=result.network_note)
+            communes, values, f"{result.catalogue.label(category)} : temps d'accès par "
+            "commune depuis la mairie (France métropolitaine et Corse)", note=result.network_note)
         path = out / f"carte_{category}.png"
         path.write_bytes(png)
         written[f"carte_{category}"] = path

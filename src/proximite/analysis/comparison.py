@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ import yaml
 
 from proximite.access import STATUS_OK
 from proximite.indicators import commune_mean_times, weighted_quantile
+from proximite.model import Catalogue, namer
 
 if TYPE_CHECKING:
     from proximite.model import AnalysisResult, DiagnosticResult
@@ -134,7 +136,7 @@ def reduced_basket_times(access_times: pd.DataFrame,
 
 def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
                    baskets: list[str], members: list[str] | None,
-                   labels: dict[str, str]) -> dict[str, Any]:
+                   labels: Mapping[str, str] | Catalogue) -> dict[str, Any]:
     if figure.target not in baskets:
         return _row(figure, status=STATUS_NOT_COMPUTABLE,
                     reason=f"le panier « {figure.target} » n'est pas calculé dans ce diagnostic")
@@ -152,7 +154,7 @@ def _basket_figure(figure: PublishedFigure, access_times: pd.DataFrame,
         status = STATUS_PARTIAL
         reason = (f"panier réduit à {len(members) - len(missing)} de ses {len(members)} "
                   "catégories, faute de service dans l'inventaire pour : "
-                  + ", ".join(labels.get(code, code) for code in missing)
+                  + ", ".join(namer(labels)(code) for code in missing)
                   + " (aucune source de l'inventaire n'en recense dans le territoire et "
                   "sa marge) ; le chiffre publié compte aussi ces catégories : ce n'est "
                   "donc pas tout à fait la même mesure")
@@ -190,7 +192,7 @@ def compare_with_published(
     *,
     origins_are_town_halls: bool = True,
     basket_members: dict[str, list[str]] | None = None,
-    category_labels: dict[str, str] | None = None,
+    category_labels: Mapping[str, str] | Catalogue | None = None,
 ) -> pd.DataFrame:
     """One row per published figure: the published and the computed value, or why not.
 
@@ -234,8 +236,7 @@ def compare_run(result: DiagnosticResult, analysis: AnalysisResult | None) -> pd
     table = compare_with_published(figures, result.access_times, origins, result.baskets,
                                    poles, origins_are_town_halls=bool(town_halls),
                                    basket_members=members,
-                                   category_labels={code: c.label for code, c in
-                                                    result.catalogue.categories.items()})
+                                   category_labels=result.catalogue)
     partial = analysis is not None and "warning" in analysis.poles \
         and analysis.poles["warning"].fillna("").astype(bool).any()
     pole_rows = table["figure_id"].map({f.id: f.measure for f in figures}) \

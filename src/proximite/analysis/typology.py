@@ -31,7 +31,7 @@ there.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ from proximite.access import STATUS_OK
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
 from proximite.indicators import commune_mean_times
-from proximite.model import STATUS_NO_ORIGIN, ProfileParams
+from proximite.model import STATUS_NO_ORIGIN, ProfileParams, namer
 
 PROFILES = ("A", "B", "C", "D", "E", "F")
 STATUS_PROFILED = "ok"
@@ -121,14 +121,8 @@ def mean_and_sd(times: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
     return mean, math.sqrt(var)
 
 
-def _label_map(labels: Mapping[str, str] | Catalogue | None) -> Mapping[str, str]:
-    if isinstance(labels, Catalogue):
-        return {code: cat.label for code, cat in labels.categories.items()}
-    return labels or {}
-
-
-def _names(codes: Iterable[str], labels: Mapping[str, str]) -> str:
-    return ", ".join(labels.get(code, code) for code in codes)
+def _names(codes: Iterable[str], name: Callable[[str], str]) -> str:
+    return ", ".join(name(code) for code in codes)
 
 
 def commune_profiles(
@@ -155,7 +149,7 @@ def commune_profiles(
     (services without data anywhere), ``params``.
     """
     params = params or ProfileParams()
-    names = _label_map(labels)
+    names = namer(labels)
     cats = list(dict.fromkeys(categories))
     if not cats:
         raise ProximiteError("profils : le panier ne compte aucun service")
@@ -226,7 +220,7 @@ def _minutes(value: float) -> str:
 
 def _classify(very_high: list[str], high: list[str], fast: list[str], basket_time: float,
               basket_cut: float, sub_time: float, sub_cut: float, has_sub: bool,
-              counts: dict[str, int], n: int, names: Mapping[str, str]) -> tuple[str, str]:
+              counts: dict[str, int], n: int, names: Callable[[str], str]) -> tuple[str, str]:
     """Apply the rule order A, B, F, C/D, E to one commune."""
     if len(very_high) >= counts["very_high"]:
         return "A", (f"A : temps très élevés pour {len(very_high)} services sur {n} "

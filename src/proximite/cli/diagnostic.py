@@ -21,8 +21,7 @@ from proximite.cli.common import (
 )
 from proximite.cli.options import TerritoryInputs, territory_inputs
 from proximite.errors import ProximiteError
-from proximite.model import DiagnosticResult, Level, TargetKind, TravelMode
-from proximite.report.targets import titled
+from proximite.model import DiagnosticResult, Level, TravelMode
 
 
 @territory_inputs
@@ -136,10 +135,7 @@ def print_summary(result: DiagnosticResult) -> None:
     territory = result.indicators[result.indicators["level"] == Level.TERRITORY]
     without_data = []
     for _, row in territory.iterrows():
-        if row["target_kind"] == TargetKind.CATEGORY:
-            label = result.catalogue.categories[row["category"]].label
-        else:
-            label = titled(result.catalogue.baskets[row["category"]].label, "basket")
+        label = result.catalogue.titled_label(row["category"], row["target_kind"])
         if pd.isna(row.get("d5_min")) and pd.isna(row.get("population_unreachable")):
             without_data.append(label)
             continue

@@ -11,8 +11,7 @@ from rich.table import Table
 from proximite.cli.common import console, format_count, out_console, print_run_notes, user_errors
 from proximite.cli.options import TerritoryInputs, territory_inputs
 from proximite.errors import ProximiteError
-from proximite.model import DiagnosticResult, ScenarioResult, TargetKind
-from proximite.report.targets import titled
+from proximite.model import DiagnosticResult, ScenarioResult
 
 SCENARIO_FILES = ("scenario_comparison.csv", "scenario_thresholds.csv")
 
@@ -113,9 +112,7 @@ def print_scenario(result: DiagnosticResult, outcome: ScenarioResult) -> None:
                     | (changes["population_no_longer_beyond"] > 0)]
     for _, row in shown.iterrows():
         code = row["category"]
-        label = (result.catalogue.categories[code].label
-                 if row["target_kind"] == TargetKind.CATEGORY
-                 else titled(result.catalogue.baskets[code].label, "basket"))
+        label = result.catalogue.titled_label(code, row["target_kind"])
         net = row["net"]
         table.add_row(label, f"{row['threshold']:g}", format_count(row["population_now_beyond"]),
                       format_count(row["population_no_longer_beyond"]),

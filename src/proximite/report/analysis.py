@@ -35,7 +35,7 @@ from proximite.report.formatting import (
 )
 from proximite.report.maps import categorical_png, simplified
 from proximite.report.observatory import NAV_OBSERVATORY, observatory_sections
-from proximite.report.targets import commune_names, titled
+from proximite.report.targets import commune_names
 
 if TYPE_CHECKING:
     from proximite.analysis.diagnosis import AnalysisResult
@@ -62,12 +62,7 @@ def _rows(frame: pd.DataFrame) -> Iterator[Any]:
 
 
 def _label(result: DiagnosticResult, code: object) -> str:
-    code = str(code)
-    if code in result.catalogue.categories:
-        return result.catalogue.categories[code].label
-    if code in result.catalogue.baskets:
-        return titled(result.catalogue.baskets[code].label, "basket")
-    return code
+    return result.catalogue.titled_label(str(code))
 
 
 def potential_label(result: DiagnosticResult, column: str) -> str:
@@ -116,7 +111,7 @@ def _profiles(result: DiagnosticResult, analysis: AnalysisResult, note: str) -> 
                 f"la moyenne {'+' if value > 0 else '−'} "
                 f"{fmt_threshold(abs(value))} écart-type")
 
-    basket_name = basket.label if basket else attrs.get("basket", "")
+    basket_name = result.catalogue.label(attrs.get("basket", ""), "basket")
     body: list[Block] = [
         Para(f"{basket_name} : {len(services)} services ("
              + ", ".join(services) + ")." + (f" {basket.note}" if basket and basket.note

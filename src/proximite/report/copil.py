@@ -253,8 +253,7 @@ def indicator_label(indicator: Indicator, catalogue: Catalogue) -> str:
         return indicator.name
     q = indicator.query
     measure = MEASURE_LABELS[q.measure].format(t=fmt_number(q.threshold_min or 0, 0))
-    known = catalogue.baskets if q.target_kind == "basket" else catalogue.categories
-    target = known[q.target].label if q.target in known else q.target
+    target = catalogue.label(q.target, q.target_kind)
     return f"{indicator.name} (calculé : {measure}, {target})"
 
 

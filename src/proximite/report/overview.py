@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from proximite.inventory.schema import rejected_rows
+from proximite.messages import titled
 from proximite.report.blocks import (
     Block,
     Cell,
@@ -45,7 +46,6 @@ from proximite.report.targets import (
     members,
     population,
     service_counts,
-    titled,
 )
 
 if TYPE_CHECKING:

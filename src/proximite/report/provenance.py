@@ -144,11 +144,11 @@ def at_town_hall(result: DiagnosticResult) -> list[Block]:
     if not len(at_hall):
         return [Para("Tous les services retenus sont localisés à leur adresse ; aucun "
                      "n'est placé à la mairie faute de localisation.")]
-    labels = result.catalogue.categories
+    catalogue = result.catalogue
     counts: Counter[str] = Counter(at_hall["category"].astype(str))
     totals: Counter[str] = Counter(services["category"].astype(str))
     rows: list[list[Cell]] = [
-        [labels[code].label if code in labels else code, fmt_number(n),
+        [catalogue.label(code), fmt_number(n),
          fmt_number(totals[code])]
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
     sources_at_hall = sorted({one.strip() for source in at_hall["source"]

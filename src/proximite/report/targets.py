@@ -39,20 +39,8 @@ class Target:
 
 
 def label(result: DiagnosticResult, code: str, kind: str = "category") -> str:
-    """French label of a category or basket code (the code itself if unknown)."""
-    cat = result.catalogue
-    if kind == "basket" and code in cat.baskets:
-        return cat.baskets[code].label
-    if code in cat.categories:
-        return cat.categories[code].label
-    return code
-
-
-def titled(name: str, kind: str) -> str:
-    """``Panier : <name>`` or ``Catégorie : <name>``, unless the name already says which
-    ("Panier de la vie courante" stays as is, never "Panier : Panier de...")."""
-    word = "Panier" if kind == "basket" else "Catégorie"
-    return name if name.lower().startswith(word.lower()) else f"{word} : {name}"
+    """French label of a category or basket code (rule: :meth:`Catalogue.label`)."""
+    return result.catalogue.label(code, kind)
 
 
 def targets(result: DiagnosticResult, kind: str) -> list[Target]:

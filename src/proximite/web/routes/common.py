@@ -61,10 +61,9 @@ def service_out(portal: PortalData, record: dict[str, Any], at: datetime) -> dic
     """One service as the API returns it, its hours evaluated at ``at``."""
     status = hours_status(record.get("opening_hours") or "",
                           record.get("opening_hours_raw") or "", at)
-    cat = portal.catalogue.categories.get(record["category"])
     return {
         "service_id": record["service_id"], "category": record["category"],
-        "category_label": cat.label if cat else record["category"],
+        "category_label": portal.catalogue.label(record["category"]),
         "name": record.get("name") or "",
         "operator": record.get("operator") or "",
         "address": record.get("address") or "",

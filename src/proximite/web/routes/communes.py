@@ -59,10 +59,7 @@ def commune_fiche(
     rows = []
     for rec in access.to_dict("records"):
         code, kind = rec["category"], rec.get("target_kind", "category")
-        if kind == "basket":
-            label = catalogue.baskets[code].label if code in catalogue.baskets else code
-        else:
-            label = catalogue.categories[code].label if code in catalogue.categories else code
+        label = catalogue.label(code, kind)
         nearest = portal.service(str(rec.get("nearest_service_id") or ""))
         time_min = rec.get("travel_time_min")
         median = medians.get((code, kind))

@@ -165,12 +165,11 @@ def place_page(request: Request, service_id: str) -> HTMLResponse:
         pending = len(session.scalars(select(Contribution.id).where(
             Contribution.place_id == place.id,
             Contribution.status == ContributionStatus.PENDING.value)).all())
-        category = portal.catalogue.categories.get(place.category)
         dates = {e.id: e.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
                  for e in place.events}
         return _page(request, "lieu.html.j2", place.name or service_id,
                      session_row=row, cookie=cookie, place=place, pending=pending,
-                     category_label=category.label if category else place.category,
+                     category_label=portal.catalogue.label(place.category),
                      commune=_commune_label(portal, place.code_insee), dates=dates,
                      can_moderate=can_moderate(row.user, place.territory))
 
@@ -599,7 +598,7 @@ def cartoparty_page(request: Request, slug: str) -> HTMLResponse:
                   for p in places]
         return _page(request, "cartoparty.html.j2", party.title, session_row=row,
                      cookie=cookie, party=party, places=places, points=points,
-                     labels=[labels.get(c, c) for c in party.categories],
+                     labels=[portal.catalogue.label(c) for c in party.categories],
                      category_labels=labels, contributed=contributed,
                      maplibre="1" if maplibre_installed() else "0")
 
