@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -51,6 +54,7 @@ from proximite.web.contrib import (
     ensure_session,
     render_page,
     set_session_cookie,
+    unit_of_work,
 )
 from proximite.web.pages import maplibre_installed
 from proximite.web.routes.common import contrib_of, portal_of
@@ -92,6 +96,48 @@ def _page(request: Request, template: str, title: str, *, status: int = 200,
     return response
 
 
+@dataclass
+class Visit:
+    """What every contribution route starts from: the store, the portal, the open
+    transaction and the visitor's session row. ``cookie`` holds the token of a session
+    opened for this answer (:meth:`page` sets it); ``form`` a POST's checked fields."""
+
+    request: Request
+    store: ContribStore
+    portal: PortalData
+    session: Session
+    row: WebSession | None
+    cookie: list[str] = field(default_factory=list)
+    form: dict[str, str] = field(default_factory=dict)
+
+    def page(self, template: str, title: str, *, status: int = 200,
+             **values: Any) -> HTMLResponse:
+        return _page(self.request, template, title, status=status, session_row=self.row,
+                     cookie=self.cookie, **values)
+
+
+@contextmanager
+def _visit(request: Request, *, open_session_if_none: bool = False) -> Iterator[Visit]:
+    """The store (a 404 page when contributions are off), one transaction and the
+    visitor's session; with ``open_session_if_none`` an anonymous session is opened for a
+    page holding a form (its CSRF token)."""
+    store = _store(request)
+    with unit_of_work(store) as session:
+        cookie: list[str] = []
+        row = (ensure_session(session, request, store, cookie) if open_session_if_none
+               else current_session(session, request))
+        yield Visit(request, store, portal_of(request), session, row, cookie)
+
+
+@asynccontextmanager
+async def _posted(request: Request) -> AsyncIterator[Visit]:
+    """A form's POST: the visit, with ``form`` read and its CSRF token checked (a 403 page
+    when it is not the session's own)."""
+    with _visit(request) as visit:
+        visit.form = await _checked_form(request, visit.row)
+        yield visit
+
+
 async def page_error(request: Request, error: Exception) -> HTMLResponse:
     """The French page of a :class:`PageError` (the app's handler for it)."""
     assert isinstance(error, PageError)
@@ -109,15 +155,13 @@ def _form_dict(form: FormData) -> dict[str, str]:
     return out
 
 
-async def _checked_form(request: Request, session: Session) -> tuple[dict[str, str],
-                                                                      WebSession | None]:
+async def _checked_form(request: Request, row: WebSession | None) -> dict[str, str]:
     form = _form_dict(await request.form())
-    row = current_session(session, request)
     if not csrf_ok(row, form.get("csrf")):
         raise PageError(403, "Formulaire expiré",
                         "Ce formulaire a expiré ou ne vient pas de ce site : recharger la "
                         "page et recommencer.")
-    return form, row
+    return form
 
 
 def _place_or_404(session: Session, service_id: str) -> Place:
@@ -156,40 +200,34 @@ def _commune_label(portal: PortalData, code: str) -> str:
 @router.get("/lieux/{service_id}", response_class=HTMLResponse)
 def place_page(request: Request, service_id: str) -> HTMLResponse:
     """A place's fiche: current values, provenance, history (with revert for moderators)."""
-    store = _store(request)
-    portal = portal_of(request)
-    with store.factory.begin() as session:
+    with _visit(request, open_session_if_none=True) as visit:
+        session, portal = visit.session, visit.portal
         place = _place_or_404(session, service_id)
-        cookie: list[str] = []
-        row = ensure_session(session, request, store, cookie)
         pending = len(session.scalars(select(Contribution.id).where(
             Contribution.place_id == place.id,
             Contribution.status == ContributionStatus.PENDING.value)).all())
         dates = {e.id: e.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
                  for e in place.events}
-        return _page(request, "lieu.html.j2", place.name or service_id,
-                     session_row=row, cookie=cookie, place=place, pending=pending,
-                     category_label=portal.catalogue.label(place.category),
-                     commune=_commune_label(portal, place.code_insee), dates=dates,
-                     can_moderate=can_moderate(row.user, place.territory))
+        assert visit.row is not None  # opened above
+        return visit.page("lieu.html.j2", place.name or service_id, place=place,
+                          pending=pending,
+                          category_label=portal.catalogue.label(place.category),
+                          commune=_commune_label(portal, place.code_insee), dates=dates,
+                          can_moderate=can_moderate(visit.row.user, place.territory))
 
 
-def _proposal_form(request: Request, session: Session, store: ContribStore, *,
-                   place: Place | None, form: dict[str, str],
+def _proposal_form(visit: Visit, *, place: Place | None, form: dict[str, str],
                    errors: dict[str, str] | None = None, status: int = 200,
                    cartoparty: Cartoparty | None = None) -> HTMLResponse:
-    cookie: list[str] = []
-    row = ensure_session(session, request, store, cookie)
-    portal = portal_of(request)
     action = (f"/lieux/{quote(place.service_id, safe='')}/signaler" if place is not None
               else "/proposer")
     title = ("Signaler une erreur / proposer une modification" if place is not None
              else "Proposer un nouveau lieu")
-    return _page(request, "proposer.html.j2", title, status=status, session_row=row,
-                 cookie=cookie, place=place, form=form, errors=errors or {},
-                 categories=_categories(portal), days=FRENCH_DAYS, action=action,
-                 modes=set(form.get("access_modes", "").split(MODES_SEP)),
-                 cartoparty=cartoparty)
+    return visit.page("proposer.html.j2", title, status=status, place=place, form=form,
+                      errors=errors or {}, categories=_categories(visit.portal),
+                      days=FRENCH_DAYS, action=action,
+                      modes=set(form.get("access_modes", "").split(MODES_SEP)),
+                      cartoparty=cartoparty)
 
 
 def _place_form(place: Place) -> dict[str, str]:
@@ -211,25 +249,21 @@ def _cartoparty(session: Session, slug: str | None) -> Cartoparty | None:
 
 @router.get("/lieux/{service_id}/signaler", response_class=HTMLResponse)
 def report_form(request: Request, service_id: str, cartoparty: str = "") -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        place = _place_or_404(session, service_id)
-        return _proposal_form(request, session, store, place=place,
-                              form=_place_form(place),
-                              cartoparty=_cartoparty(session, cartoparty))
+    with _visit(request, open_session_if_none=True) as visit:
+        place = _place_or_404(visit.session, service_id)
+        return _proposal_form(visit, place=place, form=_place_form(place),
+                              cartoparty=_cartoparty(visit.session, cartoparty))
 
 
 @router.get("/proposer", response_class=HTMLResponse)
 def new_place_form(request: Request, cartoparty: str = "", lon: str = "", lat: str = ""
                    ) -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        party = _cartoparty(session, cartoparty)
+    with _visit(request, open_session_if_none=True) as visit:
+        party = _cartoparty(visit.session, cartoparty)
         form = {"lon": lon[:30], "lat": lat[:30], "access_modes": "on_site"}
         if party is not None and len(party.categories) == 1:
             form["category"] = party.categories[0]
-        return _proposal_form(request, session, store, place=None, form=form,
-                              cartoparty=party)
+        return _proposal_form(visit, place=None, form=form, cartoparty=party)
 
 
 async def _submit(request: Request, service_id: str | None) -> Response:
@@ -239,8 +273,8 @@ async def _submit(request: Request, service_id: str | None) -> Response:
         raise PageError(429, "Trop de propositions",
                         "Trop de propositions envoyées depuis cette adresse en peu de temps : "
                         f"réessayer plus tard (limite : {store.settings.proposal_rate_limit}).")
-    with store.factory.begin() as session:
-        form, row = await _checked_form(request, session)
+    async with _posted(request) as visit:
+        session, form, row = visit.session, visit.form, visit.row
         place = _place_or_404(session, service_id) if service_id is not None else None
         party = _cartoparty(session, form.get("cartoparty"))
         if place is None:
@@ -254,8 +288,8 @@ async def _submit(request: Request, service_id: str | None) -> Response:
                 {k: v for k, v in form.items() if k not in ("csrf", "cartoparty")},
                 store.checks, current=place.values() if place is not None else None)
         except ProposalInvalid as invalid:
-            return _proposal_form(request, session, store, place=place, form=form,
-                                  errors=invalid.errors, status=422, cartoparty=party)
+            return _proposal_form(visit, place=place, form=form, errors=invalid.errors,
+                                  status=422, cartoparty=party)
         author = row.user if row is not None else None
         contribution, token = propose(session, proposal, place=place, author=author,
                                       cartoparty=party)
@@ -277,9 +311,8 @@ async def new_place_submit(request: Request) -> Response:
 def contribution_page(request: Request, contribution_id: int, jeton: str = "",
                       envoi: int = 0) -> HTMLResponse:
     """The outcome, for whoever holds the follow link (or the author, or a moderator)."""
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
+    with _visit(request) as visit:
+        session, row = visit.session, visit.row
         contribution = followed(session, contribution_id, jeton) if jeton else None
         if contribution is None:
             candidate = session.get(Contribution, contribution_id)
@@ -291,34 +324,31 @@ def contribution_page(request: Request, contribution_id: int, jeton: str = "",
         if contribution is None:
             raise PageError(404, "Contribution introuvable",
                             "Ce lien de suivi n'est pas valable.")
-        return _page(request, "suivi.html.j2", f"Votre proposition n° {contribution.id}",
-                     session_row=row, contribution=contribution, just_sent=envoi == 1)
+        return visit.page("suivi.html.j2", f"Votre proposition n° {contribution.id}",
+                          contribution=contribution, just_sent=envoi == 1)
 
 
 @router.get("/mes-contributions", response_class=HTMLResponse)
 def my_contributions(request: Request) -> HTMLResponse:
     """A signed-in contributor's proposals and their outcome."""
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
+    with _visit(request) as visit:
+        row = visit.row
         if row is None or row.user is None:
             raise PageError(401, "Connexion nécessaire",
                             "Connectez-vous pour voir vos propositions (sans compte, le lien "
                             "reçu après l'envoi donne le résultat).",
                             ("/connexion?suite=/mes-contributions", "Se connecter"))
-        items = list(session.scalars(select(Contribution).where(
+        items = list(visit.session.scalars(select(Contribution).where(
             Contribution.author_id == row.user.id).order_by(Contribution.id.desc())))
-        return _page(request, "mes_contributions.html.j2", "Mes propositions",
-                     session_row=row, items=items)
+        return visit.page("mes_contributions.html.j2", "Mes propositions", items=items)
 
 
 @router.post("/lieux/{service_id}/historique/{event_id}/annuler", response_model=None)
 async def revert(request: Request, service_id: str, event_id: int) -> Response:
-    store = _store(request)
-    with store.factory.begin() as session:
-        form, row = await _checked_form(request, session)
+    async with _posted(request) as visit:
+        session, form = visit.session, visit.form
         place = _place_or_404(session, service_id)
-        user = _moderator(row, place.territory)
+        user = _moderator(visit.row, place.territory)
         event = session.get(PlaceEvent, event_id)
         if event is None or event.place_id != place.id:
             raise PageError(404, "Entrée inconnue", "Cette entrée d'historique n'existe pas.")
@@ -338,12 +368,9 @@ async def revert(request: Request, service_id: str, event_id: int) -> Response:
 
 @router.get("/connexion", response_class=HTMLResponse)
 def sign_in_form(request: Request, suite: str = "/moderation") -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        cookie: list[str] = []
-        row = ensure_session(session, request, store, cookie)
-        return _page(request, "connexion.html.j2", "Connexion", session_row=row,
-                     cookie=cookie, suite=_local(suite), email="", failed=False)
+    with _visit(request, open_session_if_none=True) as visit:
+        return visit.page("connexion.html.j2", "Connexion", suite=_local(suite), email="",
+                          failed=False)
 
 
 def _local(target: str) -> str:
@@ -353,14 +380,13 @@ def _local(target: str) -> str:
 
 @router.post("/connexion", response_model=None)
 async def sign_in(request: Request) -> Response:
-    store = _store(request)
-    with store.factory.begin() as session:
-        form, row = await _checked_form(request, session)
+    async with _posted(request) as visit:
+        session, form, store = visit.session, visit.form, visit.store
         user = authenticate(session, form.get("email", ""), form.get("password", ""))
         if user is None:
-            return _page(request, "connexion.html.j2", "Connexion", status=401,
-                         session_row=row, suite=_local(form.get("suite", "/")),
-                         email=form.get("email", ""), failed=True)
+            return visit.page("connexion.html.j2", "Connexion", status=401,
+                              suite=_local(form.get("suite", "/")),
+                              email=form.get("email", ""), failed=True)
         close_session(session, request.cookies.get("proximite_session"))
         opened = open_session(session, user, hours=store.settings.session_hours)
     response = RedirectResponse(_local(form.get("suite", "/")), status_code=303)
@@ -370,10 +396,8 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/deconnexion", response_model=None)
 async def sign_out(request: Request) -> Response:
-    store = _store(request)
-    with store.factory.begin() as session:
-        await _checked_form(request, session)
-        close_session(session, request.cookies.get("proximite_session"))
+    async with _posted(request) as visit:
+        close_session(visit.session, request.cookies.get("proximite_session"))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie("proximite_session", path="/")
     return response
@@ -384,10 +408,9 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/moderation", response_class=HTMLResponse)
 def moderation_queue(request: Request, territoire: str | None = None) -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
-        user = _moderator(row)
+    with _visit(request) as visit:
+        session = visit.session
+        user = _moderator(visit.row)
         try:
             items = queue(session, user, territory=territoire or None)
         except PermissionDenied as exc:
@@ -398,38 +421,32 @@ def moderation_queue(request: Request, territoire: str | None = None) -> HTMLRes
                 ImportConflict.territory.in_(sorted(user.territory_codes)),)))).all()
         territories = ("tous" if user.role == "admin"
                        else ", ".join(sorted(user.territory_codes)))
-        return _page(request, "moderation.html.j2", "File de modération",
-                     session_row=row, items=items, territories=territories,
-                     conflicts=len(conflicts))
+        return visit.page("moderation.html.j2", "File de modération", items=items,
+                          territories=territories, conflicts=len(conflicts))
 
 
 @router.get("/moderation/conflits", response_class=HTMLResponse)
 def conflicts_page(request: Request) -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
-        user = _moderator(row)
+    with _visit(request) as visit:
+        user = _moderator(visit.row)
         query = select(ImportConflict).where(
             ImportConflict.status == ConflictStatus.OPEN.value)
         if user.role != "admin":
             query = query.where(ImportConflict.territory.in_(sorted(user.territory_codes)))
-        items = list(session.scalars(query.order_by(ImportConflict.id)))
-        return _page(request, "conflits.html.j2", "Conflits d'import", session_row=row,
-                     items=items)
+        items = list(visit.session.scalars(query.order_by(ImportConflict.id)))
+        return visit.page("conflits.html.j2", "Conflits d'import", items=items)
 
 
 @router.post("/moderation/conflits/{conflict_id}", response_model=None)
 async def conflict_decide(request: Request, conflict_id: int) -> Response:
-    store = _store(request)
-    with store.factory.begin() as session:
-        form, row = await _checked_form(request, session)
-        conflict = session.get(ImportConflict, conflict_id)
+    async with _posted(request) as visit:
+        conflict = visit.session.get(ImportConflict, conflict_id)
         if conflict is None:
             raise PageError(404, "Conflit inconnu", f"Aucun conflit n° {conflict_id}.")
-        user = _moderator(row, conflict.territory)
+        user = _moderator(visit.row, conflict.territory)
         try:
-            resolve_conflict(session, conflict, moderator=user,
-                             take_official=form.get("decision") == "take", reason="")
+            resolve_conflict(visit.session, conflict, moderator=user,
+                             take_official=visit.form.get("decision") == "take", reason="")
         except StoreError as exc:
             raise PageError(409, "Conflit déjà traité", str(exc)) from None
     return RedirectResponse("/moderation/conflits", status_code=303)
@@ -442,22 +459,19 @@ def _contribution_or_404(session: Session, contribution_id: int) -> Contribution
     return contribution
 
 
-def _decision_page(request: Request, session: Session, row: WebSession | None,
-                   contribution: Contribution, problem: str = "",
+def _decision_page(visit: Visit, contribution: Contribution, problem: str = "",
                    status: int = 200) -> HTMLResponse:
-    return _page(request, "moderer.html.j2", f"Proposition n° {contribution.id}",
-                 status=status, session_row=row, c=contribution,
-                 rows=before_after(session, contribution), problem=problem)
+    return visit.page("moderer.html.j2", f"Proposition n° {contribution.id}",
+                      status=status, c=contribution,
+                      rows=before_after(visit.session, contribution), problem=problem)
 
 
 @router.get("/moderation/{contribution_id}", response_class=HTMLResponse)
 def moderation_item(request: Request, contribution_id: int) -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
-        contribution = _contribution_or_404(session, contribution_id)
-        _moderator(row, contribution.territory)
-        return _decision_page(request, session, row, contribution)
+    with _visit(request) as visit:
+        contribution = _contribution_or_404(visit.session, contribution_id)
+        _moderator(visit.row, contribution.territory)
+        return _decision_page(visit, contribution)
 
 
 def _amendment(form: dict[str, str], contribution: Contribution,
@@ -484,11 +498,10 @@ def _amendment(form: dict[str, str], contribution: Contribution,
 
 @router.post("/moderation/{contribution_id}", response_model=None)
 async def moderation_decide(request: Request, contribution_id: int) -> Response:
-    store = _store(request)
-    with store.factory.begin() as session:
-        form, row = await _checked_form(request, session)
+    async with _posted(request) as visit:
+        session, form, store = visit.session, visit.form, visit.store
         contribution = _contribution_or_404(session, contribution_id)
-        user = _moderator(row, contribution.territory)
+        user = _moderator(visit.row, contribution.territory)
         try:
             version = int(form.get("version", ""))
         except ValueError:
@@ -505,8 +518,7 @@ async def moderation_decide(request: Request, contribution_id: int) -> Response:
             session.expire_all()
             fresh = _contribution_or_404(session, contribution_id)
             code = 409 if isinstance(exc, StaleVersion) else 422
-            return _decision_page(request, session, row, fresh, problem=str(exc),
-                                  status=code)
+            return _decision_page(visit, fresh, problem=str(exc), status=code)
     return RedirectResponse("/moderation", status_code=303)
 
 
@@ -515,31 +527,26 @@ async def moderation_decide(request: Request, contribution_id: int) -> Response:
 
 @router.get("/cartoparties/nouvelle", response_class=HTMLResponse)
 def cartoparty_form(request: Request) -> HTMLResponse:
-    store = _store(request)
-    with store.factory.begin() as session:
-        row = current_session(session, request)
-        _moderator(row)
-        return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
-                     session_row=row, form={}, errors={}, chosen=set(),
-                     categories=_categories(portal_of(request)))
+    with _visit(request) as visit:
+        _moderator(visit.row)
+        return visit.page("cartoparty_new.html.j2", "Nouvelle cartoparty", form={},
+                          errors={}, chosen=set(), categories=_categories(visit.portal))
 
 
 @router.post("/cartoparties", response_model=None)
 async def cartoparty_create(request: Request) -> Response:
-    store = _store(request)
-    portal = portal_of(request)
-    with store.factory.begin() as session:
+    async with _posted(request) as visit:
+        session, form, row, portal = visit.session, visit.form, visit.row, visit.portal
         raw = await request.form()
-        form, row = await _checked_form(request, session)
         chosen = [c for c in raw.getlist("categories") if isinstance(c, str)]
         errors = _cartoparty_errors(session, form, chosen, portal)
         territory = form.get("territory", "").strip()
         if not errors:
             _moderator(row, territory)
         if errors:
-            return _page(request, "cartoparty_new.html.j2", "Nouvelle cartoparty",
-                         status=422, session_row=row, form=form, errors=errors,
-                         chosen=set(chosen), categories=_categories(portal))
+            return visit.page("cartoparty_new.html.j2", "Nouvelle cartoparty", status=422,
+                              form=form, errors=errors, chosen=set(chosen),
+                              categories=_categories(portal))
         party = Cartoparty(slug=form["slug"].strip(), title=form["title"].strip(),
                            territory=territory,
                            event_date=date.fromisoformat(form["event_date"]),
@@ -582,12 +589,9 @@ def _party_or_404(session: Session, slug: str) -> Cartoparty:
 @router.get("/cartoparties/{slug}", response_class=HTMLResponse)
 def cartoparty_page(request: Request, slug: str) -> HTMLResponse:
     """The event: the places of its categories in its territory, as a list and a map."""
-    store = _store(request)
-    portal = portal_of(request)
-    with store.factory.begin() as session:
+    with _visit(request, open_session_if_none=True) as visit:
+        session, portal = visit.session, visit.portal
         party = _party_or_404(session, slug)
-        cookie: list[str] = []
-        row = ensure_session(session, request, store, cookie)
         places = list(session.scalars(select(Place).where(
             Place.territory == party.territory, Place.category.in_(party.categories),
             Place.closed.is_(False)).order_by(Place.code_insee, Place.name)))
@@ -596,11 +600,11 @@ def cartoparty_page(request: Request, slug: str) -> HTMLResponse:
         labels = {code: c.label for code, c in portal.catalogue.categories.items()}
         points = [{"id": p.service_id, "name": p.name, "lon": p.lon, "lat": p.lat}
                   for p in places]
-        return _page(request, "cartoparty.html.j2", party.title, session_row=row,
-                     cookie=cookie, party=party, places=places, points=points,
-                     labels=[portal.catalogue.label(c) for c in party.categories],
-                     category_labels=labels, contributed=contributed,
-                     maplibre="1" if maplibre_installed() else "0")
+        return visit.page("cartoparty.html.j2", party.title, party=party, places=places,
+                          points=points,
+                          labels=[portal.catalogue.label(c) for c in party.categories],
+                          category_labels=labels, contributed=contributed,
+                          maplibre="1" if maplibre_installed() else "0")
 
 
 RESULT_COLUMNS = ["contribution", "etat", "type", "service_id", "nom", "categorie", "champs",
@@ -610,8 +614,8 @@ RESULT_COLUMNS = ["contribution", "etat", "type", "service_id", "nom", "categori
 @router.get("/cartoparties/{slug}/resultats.csv", response_model=None)
 def cartoparty_results(request: Request, slug: str) -> Response:
     """Every proposal made during the event, with its outcome and the licence."""
-    store = _store(request)
-    with store.factory.begin() as session:
+    with _visit(request) as visit:
+        session, store = visit.session, visit.store
         party = _party_or_404(session, slug)
         rows = session.scalars(select(Contribution).where(
             Contribution.cartoparty_id == party.id).order_by(Contribution.id))
