@@ -8,7 +8,8 @@ two distinct English function words that French never uses ("the", "is", "with",
 "from"...), and they make at least a fifth of its words: one loan word or a dataset name
 ("La Poste open data") is not a sentence. Words French shares with English ("a", "on",
 "or", "car", "but", "plus", "est", "me", "son", "pour", "message", "file") are left out
-of the list on purpose. Proven on both sides in ``tests/test_language.py``.
+of the list on purpose. Error messages, one short line each, have a stricter rule
+(:func:`english_message_words`). Proven on both sides in ``tests/test_language.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def is_english(sentence: str) -> bool:
     words = _WORD.findall(_NOT_PROSE.sub(" ", sentence).lower())
     hits = [w for w in words if w in ENGLISH_WORDS]
     return len(set(hits)) >= 2 and len(hits) * 5 >= len(words)
+
+
+#: Quoted values inside a message (« … », '…', "…") are the user's or a library's words.
+_QUOTED = re.compile(r"«[^»]*»|'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def english_message_words(message: str) -> list[str]:
+    """The English function words of an error message's own wording.
+
+    An error is one short line ("cutoff must be > 0 min"), too short for the sentence rule
+    of :func:`is_english`: here one English function word is enough, once the quoted
+    values, identifiers and paths are taken out (they may be anything)."""
+    prose = _NOT_PROSE.sub(" ", _QUOTED.sub(" ", message)).lower()
+    return [w for w in _WORD.findall(prose) if w in ENGLISH_WORDS]
 
 
 def english_sentences(text: str) -> list[str]:

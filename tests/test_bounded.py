@@ -177,9 +177,9 @@ def test_bad_cutoff_and_empty_inputs() -> None:
     origins = pd.DataFrame({"origin_id": [1], "lon": [3.50], "lat": [44.5]})
     services = pd.DataFrame({"service_id": ["x"], "lon": [3.55], "lat": [44.5]})
     for cutoff in (0, -1.0, float("nan")):
-        with pytest.raises(ProximiteError, match="cutoff must be > 0 min"):
+        with pytest.raises(ProximiteError, match="cutoff_min .* : attendu un temps limite > 0 min"):
             bounded_travel_times(graph, origins, services, cutoff)
-    with pytest.raises(ProximiteError, match="lack column"):
+    with pytest.raises(ProximiteError, match="origines : colonne"):
         bounded_travel_times(graph, origins.drop(columns="lat"), services, 5.0)
     empty = bounded_travel_times(graph, origins, services.iloc[:0], 5.0)
     assert empty.empty and list(empty.columns) == BOUNDED_COLUMNS

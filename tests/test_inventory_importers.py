@@ -219,7 +219,7 @@ def test_gtfs_without_station_rows_groups_by_parent(tmp_path: Path,
 def test_bad_zip_and_zip_without_stops(tmp_path: Path, catalogue: Catalogue) -> None:
     not_zip = tmp_path / "feed.zip"
     not_zip.write_text("this is not a zip", encoding="utf-8")
-    with pytest.raises(InputError, match=r"feed\.zip: not a valid zip archive"):
+    with pytest.raises(InputError, match=r"feed\.zip: archive zip invalide"):
         read_gtfs_stations(not_zip, catalogue)
     no_stops = tmp_path / "nostops.zip"
     with zipfile.ZipFile(no_stops, "w") as archive:
@@ -535,7 +535,7 @@ def test_missing_file(tmp_path: Path, catalogue: Catalogue) -> None:
 
 def test_bad_json(tmp_path: Path, catalogue: Catalogue) -> None:
     broken = write(tmp_path / "cnfs.json", '[{"id": 1, "raison_sociale": "X",\n "latitude": }]')
-    with pytest.raises(InputError, match=r"cnfs\.json:2: invalid JSON"):
+    with pytest.raises(InputError, match=r"cnfs\.json:2: JSON invalide"):
         read_cnfs(broken, catalogue)
     not_array = write(tmp_path / "obj.json", '{"a": 1}')
     with pytest.raises(InputError, match="pas un tableau JSON d'objets"):

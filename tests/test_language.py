@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from language import english_sentences, is_english, visible_text
+from language import english_message_words, english_sentences, is_english, visible_text
 
 # sentences the demo's report.html printed before they were translated
 ENGLISH = [
@@ -51,3 +51,34 @@ def test_visible_text_reads_alt_texts_and_skips_styles() -> None:
             '<p>Bonjour &amp; bienvenue</p><img src="x.png" alt="Carte des communes">'
             "<script>if (this is it) {}</script></body></html>")
     assert visible_text(html) == ["Bonjour & bienvenue", "Carte des communes"]
+
+
+# error messages the code raised before they were translated (issue 9, session 4)
+ENGLISH_ERRORS = [
+    "cutoff must be > 0 min",
+    "decay band weight must be in [0, 1], got 1.5",
+    "overlapping bands: two decay bands end at 5 min",
+    "invalid YAML: mapping values are not allowed here",
+    "unknown département code '999'",
+    "fichier vide (attendu : a header line and data rows)",
+    "workers must be at least 1, not 0",
+]
+FRENCH_ERRORS = [
+    "decay [[10, 1.5]] : attendu des poids entre 0 et 1, pas 1,5",
+    "code de département « 999 » inconnu (attendu : l'un de 01, 02)",
+    # the quoted parts are a library's or the user's words, not the message's
+    "JSON invalide (« Expecting value ») (attendu : un tableau JSON d'objets)",
+    "services.csv:3: champ « lat » : valeur invalide « not a number »",
+    "pas un diagnostic (aucune des couches « services », « access_times », « run »)",
+    "proximite.toml : analysis.potential_cutoffs_min 0 : attendu des temps limites > 0 min",
+]
+
+
+@pytest.mark.parametrize("message", ENGLISH_ERRORS)
+def test_english_error_messages_are_caught_from_one_word(message: str) -> None:
+    assert english_message_words(message)
+
+
+@pytest.mark.parametrize("message", FRENCH_ERRORS)
+def test_french_error_messages_pass(message: str) -> None:
+    assert english_message_words(message) == []

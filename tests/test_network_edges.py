@@ -72,7 +72,7 @@ def test_largest_strong_component_kept(tmp_path: Path) -> None:
     ("from,to,colour\na,b,red\n", "pas de colonne de temps de trajet ni de longueur"),
     ("from,to,km\na,b,abc\n", r"edges.csv:2: champ « km » : valeur invalide « abc »"),
     ("from,to,km\na,b,-3\n", r"edges.csv:2: champ « km » : valeur invalide « -3 »"),
-    ("from,to,km\na,zz,3\n", "1 node\\(s\\) without coordinates: zz"),
+    ("from,to,km\na,zz,3\n", "1 nœud\\(s\\) sans coordonnées : zz"),
 ])
 def test_bad_edge_tables(tmp_path: Path, text: str, message: str) -> None:
     path = _write(tmp_path, text)

@@ -104,7 +104,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["diagnostic", "--departement", "999"])
     assert result.exit_code == 2
-    assert "unknown département code '999'" in result.output
+    assert "code de département « 999 » inconnu" in result.output
 
 
 def test_network_with_no_edge_in_territory(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_network_with_no_edge_in_territory(tmp_path: Path) -> None:
                                  str(edges), "--services", str(services)])
     assert result.exit_code == 2
     # without a node table, node ids must be INSEE codes of the territory
-    assert "2 node(s) without coordinates: x, y" in result.output
+    assert "2 nœud(s) sans coordonnées : x, y" in result.output
     result = runner.invoke(app, ["diagnostic", "--departement", "48", "--network",
                                  str(edges), "--network-nodes", str(nodes),
                                  "--services", str(services), "--out", str(tmp_path / "o")])

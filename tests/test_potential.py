@@ -10,6 +10,7 @@ the supply reached) is the property that any 2SFCA must satisfy.
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -230,20 +231,25 @@ def test_standardised_demand_keeps_total_and_weights_elderly() -> None:
 # --------------------------------------------------------------------------- bad input
 
 
+BAD_CUTOFF = "cutoff_min .* : attendu un temps limite > 0 min"
+
+
 @pytest.mark.parametrize(("bands", "message"), [
-    ([(10, 0.3), (5, 1.0)], "sorted by upper bound"),
-    ([(5, 1.0), (5, 0.3)], "overlapping bands"),
-    ([(0, 5, 1.0), (4, 10, 0.3)], "overlapping bands"),
-    ([(0, 5, 1.0), (6, 10, 0.3)], "gap between"),
-    ([(5, 1.5)], "weight must be in [0, 1]"),
-    ([(5, -0.1)], "weight must be in [0, 1]"),
-    ([(0, 1.0)], "upper bound must be > 0"),
-    ([(5, 0.3), (10, 1.0)], "must not increase"),
-    ([], "at least one band"),
+    ([(10, 0.3), (5, 1.0)], "rangés par borne supérieure croissante"),
+    ([(5, 1.0), (5, 0.3)], "qui ne se chevauchent pas (deux paliers finissent à 5 min)"),
+    ([(0, 5, 1.0), (4, 10, 0.3)], "qui ne se chevauchent pas (un palier commence à 4 min"),
+    ([(0, 5, 1.0), (6, 10, 0.3)], "contigus (rien entre 5 et 6 min)"),
+    ([(5, 1.5)], "des poids entre 0 et 1, pas 1,5"),
+    ([(5, -0.1)], "des poids entre 0 et 1, pas -0,1"),
+    ([(0, 1.0)], "des bornes supérieures > 0 min, pas 0"),
+    ([(5, 0.3), (10, 1.0)], "des poids qui ne croissent pas"),
+    ([], "au moins un palier"),
 ])
 def test_bad_decay_bands(bands: list[tuple[float, ...]], message: str) -> None:
-    with pytest.raises(ProximiteError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ProximiteError, match=re.escape(message)) as caught:
         StepDecay(bands)
+    assert str(caught.value).startswith("decay ")  # names the setting
+    assert isinstance(caught.value, ValueError)
 
 
 def test_triple_bands_equal_pairs() -> None:
@@ -253,31 +259,33 @@ def test_triple_bands_equal_pairs() -> None:
 @pytest.mark.parametrize("bad_value", [0.0, -1.0, np.nan])
 def test_bad_supply_lists_the_ids(bad_value: float) -> None:
     supply = pd.Series({"d1": 2.0, "d2": bad_value})
-    with pytest.raises(ProximiteError, match="supply must be > 0.*d2"):
+    with pytest.raises(ProximiteError,
+                       match=r"champ « offre » : .*d2 \(attendu : une offre > 0\)"):
         two_step_fca(HAND_COSTS, HAND_DEMAND, supply, 10)
     with pytest.raises(ProximiteError, match="d2"):
         potential_accessibility(HAND_COSTS, HAND_DEMAND, {"gp": supply}, [10])
 
 
 def test_bad_demand_and_cutoff() -> None:
-    with pytest.raises(ProximiteError, match="demand must be >= 0.*o2"):
+    with pytest.raises(ProximiteError,
+                       match=r"champ « demande » : .*o2 \(attendu : une population ≥ 0\)"):
         two_step_fca(HAND_COSTS, pd.Series({"o1": 1.0, "o2": -3.0, "o3": 1.0}),
                      HAND_SUPPLY, 10)
-    with pytest.raises(ProximiteError, match="no demand given.*o3"):
+    with pytest.raises(ProximiteError, match="demande absente.*o3"):
         two_step_fca(HAND_COSTS, HAND_DEMAND.drop("o3"), HAND_SUPPLY, 10)
     for cutoff in (0, -5, np.nan):
-        with pytest.raises(ProximiteError, match="cutoff must be > 0 min"):
+        with pytest.raises(ProximiteError, match=BAD_CUTOFF):
             two_step_fca(HAND_COSTS, HAND_DEMAND, HAND_SUPPLY, cutoff)
-        with pytest.raises(ProximiteError, match="cutoff must be > 0 min"):
+        with pytest.raises(ProximiteError, match=BAD_CUTOFF):
             cumulative_opportunities(HAND_COSTS, HAND_SUPPLY, cutoff)
-    with pytest.raises(ProximiteError, match="cutoff must be > 0 min"):
+    with pytest.raises(ProximiteError, match=BAD_CUTOFF):
         potential_accessibility(HAND_COSTS, HAND_DEMAND, {"gp": HAND_SUPPLY}, [10, 0])
-    with pytest.raises(ProximiteError, match="duplicate origin/destination"):
+    with pytest.raises(ProximiteError, match="couples origine-destination en double"):
         two_step_fca(pd.concat([HAND_COSTS, HAND_COSTS.iloc[:1]]), HAND_DEMAND,
                      HAND_SUPPLY, 10)
-    with pytest.raises(ProximiteError, match="lacks column"):
+    with pytest.raises(ProximiteError, match="colonne\\(s\\) manquante\\(s\\)"):
         two_step_fca(HAND_COSTS.drop(columns="destination_id"), HAND_DEMAND, HAND_SUPPLY, 10)
-    with pytest.raises(ProximiteError, match="unknown gravity decay"):
+    with pytest.raises(ProximiteError, match="kind gaussian : attendu « power »"):
         gravity(HAND_COSTS, HAND_SUPPLY, 1.0, kind="gaussian")
 
 

@@ -398,8 +398,8 @@ def test_edited_network_is_refused(tmp_path: Path, saved_dir: Path) -> None:
     shutil.copy(saved_dir / "diagnostic.gpkg", gpkg)
     with sqlite3.connect(gpkg) as db:
         db.execute("DELETE FROM network_edges WHERE fid = 1")
-    with pytest.raises(InputError, match="couche « network_edges » : 795 arcs, la couche run "
-                                         "en annonce 796"):
+    with pytest.raises(InputError, match="couche « network_edges » : 795 arcs, la couche "
+                                         "« run » en annonce 796"):
         load_diagnostic(gpkg)
 
 

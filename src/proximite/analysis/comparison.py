@@ -63,6 +63,7 @@ def published_figures() -> tuple[PublishedFigure, ...]:
     figures = tuple(PublishedFigure(**entry) for entry in raw["figures"])
     unknown = [f.id for f in figures if f.measure not in MEASURES]
     if unknown:
+        # programmer error: the shipped file is the package's own (English on purpose)
         raise ValueError(f"{FIGURES_FILE}: unknown measure in {', '.join(unknown)}")
     return figures
 

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from proximite.errors import ProximiteError
+from proximite.errors import InputError, SettingError
+from proximite.messages import number, short_number
 from proximite.model import DREES_APL_2012, StepDecay
 
 DESTINATION_COLUMNS = ("destination_id", "service_id")
@@ -47,16 +48,18 @@ WeightFunction = Callable[[np.ndarray], np.ndarray]
 def power_decay(beta: float, min_time_min: float = 1.0) -> WeightFunction:
     """``max(t, t_min) ** -beta``: the floor avoids an infinite weight at 0 min."""
     if not (math.isfinite(beta) and beta > 0):
-        raise ProximiteError(f"power decay exponent must be > 0, got {beta:g}")
+        raise SettingError("beta", short_number(beta), "un exposant de la loi puissance > 0")
     if not (math.isfinite(min_time_min) and min_time_min > 0):
-        raise ProximiteError(f"power decay minimum time must be > 0 min, got {min_time_min:g}")
+        raise SettingError("min_time_min", short_number(min_time_min),
+                           "un temps plancher de la loi puissance > 0 min")
     return lambda minutes: np.power(np.maximum(minutes, min_time_min), -beta)
 
 
 def exponential_decay(beta: float) -> WeightFunction:
     """``exp(-beta t)``, with ``beta`` in 1/min."""
     if not (math.isfinite(beta) and beta > 0):
-        raise ProximiteError(f"exponential decay rate must be > 0 per min, got {beta:g}")
+        raise SettingError("beta", short_number(beta),
+                           "un taux de décroissance exponentielle > 0 par minute")
     return lambda minutes: np.exp(-beta * np.asarray(minutes, dtype=float))
 
 
@@ -66,38 +69,40 @@ def exponential_decay(beta: float) -> WeightFunction:
 def _check_cutoff(cutoff_min: float) -> float:
     cutoff = float(cutoff_min)
     if not cutoff > 0:  # also rejects NaN
-        raise ProximiteError("cutoff must be > 0 min")
+        raise SettingError("cutoff_min", short_number(cutoff), "un temps limite > 0 min")
     return cutoff
 
 
 def _listed(ids: Iterable[object]) -> str:
     ids = list(ids)
     shown = ", ".join(str(i) for i in ids[:LIST_LIMIT])
-    return shown + (f" ... ({len(ids)} in all)" if len(ids) > LIST_LIMIT else "")
+    return shown + (f"… ({number(len(ids))} en tout)" if len(ids) > LIST_LIMIT else "")
 
 
 def _check_supply(supply: pd.Series) -> pd.Series:
     """Supply must be > 0: a zero-supply destination is not a destination at all."""
     if supply.index.has_duplicates:
-        raise ProximiteError("supply has duplicate destination ids: "
-                             + _listed(supply.index[supply.index.duplicated()].unique()))
+        raise InputError("identifiants de destination en double : "
+                         + _listed(supply.index[supply.index.duplicated()].unique()),
+                         field="offre", expected="une valeur par destination")
     values = pd.to_numeric(supply, errors="coerce").astype(float)
     bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() > 0))
     if bad.any():
-        raise ProximiteError("supply must be > 0; zero, negative or missing for destination(s) "
-                             + _listed(supply.index[bad]))
+        raise InputError("nulle, négative ou absente pour les destinations "
+                         + _listed(supply.index[bad]), field="offre", expected="une offre > 0")
     return values
 
 
 def _check_demand(demand: pd.Series) -> pd.Series:
     if demand.index.has_duplicates:
-        raise ProximiteError("demand has duplicate origin ids: "
-                             + _listed(demand.index[demand.index.duplicated()].unique()))
+        raise InputError("identifiants d'origine en double : "
+                         + _listed(demand.index[demand.index.duplicated()].unique()),
+                         field="demande", expected="une valeur par origine")
     values = pd.to_numeric(demand, errors="coerce").astype(float)
     bad = ~(np.isfinite(values.to_numpy()) & (values.to_numpy() >= 0))
     if bad.any():
-        raise ProximiteError("demand must be >= 0; negative or missing for origin(s) "
-                             + _listed(demand.index[bad]))
+        raise InputError("négative ou absente pour les origines " + _listed(demand.index[bad]),
+                         field="demande", expected="une population ≥ 0")
     return values
 
 
@@ -116,21 +121,24 @@ class CostTable:
         destination_column = next((c for c in DESTINATION_COLUMNS if c in costs.columns), None)
         missing = [c for c in ("origin_id", "travel_time_min") if c not in costs.columns]
         if destination_column is None:
-            missing.append(" or ".join(DESTINATION_COLUMNS))
+            missing.append(" ou ".join(DESTINATION_COLUMNS))
         if missing:
-            raise ProximiteError("cost table lacks column(s) " + ", ".join(missing))
+            raise InputError("table des temps : colonne(s) manquante(s) "
+                                 + ", ".join(missing))
         minutes = pd.to_numeric(costs["travel_time_min"], errors="coerce").to_numpy(float)
         if np.any(minutes < 0):
-            raise ProximiteError("cost table has negative travel times")
+            raise InputError("table des temps : temps de trajet négatifs (attendu : des "
+                                 "minutes ≥ 0)")
         if costs.duplicated(["origin_id", destination_column]).any():
-            raise ProximiteError("cost table has duplicate origin/destination pairs")
+            raise InputError("table des temps : couples origine-destination en double "
+                                 "(attendu : un temps par couple)")
         reachable = np.isfinite(minutes)
         origin_ids = costs["origin_id"].to_numpy()[reachable]
         if origins is None:
             origins = pd.Index(pd.unique(origin_ids), name="origin_id")
         origin_code = origins.get_indexer(origin_ids)
         if np.any(origin_code < 0):
-            raise ProximiteError("no demand given for origin(s) of the cost table: "
+            raise InputError("demande absente pour des origines de la table des temps : "
                                  + _listed(pd.unique(origin_ids[origin_code < 0])))
         return cls(
             origin_code=origin_code,
@@ -189,7 +197,8 @@ def _floating_catchment(
 def _as_table(costs: pd.DataFrame | CostTable, origins: pd.Index | None) -> CostTable:
     if isinstance(costs, CostTable):
         if origins is not None and not costs.origins.equals(origins):
-            raise ProximiteError("cost table was prepared for other origins than the demand's")
+            # programmer error: a CostTable reused with another demand (English on purpose)
+            raise ValueError("cost table was prepared for other origins than the demand's")
         return costs
     return CostTable.from_frame(costs, origins)
 
@@ -272,7 +281,8 @@ def gravity(
     elif kind == "exponential":
         weight = exponential_decay(beta)
     else:
-        raise ProximiteError(f"unknown gravity decay '{kind}' (expected power or exponential)")
+        raise SettingError("kind", kind, "« power » (loi puissance) ou « exponential » "
+                           "(exponentielle)")
     cutoff = _check_cutoff(cutoff_min) if cutoff_min is not None else math.inf
     supply = _check_supply(supply)
     if demand is not None:
@@ -331,7 +341,8 @@ def potential_accessibility(
     """
     checked_cutoffs = [_check_cutoff(c) for c in cutoffs]
     if not checked_cutoffs and decay is None:
-        raise ProximiteError("potential accessibility needs at least one cutoff or a decay")
+        raise SettingError("potential_cutoffs_min", "", "au moins un temps limite ou une "
+                           "fonction de décroissance (decay)")
     demand = _check_demand(demand)
     table = CostTable.from_frame(costs, demand.index)
     demand_values = demand.to_numpy()
@@ -375,13 +386,15 @@ def standardised_demand(
     under, older = (float(w) for w in weights)
     if not (math.isfinite(under) and math.isfinite(older) and under >= 0 and older >= 0
             and under + older > 0):
-        raise ProximiteError("age weights must be >= 0 and not both 0")
+        raise SettingError("weights", f"{short_number(under)} ; {short_number(older)}",
+                           "deux poids ≥ 0 (moins de 65 ans ; 65 ans et plus), pas tous "
+                           "deux nuls")
     population = _check_demand(population)
     share = pd.to_numeric(pct_65plus, errors="coerce").astype(float).reindex(population.index)
     bad = ~((share >= 0) & (share <= 100)).to_numpy()
     if bad.any():
-        raise ProximiteError("share of people aged 65+ must be a percentage in [0, 100]; "
-                             "invalid or missing for " + _listed(population.index[bad]))
+        raise InputError("invalide ou absent pour " + _listed(population.index[bad]),
+                         field="pct_65plus", expected="un pourcentage entre 0 et 100")
     share = share / 100.0
     standardised = population * ((1.0 - share) * under + share * older)
     total = standardised.sum()

@@ -107,7 +107,8 @@ def read_csv_table(
         text, encoding = read_text(path)
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise InputError("fichier vide", path=path, expected="a header line and data rows")
+        raise InputError("fichier vide", path=path,
+                         expected="une ligne d'en-tête puis des lignes de données")
     header_text = first_line(text)
     sep = separator or sniff_separator(header_text)
     header = clean_header(next(csv.reader([header_text], delimiter=sep)))
@@ -235,7 +236,7 @@ def read_json_table(
     """
     records, encoding = _json_records(path, record, key)
     if not records:
-        raise InputError("empty JSON array", path=path, expected=f"one object per {record}")
+        raise InputError("tableau JSON vide", path=path, expected=f"un objet par {record}")
     keys = list(dict.fromkeys(k for item in records for k in _flat_keys(item)))
     require_columns(keys, required, path)
     frame = pd.DataFrame(
@@ -262,7 +263,7 @@ def nested_value(item: dict[str, object], dotted: str) -> object:
     return value
 
 
-def read_json_records(path: str | Path, record: str = "record", *,
+def read_json_records(path: str | Path, record: str = "enregistrement", *,
                       key: str | None = None) -> list[dict[str, object]]:
     """A JSON array of objects, or a located error saying what is wrong with the file.
 
@@ -280,8 +281,8 @@ def _json_records(path: str | Path, record: str,
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
-            raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
-                             expected="a JSON array of objects") from exc
+            raise InputError(f"JSON invalide (« {exc.msg} »)", path=path, line=exc.lineno,
+                             expected="un tableau JSON d'objets") from exc
         data = _json_lines(path, text, record)
     if isinstance(data, dict):
         if key is not None:
@@ -306,8 +307,8 @@ def _json_lines(path: str | Path, text: str, record: str) -> list[object]:
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON line: {exc.msg}", path=path, line=number,
-                             expected=f"one JSON object per line (one {record} each)") from exc
+            raise InputError(f"ligne JSON invalide (« {exc.msg} »)", path=path, line=number,
+                             expected=f"un objet JSON par ligne (un par {record})") from exc
     return records
 
 
@@ -482,7 +483,8 @@ def in_bbox(lon: pd.Series, lat: pd.Series, bbox: BBox | None) -> pd.Series:
         return pd.Series(True, index=lon.index)
     west, south, east, north = bbox
     if west > east or south > north:
-        raise InputError(f"invalid bbox {bbox}", expected="(west, south, east, north)")
+        raise InputError(f"emprise invalide {bbox}",
+                         expected="(ouest, sud, est, nord), ouest ≤ est et sud ≤ nord")
     return lon.between(west, east) & lat.between(south, north)
 
 

@@ -40,7 +40,7 @@ def read_annuaire(
     """Read one département file of the annuaire into services of the mapped categories."""
     catalogue = catalogue or load_catalogue()
     table = read_json_table(path, ANNUAIRE_REQUIRED, optional=ANNUAIRE_OPTIONAL,
-                            record="office")
+                            record="guichet")
     frame = table.frame
     lon = frame["longitude"].where(frame["longitude"] != "", frame["geo.longitude"])
     lat = frame["latitude"].where(frame["latitude"] != "", frame["geo.latitude"])

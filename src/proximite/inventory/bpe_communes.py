@@ -132,13 +132,14 @@ def read_wide_table(path: str | Path) -> pd.DataFrame:
     except FileNotFoundError as exc:
         raise InputError("fichier introuvable", path=path) from exc
     except (ValueError, KeyError, OSError) as exc:
-        raise InputError(f"unreadable spreadsheet: {exc}", path=path,
-                         expected="an .xlsx workbook (BPE 2013 per commune)") from exc
+        raise InputError(f"classeur illisible (« {exc} »)", path=path,
+                         expected="un classeur .xlsx (BPE 2013 par commune)") from exc
     wide.columns = [str(c).strip() for c in wide.columns]
     if BPE2013_CODE_COLUMN not in wide.columns:
-        raise InputError(f"missing column '{BPE2013_CODE_COLUMN}'", path=path, line=1,
+        raise InputError(f"colonne « {BPE2013_CODE_COLUMN} » manquante", path=path, line=1,
                          field=BPE2013_CODE_COLUMN,
-                         expected="one row per commune: depcom, then one column per equipment")
+                         expected="une ligne par commune : depcom, puis une colonne par "
+                                  "équipement")
     wide[LINE_COLUMN] = np.arange(2, len(wide) + 2)
     return wide[wide[BPE2013_CODE_COLUMN].fillna("").str.strip() != ""]
 

@@ -39,12 +39,14 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from proximite.catalogue import Catalogue
+from proximite.errors import SettingError
 from proximite.inventory.schema import (
     ACCESS_MODES,
     MODES_SEP,
     PROVENANCE_SEP,
     normalise_services,
 )
+from proximite.messages import short_number
 
 PROVENANCE_COLUMNS = ("source", "source_id", "data_date", "source_file", "source_line")
 # Filled from the first member (in priority order) that has them.
@@ -284,10 +286,12 @@ def deduplicate(
     ``sources`` of all members in member order, and ``distance_m``, the largest distance
     from the kept position to a merged member.
     """
-    if distance_m < 0:
-        raise ValueError(f"distance_m must be >= 0, got {distance_m}")
+    if not distance_m >= 0:  # also rejects NaN
+        raise SettingError("distance_m", short_number(distance_m),
+                           "une distance de fusion des doublons ≥ 0 m")
     if name_similarity is not None and not 0.0 <= name_similarity <= 1.0:
-        raise ValueError(f"name_similarity must be within [0, 1], got {name_similarity}")
+        raise SettingError("name_similarity", short_number(name_similarity),
+                           "une similarité des noms entre 0 et 1")
     frame = normalise_services(services)
     lineage = _Lineage(catalogue)
     pairs, distances = (_candidate_pairs(frame, lineage, distance_m, name_similarity)

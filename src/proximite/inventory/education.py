@@ -29,7 +29,7 @@ def read_education(
 ) -> ImportResult:
     catalogue = catalogue or load_catalogue()
     table = read_json_table(path, EDUCATION_REQUIRED, optional=EDUCATION_OPTIONAL,
-                            record="school", key="etab")
+                            record="établissement", key="etab")
     rows = locate_rows(table, path, lon="lon", lat="lat")
     frame = rows.frame
     school_type = frame["type"].str.strip()

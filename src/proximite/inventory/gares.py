@@ -41,7 +41,7 @@ def read_gares(
 ) -> ImportResult:
     if catalogue is not None:
         catalogue.category("gare")
-    table = read_json_table(path, GARES_REQUIRED, optional=GARES_OPTIONAL, record="feature",
+    table = read_json_table(path, GARES_REQUIRED, optional=GARES_OPTIONAL, record="gare",
                             key="features")
     rows = locate_rows(table, path, lon="properties.x_wgs84", lat="properties.y_wgs84")
     frame = rows.frame

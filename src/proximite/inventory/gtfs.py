@@ -81,7 +81,7 @@ def read_gtfs_stations(
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise InputError("not a valid zip archive", path=path,
+        raise InputError("archive zip invalide", path=path,
                          expected="un flux GTFS (.zip contenant stops.txt)") from exc
     with archive:
         member = _member(archive, "stops.txt")

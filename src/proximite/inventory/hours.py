@@ -122,6 +122,7 @@ def _day_index(key: int | str) -> int:
         return FRENCH_DAYS.index(folded)
     if key in OSM_DAYS:
         return OSM_DAYS.index(key)
+    # programmer error: the importers pass their own column names (English on purpose)
     raise ValueError(f"not a day of the week: {key!r}")
 
 

@@ -188,7 +188,8 @@ def _read_head(path: str | Path, size: int = 65536) -> bytes:
             raise InputError(f"fichier gzip illisible ({exc})", path=path,
                              expected="un fichier .gz complet") from exc
     if not head.strip():
-        raise InputError("fichier vide", path=path, expected="a header line and data rows")
+        raise InputError("fichier vide", path=path,
+                         expected="une ligne d'en-tête puis des lignes de données")
     return head
 
 
@@ -197,8 +198,8 @@ def _detect_json(path: str | Path, text: str) -> Layout:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
-            raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno,
-                             expected="a JSON array of objects") from exc
+            raise InputError(f"JSON invalide (« {exc.msg} »)", path=path, line=exc.lineno,
+                             expected="un tableau JSON d'objets") from exc
         data = [_first_json_line(path, text)]  # JSON lines: one object per line
         if _share(ANNUAIRE_REQUIRED, data[0]) >= MATCH_SHARE:
             return ANNUAIRE_LAYOUT
@@ -214,13 +215,13 @@ def _detect_json(path: str | Path, text: str) -> Layout:
     records = data if isinstance(data, list) else next(
         (v for v in data.values() if isinstance(v, list)), []) if isinstance(data, dict) else []
     if isinstance(records, list) and not records:
-        raise InputError("empty JSON array", path=path, expected="one object per record")
+        raise InputError("tableau JSON vide", path=path, expected="un objet par lieu")
     keys = {k for r in records[:50] if isinstance(r, dict) for k in r}
     best = max((JSON_LAYOUT, MEDNUM_LAYOUT), key=lambda layout: _share(layout.columns, keys))
     if keys and _share(best.columns, keys) >= MATCH_SHARE:
         return best
-    raise InputError("unrecognised JSON layout", path=path,
-                     expected="one of: " + supported_layouts())
+    raise InputError("structure JSON non reconnue", path=path,
+                     expected="l'une de : " + supported_layouts())
 
 
 def _share(columns: Iterable[str], keys: Iterable[str]) -> float:
@@ -234,11 +235,11 @@ def _first_json_line(path: str | Path, text: str) -> dict[str, object]:
     try:
         first = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=1,
-                         expected="a JSON array of objects, or one object per line") from exc
+        raise InputError(f"JSON invalide (« {exc.msg} »)", path=path, line=1,
+                         expected="un tableau JSON d'objets, ou un objet par ligne") from exc
     if not isinstance(first, dict):
-        raise InputError("unrecognised JSON layout", path=path, line=1,
-                         expected="one of: " + supported_layouts())
+        raise InputError("structure JSON non reconnue", path=path, line=1,
+                         expected="l'une de : " + supported_layouts())
     return first
 
 

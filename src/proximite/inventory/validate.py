@@ -22,7 +22,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from proximite.errors import ProximiteError, Rejection
+from proximite.errors import ProximiteError, Rejection, SettingError
 from proximite.messages import number, short_number
 
 LAMBERT93 = "EPSG:2154"
@@ -109,8 +109,8 @@ def validate_locations(
     if territory is None or shapely.is_empty(territory):
         raise ProximiteError("le contour du territoire est vide : impossible de situer les "
                              "services")
-    if margin_m < 0:
-        raise ValueError(f"margin_m must be >= 0, got {margin_m}")
+    if not margin_m >= 0:  # also rejects NaN
+        raise SettingError("margin_m", short_number(margin_m), "une distance ≥ 0 m")
     km = f"{short_number(margin_m / 1000)} km"
 
     lon = pd.to_numeric(services["lon"], errors="coerce").to_numpy(dtype="float64")

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.sparse.csgraph import dijkstra
 
+from proximite.errors import ProximiteError
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
 from proximite.network.travelmapping import (
@@ -273,7 +274,8 @@ def _straight_km(graph: RoadGraph, params: TravelMappingParams) -> np.ndarray:
 def _edge_classes(graph: RoadGraph) -> np.ndarray:
     """The road class of each stored edge (calibration needs a classed network)."""
     if graph.edge_class is None:
-        raise ValueError("calibration needs a network whose edges carry their road class")
+        raise ProximiteError("le calage demande un réseau dont les arcs portent leur classe de "
+                             "route (attendu : un réseau Travel Mapping ou OSM classé)")
     return graph.edge_class
 
 

@@ -37,6 +37,7 @@ class Contracted:
         """Indices in the contracted graph of full-graph nodes that were kept."""
         mapped = self.new_index[np.asarray(full_nodes, dtype=np.int64)]
         if (mapped < 0).any():
+            # programmer error: the caller keeps the nodes it reads (English on purpose)
             raise ValueError("a node to read was contracted away: pass it in ``keep``")
         return mapped
 

@@ -42,7 +42,8 @@ def _read_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
     if not path.exists():
         raise InputError("fichier introuvable", path=path)
     if path.stat().st_size == 0:
-        raise InputError("fichier vide", path=path, expected="an edge table with a header line")
+        raise InputError("fichier vide", path=path,
+                         expected="une table des arcs avec une ligne d'en-tête")
     frame, encoding_warnings = read_text_frame(path)
     warnings.extend(encoding_warnings)
     return frame
@@ -138,9 +139,10 @@ def read_edge_table(
     unknown = node_ids.difference(list(coords.index))
     if len(unknown):
         raise InputError(
-            f"{len(unknown)} node(s) without coordinates: " + ", ".join(unknown[:10]),
+            f"{len(unknown)} nœud(s) sans coordonnées : " + ", ".join(unknown[:10]),
             path=path, field=f"{from_col}/{to_col}",
-            expected="node ids present in the node table (or the territory's INSEE codes)")
+            expected="des identifiants de nœuds présents dans la table des nœuds (ou les "
+                     "codes INSEE du territoire)")
     u = node_ids.get_indexer(pd.Index(from_ids))
     v = node_ids.get_indexer(pd.Index(to_ids))
     if "oneway" in columns:

@@ -98,8 +98,8 @@ class RoadGraph:
         if edge_class is not None:
             classes = np.asarray(edge_class, dtype=object)
             if len(classes) != len(from_index):
-                raise ProximiteError(f"{description}: {len(classes)} edge classes for "
-                                     f"{len(from_index)} edges")
+                raise ProximiteError(f"{description} : {len(classes)} classes de route pour "
+                                     f"{len(from_index)} arcs (attendu : une par arc)")
         keep = from_index != to_index
         from_index, to_index, minutes = from_index[keep], to_index[keep], minutes[keep]
         minutes = np.maximum(minutes, 1e-9)

@@ -231,7 +231,7 @@ def _archive_files(path: Path) -> Iterator[tuple[str, bytes]]:
                 members = [(m.name, archive.extractfile(m).read())  # type: ignore[union-attr]
                            for m in archive if m.isfile()]
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise InputError(f"archive Travel Mapping illisible ou corrompue ({exc})", path=path,
+        raise InputError(f"archive Travel Mapping illisible ou corrompue (« {exc} »)", path=path,
                          expected="une archive .tar.gz du dépôt HighwayData") from exc
     for name, content in members:
         yield (name[2:] if name.startswith("./") else name), content
@@ -257,7 +257,7 @@ def _ustar_members(raw: bytes) -> list[tuple[str, bytes]] | None:
         except ValueError:
             return None
         if checksum != sum(header[:148]) + 256 + sum(header[156:]):
-            raise tarfile.ReadError(f"bad header checksum at byte {offset}")
+            raise tarfile.ReadError(f"somme de contrôle d'en-tête fausse à l'octet {offset}")
         flag = header[156:157]
         if flag not in (b"0", b"\0", b"5"):
             return None
@@ -269,7 +269,7 @@ def _ustar_members(raw: bytes) -> list[tuple[str, bytes]] | None:
         start = offset + 512
         if flag != b"5":
             if start + size > end:
-                raise tarfile.ReadError("truncated archive")
+                raise tarfile.ReadError("archive tronquée")
             members.append((name.decode("utf-8", "replace"), raw[start:start + size]))
         offset = start + (size + 511) // 512 * 512
     return members

@@ -97,6 +97,7 @@ def run_planning(result: DiagnosticResult, options: PlanningOptions | None = Non
     """
     options = options or PlanningOptions()
     if options.candidates_csv and candidates is None:
+        # programmer error: the CLI reads the file first (English on purpose)
         raise ValueError("options.candidates_csv is a file: read it with "
                          "proximite.io.tables.read_candidates and pass candidates=")
     result.catalogue.category(options.category)

@@ -73,6 +73,7 @@ class Table(Block):
     def __post_init__(self) -> None:
         widths = {len(row) for row in self.rows}
         if widths and widths != {len(self.columns)}:
+            # programmer error: a section module built a ragged table (English on purpose)
             raise ValueError(f"table {self.caption!r}: rows of {sorted(widths)} cells for "
                              f"{len(self.columns)} columns")
 

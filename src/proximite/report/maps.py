@@ -153,6 +153,7 @@ def choropleth_png(
     it is copied into another document.
     """
     if len(breaks) != len(CLASS_COLOURS) - 1:
+        # programmer error: the report computes the breaks (English on purpose)
         raise ValueError(f"expected {len(CLASS_COLOURS) - 1} class breaks")
     shapes = communes_gdf[["code_insee", "geometry"]].copy()
     shapes["value"] = values.reindex(shapes["code_insee"].to_numpy()).to_numpy(dtype=float)

@@ -68,6 +68,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
+            # programmer error: the store takes aware datetimes only (English on purpose)
             raise ValueError("naive datetime given to the store")
         return value.astimezone(UTC)
 

@@ -186,7 +186,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int | Non
 
     n = default_workers() if workers is None else workers
     if n < 1:
-        raise ValueError(f"workers must be at least 1, not {n}")  # caller's bug, not user's
+        # programmer error: serve.workers is checked by the settings (English on purpose)
+        raise ValueError(f"workers must be at least 1, not {n}")
     options: dict[str, object] = {"host": host, "port": port, "http": "httptools",
                                   "loop": "uvloop", "access_log": False,
                                   "log_level": log_level}
