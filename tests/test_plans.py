@@ -309,7 +309,8 @@ def test_indicators_file_is_checked_against_its_plan(tmp_path) -> None:
 
     plan = read_plan(ALLIER)
     assert read_indicators(plan, shipped_indicators(ALLIER)) == [
-        "fs-pop-30", "fs-lieux", "mediation-lieux", "panier-17-median", "medecin-pop-20"]
+        "fs-pop-30", "fs-lieux", "mediation-lieux", "panier-17-median", "medecin-pop-20",
+        "fibre-locaux", "fibre-communes"]
     assert plan.indicators["fs-pop-30"].item_ids == ("1.1.1", "1.1.2")
     assert plan.indicators["fs-pop-30"].lower_is_better is True  # from the measure
     assert [i.id for i in plan.indicators_of("1.1.1")] == ["fs-pop-30", "fs-lieux"]

@@ -146,3 +146,18 @@ def test_cli_edits_with_history(tmp_path) -> None:
         ("ajout", "7.1"), ("déplacement", "7.1"), ("modification", "7.1"),
         ("retrait", "1.1")]
     assert rows[1].before == {"parent": "A6"} and rows[1].after == {"parent": "A1"}
+
+
+def test_a_fibre_indicator_without_target_round_trips_through_the_store(
+        store_session: Session) -> None:
+    from proximite.io.plans import read_indicators, shipped_indicators
+    from proximite.plans.model import TERRITORY, Measure, Query
+
+    plan = read_plan("allier-sdaasp-2018-2023")
+    read_indicators(plan, shipped_indicators(plan.id))  # type: ignore[arg-type]
+    save_plan(store_session, plan)
+    stored, _ = load_plan(store_session, plan.id)
+    assert stored.indicators["fibre-locaux"].query == Query(Measure.FIBRE_PREMISES, "",
+                                                            TERRITORY)
+    assert stored.indicators["fs-lieux"].query == plan.indicators["fs-lieux"].query
+    assert export_plan(stored) == export_plan(plan)

@@ -95,7 +95,8 @@ def copil(
                               f"{result.territory.name}, le plan sur {name}.",
                               highlight=False, soft_wrap=True)
             runs.append(SavedRun(label, result))
-        notes = with_computed(the_plan, [(r.label, r.result.indicators) for r in runs])
+        notes = with_computed(the_plan, [(r.label, r.result.indicators) for r in runs],
+                              digital={r.label: r.result.digital for r in runs})
         with atomic_output_dir(out, command="copil", patterns=COPIL_FILES) as (folder, _), \
                 console.status("dossier du comité…"):
             written = write_copil(the_plan, date, runs, notes, folder, pdf=pdf)

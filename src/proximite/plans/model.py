@@ -32,29 +32,42 @@ class Measure(StrEnum):
     MEAN_MIN = "mean_min"  # population-weighted mean time
     SERVICES = "services"  # number of places of the category in the territory
     COMMUNES_WITHOUT = "communes_without"  # communes with no place of the category
+    # The digital axis (digital.csv, ARCEP FttH file), about the whole territory:
+    FIBRE_PREMISES = "fibre_premises"  # premises connectable to fibre (FttH)
+    FIBRE_COMMUNES = "fibre_communes"  # communes with at least one premise connectable
 
 
 #: Whether a lower value of the measure is progress (for the trend's wording).
 LOWER_IS_BETTER = {Measure.POP_OVER: True, Measure.SHARE_OVER: True,
                    Measure.MEDIAN_MIN: True, Measure.MEAN_MIN: True,
-                   Measure.SERVICES: False, Measure.COMMUNES_WITHOUT: True}
+                   Measure.SERVICES: False, Measure.COMMUNES_WITHOUT: True,
+                   Measure.FIBRE_PREMISES: False, Measure.FIBRE_COMMUNES: False}
 #: Measures that need a threshold in minutes.
 NEEDS_THRESHOLD = frozenset({Measure.POP_OVER, Measure.SHARE_OVER})
 #: Measures that only exist for a category (a basket has no places).
 CATEGORY_ONLY = frozenset({Measure.SERVICES, Measure.COMMUNES_WITHOUT})
+#: Measures of the territory's digital axis: no category or basket. The ARCEP file has
+#: no total of premises, so a *share* connectable is not among them (only counts are
+#: exact; the share per commune is a class, see :mod:`proximite.inventory.digital`).
+TERRITORY_MEASURES = frozenset({Measure.FIBRE_PREMISES, Measure.FIBRE_COMMUNES})
+#: ``Query.target_kind`` of a territory measure.
+TERRITORY = "territory"
 
 
 @dataclass(frozen=True)
 class Query:
-    """A diagnostic query: ``measure`` of ``target`` (a category or basket code)."""
+    """A diagnostic query: ``measure`` of ``target`` (a category or basket code), or of the
+    whole territory for :data:`TERRITORY_MEASURES` (``target`` "", kind "territory")."""
 
     measure: Measure
     target: str
-    target_kind: str  # "category" or "basket"
+    target_kind: str  # "category", "basket" or "territory"
     threshold_min: float | None = None
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"measure": str(self.measure), self.target_kind: self.target}
+        data: dict[str, Any] = {"measure": str(self.measure)}
+        if self.target_kind != TERRITORY:
+            data[self.target_kind] = self.target
         if self.threshold_min is not None:
             data["threshold_min"] = self.threshold_min
         return data

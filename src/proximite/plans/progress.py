@@ -11,22 +11,31 @@ counts once, whatever its depth, so an objective with 13 sous-orientations weigh
 13 actions, not its 4 orientations. With no leaf evaluated, the progress is None (never
 0 %: "nothing said" is not "nothing done"), and the roll-up says how many leaves were.
 
-A computed indicator reads one figure of a saved diagnostic's territory indicators
-(:func:`computed_value`); its values across runs, with the declared ones, make its
-:func:`trend`.
+A computed indicator reads one figure of a saved diagnostic's territory indicators, or
+of its digital axis (``digital.csv``) for the fibre measures (:func:`computed_value`);
+its values across runs, with the declared ones, make its :func:`trend`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from proximite.plans.model import Evaluation, Indicator, Measure, Observation, Plan, Query
+from proximite.plans.model import (
+    TERRITORY_MEASURES,
+    Evaluation,
+    Indicator,
+    Measure,
+    Observation,
+    Plan,
+    Query,
+)
 
 
 def level_weights(scale: tuple[str, ...]) -> dict[str, float]:
@@ -131,12 +140,34 @@ def _territory_row(indicators: pd.DataFrame, query: Query) -> pd.Series:
     return rows.iloc[0]
 
 
-def computed_value(indicators: pd.DataFrame, query: Query) -> float:
-    """The figure of ``query`` in a diagnostic's ``indicators`` table (territory level).
+#: The digital table's column of the premises connectable to fibre (ARCEP FttH file).
+FIBRE_COLUMN = "ftth_locaux_raccordables"
+
+
+def _fibre_value(digital: pd.DataFrame | None, measure: Measure) -> float:
+    """Premises connectable to fibre in the territory's communes, or the communes with at
+    least one; NaN when no commune has a figure."""
+    if digital is None or FIBRE_COLUMN not in digital.columns:
+        raise QueryError("ce diagnostic n'a pas de données de fibre (axe numérique : "
+                         "fichier ARCEP ftthCommunes, option --ftth)")
+    premises = pd.to_numeric(digital[FIBRE_COLUMN], errors="coerce")
+    if premises.isna().all():
+        return math.nan
+    if measure == Measure.FIBRE_PREMISES:
+        return float(premises.sum())
+    return float((premises > 0).sum())
+
+
+def computed_value(indicators: pd.DataFrame, query: Query,
+                   digital: pd.DataFrame | None = None) -> float:
+    """The figure of ``query`` in a diagnostic's ``indicators`` table (territory level),
+    or, for a fibre measure, in its ``digital`` table (one row per commune).
 
     Missing (NaN) when the diagnostic could not compute it (a category without any
     service data): the pack then says "non calculable", never 0.
     """
+    if query.measure in TERRITORY_MEASURES:
+        return _fibre_value(digital, query.measure)
     row = _territory_row(indicators, query)
     measure = query.measure
     if measure in (Measure.POP_OVER, Measure.SHARE_OVER):
@@ -209,11 +240,13 @@ def trend(indicator: Indicator) -> Trend:
                  favourable, target, reached)
 
 
-def with_computed(plan: Plan, runs: list[tuple[str, pd.DataFrame]]) -> list[str]:
+def with_computed(plan: Plan, runs: list[tuple[str, pd.DataFrame]],
+                  digital: Mapping[str, pd.DataFrame] | None = None) -> list[str]:
     """Add to each computed indicator one observation per saved run, in run order.
 
     ``runs``: (label, the run's ``indicators`` table), oldest first; the label (a date or
-    the run's folder name) is the observation's date. Returns the runs' notes (an
+    the run's folder name) is the observation's date. ``digital``: the runs' digital
+    tables by label (the fibre measures read them). Returns the runs' notes (an
     indicator a run cannot compute), in French.
     """
     notes: list[str] = []
@@ -222,13 +255,15 @@ def with_computed(plan: Plan, runs: list[tuple[str, pd.DataFrame]]) -> list[str]
             continue
         for label, table in runs:
             try:
-                value = computed_value(table, indicator.query)
+                value = computed_value(table, indicator.query, (digital or {}).get(label))
             except QueryError as exc:
                 notes.append(f"{indicator.name} ({label}) : {exc}")
                 continue
             if math.isnan(value):  # e.g. a category with no service data in that run
-                notes.append(f"{indicator.name} ({label}) : non calculable (ce diagnostic "
-                             "n'a pas de données de service pour cet indicateur)")
+                why = ("aucune commune n'a de chiffre de fibre dans ce diagnostic"
+                       if indicator.query.measure in TERRITORY_MEASURES
+                       else "ce diagnostic n'a pas de données de service pour cet indicateur")
+                notes.append(f"{indicator.name} ({label}) : non calculable ({why})")
                 continue
             indicator.observed.append(Observation(date=label, value=value,
                                                   source=f"diagnostic {label}",

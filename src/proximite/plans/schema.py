@@ -9,7 +9,9 @@ nested ``items`` with ``children``), plus what following a plan needs:
 - an evaluation may carry ``comment`` and ``who`` (who entered it) besides ``level``,
   ``facts`` and the document's own keys;
 - an indicator may carry ``id``, ``query: {measure, category | basket, threshold_min}``
-  (computed from each saved diagnostic run) and ``lower_is_better``; a plan-level
+  (computed from each saved diagnostic run; ``{measure: fibre_premises}`` or
+  ``fibre_communes`` alone for the territory's digital axis) and ``lower_is_better``; a
+  plan-level
   ``indicators`` list holds indicators that name their ``items``.
 
 A plan without ``evaluation_scale`` is reviewed on the SDAASP scale. Every error is one
@@ -31,6 +33,8 @@ from proximite.plans.model import (
     NEEDS_THRESHOLD,
     SDAASP_LABELS,
     SDAASP_SCALE,
+    TERRITORY,
+    TERRITORY_MEASURES,
     Evaluation,
     Indicator,
     Measure,
@@ -256,6 +260,13 @@ def _query(reader: _Reader, raw: Any, where: str) -> Query:
         raise reader.fail(f"query.measure « {spec.get('measure')} » inconnue", where,
                           ", ".join(m.value for m in Measure)) from None
     kinds = [k for k in ("category", "basket") if k in spec]
+    if measure in TERRITORY_MEASURES:
+        unknown = [k for k in spec if k != "measure"]
+        if unknown:
+            raise reader.fail(f"query : la mesure « {measure} » porte sur tout le territoire "
+                              f"(axe numérique) : clé « {unknown[0]} » en trop", where,
+                              f"query: {{measure: {measure}}}")
+        return Query(measure=measure, target="", target_kind=TERRITORY)
     if len(kinds) != 1:
         raise reader.fail("query : une catégorie (category) ou un panier (basket) est "
                           "attendu", where)

@@ -23,7 +23,14 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from proximite.catalogue import Catalogue, load_catalogue
-from proximite.plans.model import Indicator, Measure, Observation, Plan, PlanItem
+from proximite.plans.model import (
+    TERRITORY_MEASURES,
+    Indicator,
+    Measure,
+    Observation,
+    Plan,
+    PlanItem,
+)
 from proximite.plans.progress import (
     RollUp,
     changes_since_previous,
@@ -66,6 +73,8 @@ MEASURE_LABELS = {
     Measure.MEAN_MIN: "temps moyen",
     Measure.SERVICES: "nombre de lieux",
     Measure.COMMUNES_WITHOUT: "communes sans lieu",
+    Measure.FIBRE_PREMISES: "locaux raccordables à la fibre (FttH, ARCEP), dans le territoire",
+    Measure.FIBRE_COMMUNES: "communes ayant des locaux raccordables à la fibre (FttH, ARCEP)",
 }
 COPIL_FILES = ("copil.html", "copil.pdf")
 
@@ -253,6 +262,8 @@ def indicator_label(indicator: Indicator, catalogue: Catalogue) -> str:
         return indicator.name
     q = indicator.query
     measure = MEASURE_LABELS[q.measure].format(t=fmt_number(q.threshold_min or 0, 0))
+    if q.measure in TERRITORY_MEASURES:
+        return f"{indicator.name} (calculé : {measure})"
     target = catalogue.label(q.target, q.target_kind)
     return f"{indicator.name} (calculé : {measure}, {target})"
 
@@ -291,7 +302,7 @@ def _maps(plan: Plan, runs: list[SavedRun]) -> Section:
     result = latest.result
     wanted: dict[tuple[str, str], None] = {}
     for ind in plan.indicators.values():
-        if ind.query is not None:
+        if ind.query is not None and ind.query.measure not in TERRITORY_MEASURES:
             wanted[(ind.query.target, ind.query.target_kind)] = None
     if not wanted:  # no computed indicator: the run's own baskets
         wanted = {(code, "basket"): None for code in result.baskets}

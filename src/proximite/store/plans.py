@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from proximite.errors import ProximiteError
 from proximite.plans.edit import Change
 from proximite.plans.model import (
+    TERRITORY,
     Evaluation,
     Indicator,
     Measure,
@@ -257,8 +258,8 @@ def load_plan(session: Session, plan_id: str) -> tuple[Plan, int]:
     for i in indicators:
         query = None
         if i.query:
-            kind = "category" if "category" in i.query else "basket"
-            query = Query(Measure(i.query["measure"]), i.query[kind], kind,
+            kind = next((k for k in ("category", "basket") if k in i.query), TERRITORY)
+            query = Query(Measure(i.query["measure"]), i.query.get(kind, ""), kind,
                           i.query.get("threshold_min"))
         plan.indicators[i.indicator_id] = Indicator(
             id=i.indicator_id, name=i.name, item_ids=tuple(i.item_ids), declared_on=i.declared_on,
