@@ -138,6 +138,68 @@ def page_values(portal: PortalData, current: str, title: str,
             "entete": _header(portal.territory_name, current)}
 
 
+#: The pages a portal serves only with a store (``serve --contributions``), by feature,
+#: each with its address: the accessibility statement lists them when they are served.
+STORE_PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Suivi des schémas", (
+        "la liste des plans suivis (/suivi)",
+        "l'avancement d'un plan à une revue (/suivi/…)",
+        "l'historique d'une action d'une revue à l'autre (/suivi/…/elements/…)",
+        "la saisie d'une revue et des indicateurs déclarés, pour les comptes habilités "
+        "(/gestion/suivi/…)")),
+    ("Contributions", (
+        "la fiche d'un lieu et son historique (/lieux/…)",
+        "signaler une erreur ou proposer une modification (/lieux/…/signaler)",
+        "proposer un nouveau lieu (/proposer)",
+        "le suivi d'une proposition (/contributions/…) et « Mes propositions » "
+        "(/mes-contributions)",
+        "la connexion (/connexion)",
+        "la file de modération et la décision sur une proposition (/moderation, "
+        "/moderation/…)",
+        "les conflits d'import (/moderation/conflits)",
+        "les cartoparties (/cartoparties/…) et leur création (/cartoparties/nouvelle)")),
+)
+#: The states of those pages the project's browser tests check with axe-core
+#: (tests/test_web_contrib_page.py, tests/test_web_plans_page.py), and the others.
+STORE_PAGES_CHECKED = (
+    "fiche d'un lieu", "formulaire de signalement, vide puis avec ses erreurs",
+    "suivi d'une proposition", "connexion", "file de modération",
+    "décision sur une proposition", "page d'une cartoparty",
+    "avancement d'un plan, avant et après une revue",
+    "formulaire de revue, avant et après enregistrement", "historique d'une action")
+STORE_PAGES_UNCHECKED = (
+    "formulaire d'un nouveau lieu", "« Mes propositions »", "conflits d'import",
+    "création d'une cartoparty", "liste des plans suivis")
+
+
+def scope_section(territory: str, store_pages: bool) -> str:
+    """The statement's scope: which pages this portal serves (the store's pages only
+    when a store is configured, so that the statement never names an absent page)."""
+    base = (f"<p>Cette déclaration s'applique au géoportail Proximité "
+            f"({html.escape(territory)}) : la page de recherche de services, l'annuaire, la "
+            "documentation de l'API et la présente page")
+    if not store_pages:
+        return (base + ". Les pages de suivi des schémas et de contribution ne sont pas "
+                "activées sur ce géoportail (aucune base de contributions configurée).</p>")
+    items = "".join(
+        f"<li><strong>{html.escape(feature)}</strong> : "
+        + " ; ".join(html.escape(page) for page in pages) + ".</li>"
+        for feature, pages in STORE_PAGES)
+    return base + ", ainsi que les pages suivantes :</p><ul>" + items + "</ul>"
+
+
+def store_check_section(store_pages: bool) -> str:
+    """What the project's tests check on the store's pages (not in the shipped table,
+    which is measured on the demo without a store)."""
+    if not store_pages:
+        return ""
+    return ("<p>Les pages de suivi des schémas et de contribution sont contrôlées de la même "
+            "façon par les tests du projet, sur une base de test, hors du tableau ci-dessus : "
+            + " ; ".join(html.escape(s) for s in STORE_PAGES_CHECKED)
+            + ". Non contrôlées automatiquement à ce jour : "
+            + " ; ".join(html.escape(s) for s in STORE_PAGES_UNCHECKED) + ".</p>")
+
+
 def check_section(results: dict[str, Any] | None) -> str:
     if results is None:
         return ("<p>Aucun résultat de contrôle automatique n'est joint à cette version.</p>")

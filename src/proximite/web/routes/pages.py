@@ -16,6 +16,8 @@ from proximite.web.pages import (
     maplibre_installed,
     page_values,
     render,
+    scope_section,
+    store_check_section,
 )
 from proximite.web.routes.common import contrib_of, portal_of
 
@@ -41,8 +43,12 @@ def directory_page(request: Request) -> HTMLResponse:
 @router.get("/accessibilite", response_class=HTMLResponse)
 def accessibility_statement(request: Request) -> HTMLResponse:
     """Déclaration d'accessibilité, with the results of the automated check."""
-    values = page_values(portal_of(request), "/accessibilite", "Déclaration d'accessibilité")
+    portal = portal_of(request)
+    values = page_values(portal, "/accessibilite", "Déclaration d'accessibilité")
+    store_pages = contrib_of(request) is not None
+    values["perimetre"] = scope_section(portal.territory_name, store_pages)
     values["check_results"] = check_section(load_check_results())
+    values["controle_base"] = store_check_section(store_pages)
     return HTMLResponse(render("accessibilite.html", values))
 
 
