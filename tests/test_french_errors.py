@@ -93,6 +93,9 @@ def _toml(tmp_path: Path, text: str) -> Path:
      "analysis.deficit_threshold_min -5 : attendu un seuil > 0 min"),
     ("[diagnostic]\ndedup_distance_m = -1\n",
      "diagnostic.dedup_distance_m -1 : attendu une distance ≥ 0 m"),
+    ("[planning]\ncutoff_min = 0\n", "planning.cutoff_min 0 : attendu un temps > 0 min"),
+    ("[planning]\ndays_per_week = 8\n",
+     "planning.days_per_week 8 : attendu un nombre de jours entre 1 et 7"),
 ])
 def test_a_bad_setting_in_proximite_toml_is_one_french_line(tmp_path: Path, toml: str,
                                                             line: str) -> None:
@@ -117,6 +120,28 @@ def test_a_bad_option_is_one_french_line(tmp_path: Path, args: list[str], line: 
     errors = [line for line in result.output.splitlines() if line.startswith("Erreur")]
     assert len(errors) == 1  # one line (after the progress spinner)
     assert english_message_words(errors[0]) == []
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1e999"])
+def test_every_setting_takes_a_bad_value_or_refuses_it_in_one_french_line(value: str) -> None:
+    """Through the environment, every leaf of the settings tree: a refusal names the
+    variable and is French; nothing crashes with another error type."""
+    from proximite.settings import leaves, load_settings
+
+    refused = 0
+    for key, _, _ in leaves():
+        name = "PROXIMITE_" + key.replace(".", "__").upper()
+        try:
+            load_settings(environ={name: value})
+        except SettingError as exc:
+            refused += 1
+            message = str(exc)
+            # the variable first; a rule between several values names them after it
+            assert message.startswith(f"{name} {value} : attendu ") or (
+                message.startswith(f"{name} (") and " : attendu " in message), message
+            assert "\n" not in message
+            assert english_message_words(message) == [], message
+    assert refused >= 30  # numbers, sizes and times are checked, not only a few
 
 
 def _refused(call: object) -> str:

@@ -373,6 +373,9 @@ class ProfileParams:
             raise SettingError("fast_sd, high_sd, very_high_sd",
                                f"{self.fast_sd:g}, {self.high_sd:g}, {self.very_high_sd:g}",
                                "des écarts croissants (rapide < élevé < très élevé)")
+        if not isinstance(self.reference_basket_size, int) or self.reference_basket_size < 1:
+            raise SettingError("reference_basket_size", self.reference_basket_size,
+                               "un nombre de services ≥ 1 (17 pour le panier de l'Allier)")
         for name in ("very_high_min_count", "high_min_count", "fast_min_count"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 1 <= value <= self.reference_basket_size:

@@ -333,6 +333,12 @@ def _build(cls: type, prefix: str, given: Mapping[str, Given], sources: dict[str
     try:
         return cls(**kwargs)
     except SettingError as exc:
+        keys = [prefix + part.strip() for part in exc.key.split(",")]
+        if len(keys) > 1:  # a rule between several values: name who gave them
+            origins = [given[k].origin for k in keys if k in given]
+            if origins:
+                raise SettingError(f"{', '.join(origins)} ({prefix}{exc.key})", exc.value,
+                                   exc.expected) from None
         raise _named(exc, prefix + exc.key, given) from None
 
 

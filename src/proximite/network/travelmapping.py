@@ -106,9 +106,9 @@ class TravelMappingParams:
         if not (self.access_detour_factor >= 1.0):
             raise SettingError("access_detour_factor", self.access_detour_factor,
                                "un facteur >= 1")
-        if not (self.max_snap_m >= 0 and self.margin_m >= 0):
-            raise SettingError("max_snap_m/margin_m", f"{self.max_snap_m}/{self.margin_m}",
-                               "des distances >= 0 m")
+        for name in ("max_snap_m", "margin_m"):
+            if not getattr(self, name) >= 0:  # also rejects NaN
+                raise SettingError(name, getattr(self, name), "une distance ≥ 0 m")
 
     @property
     def speed_kmh(self) -> dict[str, float]:

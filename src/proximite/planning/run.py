@@ -3,6 +3,7 @@ the comparison of the resulting plans with today's situation."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from proximite.analysis.scenario import ScenarioResult
+from proximite.errors import SettingError
 from proximite.inventory.hours import OSM_DAYS
+from proximite.messages import short_number
 from proximite.model import DiagnosticResult
 from proximite.planning.compare import compare_plans, plan_scenario
 from proximite.planning.siting import (
@@ -47,6 +50,27 @@ class PlanningOptions:
     coverage_min: float = 15.0
     tour_runtime_s: float = 5.0
     time_limit_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        # checked here so that a bad proximite.toml value is refused naming its key
+        # (planning.cutoff_min...), before any computation
+        positive = {"cutoff_min": "un temps > 0 min", "day_length_min": "une durée > 0 min",
+                    "coverage_min": "un temps > 0 min", "tour_runtime_s": "une durée > 0 s",
+                    "time_limit_s": "une durée > 0 s"}
+        for name, expected in positive.items():
+            value = float(getattr(self, name))
+            if not (math.isfinite(value) and value > 0):
+                raise SettingError(name, short_number(value), expected)
+        if not (math.isfinite(self.service_time_min) and self.service_time_min >= 0):
+            raise SettingError("service_time_min", short_number(self.service_time_min),
+                               "une durée d'arrêt ≥ 0 min")
+        if self.k_new < 0:
+            raise SettingError("k_new", self.k_new, "un nombre de nouveaux sites ≥ 0")
+        if self.n_vehicles < 1:
+            raise SettingError("n_vehicles", self.n_vehicles, "au moins un véhicule")
+        if not 1 <= self.days_per_week <= 7:
+            raise SettingError("days_per_week", self.days_per_week, "un nombre de jours entre "
+                               "1 et 7")
 
 
 @dataclass
