@@ -144,6 +144,29 @@ def test_every_setting_takes_a_bad_value_or_refuses_it_in_one_french_line(value:
     assert refused >= 30  # numbers, sizes and times are checked, not only a few
 
 
+@pytest.mark.parametrize(("baskets", "line"), [
+    ("baskets:\n  x: [a\n", "baskets.yaml:3: YAML invalide (« expected"),
+    ("baskets:\n  sans_nom:\n    categories: [pharmacie]\n",
+     "baskets.yaml: champ « label » : le panier « sans_nom » n'a pas de libellé"),
+])
+def test_a_bad_catalogue_is_one_french_line(tmp_path: Path, baskets: str, line: str) -> None:
+    from proximite.catalogue import DEFAULT_CATALOGUE_DIR
+
+    catalogue = tmp_path / "catalogue"
+    catalogue.mkdir()
+    (catalogue / "categories.yaml").write_text(
+        (DEFAULT_CATALOGUE_DIR / "categories.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
+    (catalogue / "baskets.yaml").write_text(baskets, encoding="utf-8")
+    result = runner.invoke(app, ["diagnostic", "--catalogue", str(catalogue), "--out",
+                                 str(tmp_path / "o")], env=WIDE)
+    assert result.exit_code == 2, result.output
+    errors = [text for text in result.output.splitlines() if text.startswith("Erreur")]
+    assert len(errors) == 1 and line in errors[0], result.output
+    assert "Traceback" not in result.output
+    assert english_message_words(errors[0].replace(str(catalogue), "")) == []
+
+
 def _refused(call: object) -> str:
     assert callable(call)
     with pytest.raises(ValueError) as caught:  # every user error is a ValueError too
