@@ -53,6 +53,11 @@ def is_english(sentence: str) -> bool:
     return len(set(hits)) >= 2 and len(hits) * 5 >= len(words)
 
 
+#: Words of English error messages that are no function words, for error lines only
+#: (none is French: "file" or "ligne" could not be here).
+ERROR_WORDS = frozenset(("bad", "duplicate", "empty", "failed", "got", "unreadable",
+                         "unrecognised", "unrecognized", "unsupported", "wrong"))
+
 #: Quoted values inside a message (« … », '…', "…") are the user's or a library's words.
 _QUOTED = re.compile(r"«[^»]*»|'[^'\n]*'|\"[^\"\n]*\"")
 
@@ -64,7 +69,7 @@ def english_message_words(message: str) -> list[str]:
     of :func:`is_english`: here one English function word is enough, once the quoted
     values, identifiers and paths are taken out (they may be anything)."""
     prose = _NOT_PROSE.sub(" ", _QUOTED.sub(" ", message)).lower()
-    return [w for w in _WORD.findall(prose) if w in ENGLISH_WORDS]
+    return [w for w in _WORD.findall(prose) if w in ENGLISH_WORDS or w in ERROR_WORDS]
 
 
 def english_sentences(text: str) -> list[str]:

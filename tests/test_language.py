@@ -62,6 +62,8 @@ ENGLISH_ERRORS = [
     "unknown département code '999'",
     "fichier vide (attendu : a header line and data rows)",
     "workers must be at least 1, not 0",
+    "empty JSON array",  # no function word: the error words catch it
+    "unreadable CSV header: line contains NUL",
 ]
 FRENCH_ERRORS = [
     "decay [[10, 1.5]] : attendu des poids entre 0 et 1, pas 1,5",

@@ -199,7 +199,7 @@ def _read_from(path: str | Path, lines: list[str], position: int, header: list[s
                 rows.append(row)
                 row_lines.append(start)
     except csv.Error as exc:
-        raise InputError(f"unreadable CSV: {exc}", path=path,
+        raise InputError(f"CSV illisible (« {exc} »)", path=path,
                          line=position + consumed + 1) from exc
     return None
 

@@ -152,8 +152,8 @@ def detect_layout(path: str | Path) -> Layout:
         header = clean_header(next(csv.reader([header_text],
                                               delimiter=sniff_separator(header_text))))
     except csv.Error as exc:
-        raise InputError(f"unreadable CSV header: {exc}", path=path, line=1,
-                         expected="a CSV header line") from exc
+        raise InputError(f"en-tête CSV illisible (« {exc} »)", path=path, line=1,
+                         expected="une ligne d'en-tête CSV") from exc
     if "TYPEQU" in header and "DEPCOM" in header:
         located = {"LAMBERT_X", "LONGITUDE"} & set(header)
         name = "bpe" if located or "NB_EQUIP" not in header else "bpe_counts"
