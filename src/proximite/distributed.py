@@ -117,7 +117,9 @@ def cut_search(shared: SharedGraph, origin_nodes: np.ndarray, margin_m: float) -
     kept = np.flatnonzero(inside)
     local = np.full(len(shared.lon), -1, dtype=np.int64)
     local[kept] = np.arange(len(kept))
-    cut = shared.reversed_matrix[kept][:, kept].tocsr()
+    whole = len(kept) == len(shared.lon)  # e.g. one block for all of France
+    # the cut of the whole graph is the graph: no copy, and every time it gives is exact
+    cut = shared.reversed_matrix if whole else shared.reversed_matrix[kept][:, kept].tocsr()
     proven_min = margin_m / shared.fastest_m_per_min if shared.fastest_m_per_min > 0 else 0.0
 
     def search(nodes: np.ndarray, offsets: np.ndarray,
@@ -130,7 +132,7 @@ def cut_search(shared: SharedGraph, origin_nodes: np.ndarray, margin_m: float) -
             dist, r_at = d[local[at]], r[local[at]]
             root = np.where(r_at >= 0, kept[np.maximum(r_at, 0)], -1)
         again = ~(dist < proven_min)  # unproven, or nothing reached inside the cut
-        if again.any():
+        if again.any() and not whole:
             d, r = multi_source_search(shared.reversed_matrix, nodes, offsets)
             dist[again], root[again] = d[at[again]], r[at[again]]
         return dist, root
