@@ -1,8 +1,8 @@
 """Write a table as CSV fast, byte for byte as ``DataFrame.to_csv(path, index=False)``.
 
 Why: pandas formats each float with numpy's ``astype(str)`` and writes each field through
-the ``csv`` module: 90 s for the 220 MB of a national run's CSV tables, more than all its
-computation. Here every column becomes one Arrow string array (pyarrow's vectorised
+the ``csv`` module: 90 s (under load) for the 230 MB of a national run's CSV tables, more
+than all its computation. Here every column becomes one Arrow string array (pyarrow's vectorised
 casts, the shortest round-trip digits as Python's ``repr``), the columns are joined row
 by row in Arrow and the whole text is written at once. Floats pyarrow would spell in
 another notation (below 1e-4 or from 1e10 on) are formatted by numpy as pandas does;
