@@ -90,7 +90,12 @@ def main() -> None:
         "counts": {"services": len(table),
                    "services_by_category": table["category"].value_counts().to_dict()},
     }
-    (OUT / "national.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True,
+    manifest_path = OUT / "national.yaml"
+    if manifest_path.is_file():  # the communes' entry is scripts/build_national_communes.py's
+        previous = yaml.safe_load(manifest_path.read_text(encoding="utf-8")) or {}
+        if "communes" in previous:
+            manifest["communes"] = previous["communes"]
+    manifest_path.write_text(yaml.safe_dump(manifest, allow_unicode=True,
                                                       sort_keys=False), encoding="utf-8")
     print(f"{len(table)} services -> {OUT / EXTRACT} "
           f"({(OUT / EXTRACT).stat().st_size / 1e6:.1f} MB)")

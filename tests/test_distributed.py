@@ -92,3 +92,23 @@ def test_an_interrupted_run_resumes_from_its_finished_blocks(
     assert (resumed.reused, resumed.computed) == (2, total - 2)
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
     assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_a_connection_started_in_the_background_serves_the_run(
+        client: Any, case: tuple[Any, ...], tmp_path: Path) -> None:
+    graph, origins, services, categories, params, expected = case
+    runner = DaskAccess(departements_per_block=200, work_dir=tmp_path,
+                        scheduler=client.scheduler.address)
+    # the block's box + 100 km holds the whole graph: the search without a cut or redo
+    margin_deg = 100_000 / 111_320 / np.cos(np.radians(origins["lat"].abs().max() + 1))
+    assert (graph.lon >= origins["lon"].min() - margin_deg).all()
+    assert (graph.lon <= origins["lon"].max() + margin_deg).all()
+    runner.start()  # as the CLI does, before reading the inputs
+    assert runner.client is None or runner.client.scheduler.address == client.scheduler.address
+    actual = runner(graph, origins, services, categories, params)
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
+    assert runner.computed == len(categories)  # one block: one task per category
+    own = runner.client
+    runner.close()  # an existing scheduler's cluster is never closed
+    assert own is runner.client and client.run(os.getpid)
+    own.close()

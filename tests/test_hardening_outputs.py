@@ -57,11 +57,11 @@ def test_outputs_are_swapped_in_whole_with_a_manifest(demo, tmp_path: Path) -> N
 
 def test_full_disk_leaves_the_previous_outputs(demo, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import proximite.outputs as outputs
+    import pyogrio  # every GeoPackage layer goes through it (proximite.saved.write_layer)
 
     out = tmp_path / "out"
     before = _previous(out)
-    real = outputs.pyogrio.write_dataframe
+    real = pyogrio.write_dataframe
     calls = []
 
     def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -70,7 +70,7 @@ def test_full_disk_leaves_the_previous_outputs(demo, tmp_path: Path,
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outputs.pyogrio, "write_dataframe", full_disk)
+    monkeypatch.setattr(pyogrio, "write_dataframe", full_disk)
     with pytest.raises(ProximiteError) as error:
         write_outputs(demo, out, report=False)
     assert str(error.value) == (f"--out {out} : écriture impossible (disque plein) : les "

@@ -15,6 +15,7 @@ from proximite.analysis.national import (
     france_services_check,
 )
 from proximite.cli import app
+from proximite.cli.national import step_durations
 from proximite.distributed import departement_of
 from proximite.model import IndicatorParams
 from proximite.outputs_france import france_services_summary
@@ -93,3 +94,8 @@ def test_france_services_summary_in_french() -> None:
     assert france_services_summary(national) == (
         "France Services à plus de 30 min : 2 communes, 350 habitants (33,3\u00a0%), dans "
         "2 départements ; dont 1 commune sans temps (hors réseau ou sans chemin).")
+
+
+def test_step_durations_line_in_french() -> None:
+    assert step_durations({"lecture des données nationales": 0.42, "écriture": 12.26}) == (
+        "Durées (s) : lecture des données nationales 0,4 ; écriture 12,3 ; total 12,7")

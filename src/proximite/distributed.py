@@ -20,7 +20,9 @@ import dataclasses
 import hashlib
 import math
 import os
+import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +117,9 @@ def cut_search(shared: SharedGraph, origin_nodes: np.ndarray, margin_m: float) -
     kept = np.flatnonzero(inside)
     local = np.full(len(shared.lon), -1, dtype=np.int64)
     local[kept] = np.arange(len(kept))
-    cut = shared.reversed_matrix[kept][:, kept].tocsr()
+    whole = len(kept) == len(shared.lon)  # e.g. one block for all of France
+    # the cut of the whole graph is the graph: no copy, and every time it gives is exact
+    cut = shared.reversed_matrix if whole else shared.reversed_matrix[kept][:, kept].tocsr()
     proven_min = margin_m / shared.fastest_m_per_min if shared.fastest_m_per_min > 0 else 0.0
 
     def search(nodes: np.ndarray, offsets: np.ndarray,
@@ -128,7 +132,7 @@ def cut_search(shared: SharedGraph, origin_nodes: np.ndarray, margin_m: float) -
             dist, r_at = d[local[at]], r[local[at]]
             root = np.where(r_at >= 0, kept[np.maximum(r_at, 0)], -1)
         again = ~(dist < proven_min)  # unproven, or nothing reached inside the cut
-        if again.any():
+        if again.any() and not whole:
             d, r = multi_source_search(shared.reversed_matrix, nodes, offsets)
             dist[again], root[again] = d[at[again]], r[at[again]]
         return dist, root
@@ -145,7 +149,12 @@ def run_task(shared: SharedGraph, prepared: PreparedAccess, task: AccessTask,
 
 
 def worker_memory_mb() -> float:
-    """Resident memory of this process (run on each worker to report its peak)."""
+    """Peak resident memory of this process in MB (run on each worker to report it);
+    elsewhere than Linux, the current one."""
+    if sys.platform.startswith("linux"):
+        import resource
+
+        return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1e3  # in KiB
     import psutil
 
     return float(psutil.Process().memory_info().rss) / 1e6
@@ -158,7 +167,7 @@ class DaskAccess:
     ``client``: a ``distributed.Client`` (built from ``scheduler`` or a ``LocalCluster``
     when None). After a call, ``computed`` and ``reused`` count the blocks run and the
     blocks read back from ``work_dir``; ``worker_memory_mb`` gives each worker's
-    resident memory at the end.
+    peak resident memory.
     """
 
     departements_per_block: int = 8
@@ -172,9 +181,26 @@ class DaskAccess:
     computed: int = 0
     reused: int = 0
     worker_memory_mb: dict[str, float] = field(default_factory=dict)
+    _starting: Future[Any] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Start connecting now, in a thread, so that the worker processes start (import
+        Proximité, about 5 s each) while this process reads the inputs."""
+        if self.client is None and self._starting is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-start")
+            self._starting = pool.submit(self._connect)
+            pool.shutdown(wait=False)  # the thread ends with the connection
 
     def connect(self) -> Any:
         """The Dask client: the given one, the scheduler's, or a new LocalCluster."""
+        if self._starting is not None:
+            starting, self._starting = self._starting, None
+            starting.result()  # re-raises what went wrong in the thread
+        return self._connect()
+
+    def _connect(self) -> Any:
         if self.client is None:
             from distributed import Client, LocalCluster
 
@@ -191,6 +217,10 @@ class DaskAccess:
     def close(self) -> None:
         """Close the client and the LocalCluster this runner started (never a given
         client or an existing scheduler's cluster)."""
+        if self._starting is not None:  # a start still under way: let it end first
+            starting, self._starting = self._starting, None
+            if starting.exception() is not None:
+                return
         cluster = self.__dict__.pop("_cluster", None)
         if cluster is not None:
             self.client.close()

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
+from proximite.io.csv_writer import write_csv
 from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.outdir import atomic_output_dir
-from proximite.saved import GPKG_NAME, write_record
+from proximite.saved import GPKG_NAME, write_layer, write_record
 
 
 def rejected_table(result: DiagnosticResult) -> pd.DataFrame:
@@ -138,7 +138,7 @@ def write_output_files(result: DiagnosticResult, out: Path, run_id: str, *,
         if name == "communes" and len(frame) == 0:
             continue
         if isinstance(frame, gpd.GeoDataFrame):
-            pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
+            write_layer(frame, gpkg, name)
         elif len(frame.columns):
             plain_frame = pd.DataFrame(frame).copy()
             plain_frame.attrs = {}
@@ -146,10 +146,9 @@ def write_output_files(result: DiagnosticResult, out: Path, run_id: str, *,
                 if plain_frame[column].dtype == object:
                     plain_frame[column] = plain_frame[column].map(
                         lambda v: "" if v is None else v if isinstance(v, str) else str(v))
-            pyogrio.write_dataframe(plain_frame, gpkg, layer=name, driver="GPKG")
+            write_layer(plain_frame, gpkg, name)
         csv_path = out / f"{name}.csv"
-        plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        plain.to_csv(csv_path, index=False)
+        write_csv(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")), csv_path)
         written[name] = csv_path
     write_record(result, gpkg, run_id)
     if report:

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from proximite.analysis.national import NationalResult
+from proximite.io.csv_writer import write_csv
 from proximite.model import Level
 from proximite.report.formatting import fmt_count, fmt_number, fmt_percent, fmt_threshold
 from proximite.report.maps import (
@@ -57,7 +58,7 @@ def write_national_files(national: NationalResult, out: Path, *,
     }
     for name, table in tables.items():
         path = out / f"{name}.csv"
-        table.to_csv(path, index=False)
+        write_csv(table, path)
         written[name] = path
     if maps:
         written.update(_maps(national, out))

@@ -360,8 +360,10 @@ def run_national(settings: Settings | None = None, *, step: Step | None = None,
     with _timed(timings, "lecture des données nationales", step):
         inputs = load_national_inputs(settings)
     result = diagnose(inputs, settings, step=step, access_times=access_times)
+    computed = dict(result.timings_s)
     with _timed(timings, "tableaux par département, contrôle France Services", step):
         national = national_tables(result, settings.national.france_services_threshold_min)
-    result.timings_s = timings | result.timings_s
+    read = "lecture des données nationales"
+    result.timings_s = {read: timings.pop(read)} | computed | timings  # in run order
     return national
 

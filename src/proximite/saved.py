@@ -204,20 +204,33 @@ def network_layers(graph: RoadGraph) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return nodes, edges
 
 
+def write_layer(frame: pd.DataFrame, gpkg: str | Path, layer: str) -> None:
+    """Write one layer of ``gpkg`` through Arrow (GDAL's columnar path, one transaction):
+    2-3x faster than feature by feature for the national run's 500,000-row tables. A
+    column Arrow cannot type (texts mixed with numbers in user data) is written feature by
+    feature, as before: the table is converted before the layer is created."""
+    import pyarrow as pa
+
+    try:
+        pyogrio.write_dataframe(frame, gpkg, layer=layer, driver="GPKG", use_arrow=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pyogrio.write_dataframe(frame, gpkg, layer=layer, driver="GPKG")
+
+
 def write_record(result: DiagnosticResult, gpkg: str | Path, run_id: str | None = None) -> None:
     """Add the record layers to ``gpkg`` (``run`` last: it marks a complete record).
 
     ``run_id`` (item ``run_id``) ties the GeoPackage to the manifest of its folder.
     """
     nodes, edges = network_layers(result.graph)
-    pyogrio.write_dataframe(origins_layer(result), gpkg, layer="origins", driver="GPKG")
-    pyogrio.write_dataframe(nodes, gpkg, layer="network_nodes", driver="GPKG")
-    pyogrio.write_dataframe(edges, gpkg, layer="network_edges", driver="GPKG")
+    write_layer(origins_layer(result), gpkg, "origins")
+    write_layer(nodes, gpkg, "network_nodes")
+    write_layer(edges, gpkg, "network_edges")
     run = run_table(result)
     if run_id is not None:
         run = pd.concat([run, pd.DataFrame({"key": ["run_id"], "value": [json.dumps(run_id)]})],
                         ignore_index=True)
-    pyogrio.write_dataframe(run, gpkg, layer="run", driver="GPKG")
+    write_layer(run, gpkg, "run")
 
 
 # ---------------------------------------------------------------------------- reading

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rich.progress import (
@@ -57,14 +58,23 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
             margin_m=national_settings.block_margin_km * 1000.0, work_dir=work_dir,
             scheduler=national_settings.scheduler, workers=national_settings.workers,
             memory_limit=national_settings.memory_limit, progress=block_done)
+        runner.start()  # the workers start while the inputs are read
         try:
             national = run_national(settings, step=step, access_times=runner)
         finally:
+            runner.close()  # the LocalCluster's processes: their memory is not kept
             if runner.client is not None and not national_settings.scheduler:
                 runner.client.close()
-        step("écriture GeoPackage, CSV, cartes" + (" et rapport" if report else ""))
+        timings = national.result.timings_s
+        write_step = "écriture GeoPackage et CSV" + (" et rapport" if report else "")
+        step(write_step)
+        start = time.perf_counter()
         written = write_output_files(national.result, folder, run_id, report=report)
+        timings[write_step] = time.perf_counter() - start
+        step("tableaux nationaux et cartes")
+        start = time.perf_counter()
         written |= write_national_files(national, folder)
+        timings["tableaux nationaux et cartes"] = time.perf_counter() - start
         step("terminé")
     result = national.result
     print_warnings(result, report=False)
@@ -77,13 +87,20 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
     memory = ", ".join(f"{fmt_number(mb)} Mo" for mb in runner.worker_memory_mb.values())
     out_console.print(
         f"Dask ({where}) : {runner.computed} bloc(s) calculé(s), {runner.reused} repris du "
-        f"dossier de travail {work_dir}" + (f" ; mémoire des workers : {memory}"
+        f"dossier de travail {work_dir}" + (f" ; mémoire maximale des workers : {memory}"
                                            if memory else ""), soft_wrap=True)
     if not report:
         out_console.print("Pas de report.html pour la France : ses cartes et tableaux par "
                           "commune ne tiennent pas sur une page pour 35 000 communes ; "
                           "departements.csv, le contrôle France Services et les cartes "
                           "carte_*.png en tiennent lieu.", soft_wrap=True)
+    out_console.print(step_durations(result.timings_s), soft_wrap=True)
     out_console.print(f"Résultats écrits dans [bold]{out}[/] : "
                       + ", ".join(p.name for p in dict.fromkeys(written.values())),
                       soft_wrap=True)
+
+
+def step_durations(timings_s: dict[str, float]) -> str:
+    """One line of every step's wall time, to know where a national run's minutes go."""
+    steps = " ; ".join(f"{name} {fmt_number(seconds, 1)}" for name, seconds in timings_s.items())
+    return f"Durées (s) : {steps} ; total {fmt_number(sum(timings_s.values()), 1)}"
