@@ -21,6 +21,7 @@ import hashlib
 import math
 import os
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -253,20 +254,29 @@ class DaskAccess:
             # straight-line speed of the full graph still bounds what a margin excludes
             shared = SharedGraph(routing.reversed_matrix(), routing.lon, routing.lat,
                                  fastest_edge_speed(graph))
-            shared_ref = client.scatter(shared, broadcast=True)
+            shared_ref = client.scatter(shared, broadcast=True, hash=False)
             prepared_ref = client.scatter(dataclasses.replace(prepared, routing=None),
-                                          broadcast=True)
+                                          broadcast=True, hash=False)
+            # A key of this call's own: an interrupted run's tasks are still being
+            # released by the scheduler when a resumed run submits the same blocks, and a
+            # reused key could then hand the new run a cancelled future.
+            run_id = uuid.uuid4().hex[:8]
             futures = {client.submit(run_task, shared_ref, prepared_ref, t, self.margin_m,
-                                     key=f"access-{folder.name}-{t.key}", pure=False): t
+                                     key=f"access-{folder.name}-{t.key}-{run_id}",
+                                     pure=False): t
                        for t in todo}
-            for future in as_completed(futures):
-                task = futures[future]
-                path = folder / f"{task.key}.parquet"
-                _write_atomically(future.result(), path)
-                done[task.key] = path
-                self.computed += 1
-                if self.progress is not None:
-                    self.progress(len(done), total, task.key)
+            try:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    path = folder / f"{task.key}.parquet"
+                    _write_atomically(future.result(), path)
+                    done[task.key] = path
+                    self.computed += 1
+                    if self.progress is not None:
+                        self.progress(len(done), total, task.key)
+            except BaseException:
+                client.cancel(list(futures))  # an interrupted run leaves no work behind
+                raise
             self.worker_memory_mb = client.run(worker_memory_mb)
         frames = [pd.read_parquet(done[t.key]) for t in tasks]
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
