@@ -48,6 +48,25 @@ KM_PER_DEGREE = 111.32
 SIMPLIFY_DEG = 0.0005
 
 
+class ReportCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws only when the PNG is saved.
+
+    geopandas' ``plot`` ends with ``canvas.draw_idle()``, which on a plain Agg canvas is a
+    full render of the figure: a map with two polygon layers was drawn three times for one
+    PNG. The saved image is the same (``savefig`` draws the finished figure).
+    """
+
+    def draw_idle(self, *args: object, **kwargs: object) -> None:
+        """Nothing to refresh: there is no window, ``savefig`` draws the figure."""
+
+
+def report_figure(figsize: tuple[float, float], dpi: int) -> Figure:
+    """A bare figure (no pyplot state) on a :class:`ReportCanvas`."""
+    fig = Figure(figsize=figsize, dpi=dpi)
+    ReportCanvas(fig)
+    return fig
+
+
 def class_labels(breaks: Sequence[float] = CLASS_BREAKS_MIN) -> list[str]:
     """French legend labels of the colour classes, e.g. ``5 à 10 min``."""
     bounds = [0.0, *breaks]
@@ -158,8 +177,7 @@ def choropleth_png(
     shapes["value"] = values.reindex(shapes["code_insee"].to_numpy()).to_numpy(dtype=float)
     shapes["cls"] = classify(shapes["value"], breaks).to_numpy()
 
-    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure(FIGSIZE_IN, dpi)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     colours = np.array((*CLASS_COLOURS, UNREACHABLE_COLOUR, NOT_COMPUTED_COLOUR))
     plain = shapes[shapes["cls"] != -1]
@@ -222,8 +240,7 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
     """
     shapes = communes_gdf[["code_insee", "geometry"]].copy()
     shapes["label"] = labels.reindex(shapes["code_insee"].to_numpy()).to_numpy()
-    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure(FIGSIZE_IN, dpi)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     face = [colours.get(str(v), NOT_COMPUTED_COLOUR) if pd.notna(v) else NOT_COMPUTED_COLOUR
             for v in shapes["label"]]
@@ -269,8 +286,7 @@ def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
     every category with data gets a map without a page of full-size figures. Each panel
     names the préfecture and has its scale bar and north arrow; one legend for all."""
     rows = max(1, -(-len(panels) // columns))
-    fig = Figure(figsize=(FIGSIZE_IN[0], 3.1 * rows + 0.9), dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure((FIGSIZE_IN[0], 3.1 * rows + 0.9), dpi)
     places = communes_gdf.attrs.get("places")
     if places is not None and len(places):
         places = places[places["role"] == "prefecture"]
