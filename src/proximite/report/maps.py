@@ -26,6 +26,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from PIL import Image
 
 from proximite.places import PLACES_NOTE, map_places
 from proximite.report.formatting import UNREACHABLE_TEXT, fmt_threshold
@@ -65,6 +66,23 @@ def report_figure(figsize: tuple[float, float], dpi: int) -> Figure:
     fig = Figure(figsize=figsize, dpi=dpi)
     ReportCanvas(fig)
     return fig
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as an opaque RGB PNG on white.
+
+    Why not ``savefig``: Agg's PNG is RGBA, and the alpha channel of a map on a white
+    background is 255 everywhere; dropping it gives the same pixels in a file about a
+    tenth smaller, compressed about a third faster (zlib has a quarter less to read).
+    """
+    fig.patch.set_facecolor("white")
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    rgb = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="png", dpi=(fig.dpi, fig.dpi))
+    return buffer.getvalue()
 
 
 def class_labels(breaks: Sequence[float] = CLASS_BREAKS_MIN) -> list[str]:
@@ -224,9 +242,7 @@ def choropleth_png(
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title="Temps d'accès", fontsize=9, title_fontsize=9, frameon=False)
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: str,
@@ -260,9 +276,7 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
                for key, colour in colours.items()]
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title=legend_title, fontsize=9, title_fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def _rings(shapes: gpd.GeoDataFrame) -> tuple[list[np.ndarray], np.ndarray]:
@@ -323,6 +337,4 @@ def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
     if note:
         fig.text(0.02, 0.002, note, fontsize=7, color="#8a3f00", ha="left", va="bottom",
                  wrap=True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)

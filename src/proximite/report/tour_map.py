@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -10,7 +9,7 @@ from matplotlib.lines import Line2D
 
 from proximite.planning.tours import ToursResult
 from proximite.report.formatting import fmt_number
-from proximite.report.maps import report_figure
+from proximite.report.maps import png_bytes, report_figure
 
 ROUTE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
                  "#a6761d", "#666666")
@@ -63,6 +62,4 @@ def tour_map_png(tours: ToursResult, title: str = "", dpi: int = 90, note: str =
                  va="bottom", wrap=True)
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title="Tournées", fontsize=9, title_fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
