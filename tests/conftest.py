@@ -83,6 +83,17 @@ def real_demo_result(tmp_path_factory: pytest.TempPathFactory) -> DiagnosticResu
 
 
 @pytest.fixture(scope="session")
+def grid_demo_result(tmp_path_factory: pytest.TempPathFactory) -> DiagnosticResult:
+    """The real demo with its origins read from the shipped 200 m population grid sample
+    (68 squares in 2 of the 152 communes): three modules check this same run."""
+    from proximite.pipeline import run_diagnostic
+
+    grid = Path(__file__).parent / "data" / "origins" / "filosofi_200m_sample_48.csv"
+    return built_once(tmp_path_factory, "grid_demo_result",
+                      lambda: run_diagnostic(origins=grid))
+
+
+@pytest.fixture(scope="session")
 def demo_portal_file(request: pytest.FixtureRequest,
                      tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stand-in demo's portal data pickled once, for tests that start servers in
