@@ -17,13 +17,16 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from filelock import FileLock
 
 from proximite.model import AnalysisResult, DiagnosticResult
 from proximite.settings import DemoSettings, Settings
+
+if TYPE_CHECKING:
+    from proximite.web.store import PortalData
 
 #: The store's database fixtures (SQLite, and PostgreSQL when one is given).
 pytest_plugins = ["store_fixtures"]
@@ -106,6 +109,14 @@ def demo_portal_file(request: pytest.FixtureRequest,
             data = PortalData.from_result(request.getfixturevalue("demo_result"))
             path.write_bytes(pickle.dumps(data))
     return path
+
+
+@pytest.fixture(scope="module")
+def demo_portal(demo_portal_file: Path) -> PortalData:
+    """A module's own stand-in demo portal: what ``PortalData.from_result(demo_result)``
+    builds (its memo empty), loaded from the run's pickle (0.1 s against 0.7 s)."""
+    data: PortalData = pickle.loads(demo_portal_file.read_bytes())
+    return data
 
 
 @pytest.fixture(scope="session")
