@@ -106,10 +106,8 @@ def test_nearest_help_place_and_its_weekly_hours() -> None:
 
 
 @pytest.fixture(scope="module")
-def lozere() -> DiagnosticResult:
-    from proximite.pipeline import run_diagnostic
-
-    return run_diagnostic()  # the real demo: Lozère's bundle with its ARCEP cut
+def lozere(real_demo_result: DiagnosticResult) -> DiagnosticResult:
+    return real_demo_result  # the real demo (conftest): Lozère's bundle with its ARCEP cut
 
 
 def test_the_lozere_demo_has_its_digital_table(lozere: DiagnosticResult) -> None:

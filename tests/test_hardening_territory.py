@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from proximite.errors import InputError
-from proximite.model import STATUS_NO_ORIGIN
+from proximite.model import STATUS_NO_ORIGIN, DiagnosticResult
 from proximite.network.edges import read_edge_table
 from proximite.pipeline import DemoBundle, run_diagnostic
 from proximite.territory import load_communes_file
@@ -75,8 +75,9 @@ def test_communes_with_zero_population_everywhere_are_refused(tmp_path: Path,
         load_communes_file(path)
 
 
-def test_partial_grid_keeps_every_commune_with_status_no_origin() -> None:
-    result = run_diagnostic(origins=GRID)  # 68 squares in 2 of the 152 demo communes
+def test_partial_grid_keeps_every_commune_with_status_no_origin(
+        grid_demo_result: DiagnosticResult) -> None:
+    result = grid_demo_result  # run_diagnostic(origins=GRID): 68 squares in 2 of 152 communes
     access = result.access_times
     assert access["code_insee"].nunique() == 152
     per_commune = access.groupby("code_insee")["status"].agg(set)

@@ -12,7 +12,7 @@ import shapely
 
 from proximite.errors import InputError
 from proximite.origins import decode_square_ids, load_origins, read_population_grid
-from proximite.pipeline import DemoBundle, run_diagnostic
+from proximite.pipeline import DemoBundle
 from proximite.territory import load_communes_file
 
 GRID = Path(__file__).parent / "data" / "origins" / "filosofi_200m_sample_48.csv"
@@ -71,9 +71,9 @@ def test_csv_kind_is_recognised_by_its_columns(tmp_path: Path, territory) -> Non
     assert origins["origin_id"].tolist() == ["a"] and warnings == []
 
 
-def test_diagnostic_weights_by_square_population(territory) -> None:
+def test_diagnostic_weights_by_square_population(territory, grid_demo_result) -> None:
     """Commune indicators become population-weighted over the squares of the commune."""
-    result = run_diagnostic(origins=GRID)  # the demo territory, origins from the grid
+    result = grid_demo_result  # run_diagnostic(origins=GRID): the demo, grid origins
     inhabited = result.origins["population"] > 0  # the other communes: no_origin
     assert set(result.origins.loc[inhabited, "code_insee"]) == {"48140", "48166"}
     times = result.access_times.query("category == 'france_services'")

@@ -25,11 +25,19 @@ def demo(demo_result: DiagnosticResult,
 
 
 @pytest.fixture(scope="module")
-def demo_page(demo: tuple[DiagnosticResult, AnalysisResult]) -> str:
-    from proximite.report import render_report
-
+def written(demo: tuple[DiagnosticResult, AnalysisResult],
+            tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo's outputs with the diagnosis, written once for the module (the report is
+    most of the time: the page tests read the written one)."""
     result, analysis = demo
-    return render_report(result, analysis=analysis)
+    return write_outputs(result, tmp_path_factory.mktemp("outputs"), analysis=analysis)
+
+
+@pytest.fixture(scope="module")
+def demo_page(written: dict[str, Path]) -> str:
+    """The page as ``render_report(result, analysis=analysis)`` makes it (write_report
+    writes exactly that string)."""
+    return written["report"].read_text(encoding="utf-8")
 
 
 class _Tables(HTMLParser):
@@ -113,9 +121,8 @@ def test_analysis_covers_every_commune(demo: tuple[DiagnosticResult, AnalysisRes
 
 
 def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
-                           tmp_path: Path) -> None:
-    result, analysis = demo
-    written = write_outputs(result, tmp_path, analysis=analysis)
+                           written: dict[str, Path]) -> None:
+    analysis = demo[1]
     html = written["report"].read_text(encoding="utf-8")
     for anchor in ("profils", "poles", "deficits", "accessibilite-potentielle", "scenario"):
         assert f'id="{anchor}"' in html
@@ -128,10 +135,10 @@ def test_report_and_layers(demo: tuple[DiagnosticResult, AnalysisResult],
     for alt in re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]*)"', html):
         assert alt
     assert 'id="table-profils"' in html and 'id="table-poles"' in html
-    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "diagnostic.gpkg")}
+    layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
     assert {"profiles", "poles", "deficits", "potential_accessibility",
             "scenario_comparison"} <= layers
-    communes = pyogrio.read_dataframe(tmp_path / "diagnostic.gpkg", layer="communes")
+    communes = pyogrio.read_dataframe(written["gpkg"], layer="communes")
     assert communes["profile"].notna().all()
     assert set(communes["pole_level"]) <= {"aucun", "proximite", "intermediaire",
                                            "superieure"}

@@ -225,8 +225,9 @@ def _round_trip(result: DiagnosticResult, out: Path) -> DiagnosticResult:
     return load_diagnostic(out)
 
 
-def test_population_grid_origins_round_trip(tmp_path: Path) -> None:
-    live = run_diagnostic(origins=GRID)
+def test_population_grid_origins_round_trip(tmp_path: Path,
+                                           grid_demo_result: DiagnosticResult) -> None:
+    live = grid_demo_result  # run_diagnostic(origins=GRID)
     reloaded = _round_trip(live, tmp_path)
     # 68 squares, and a zero-population origin for each of the 150 communes they miss
     assert (reloaded.origins["population"] > 0).sum() == 68

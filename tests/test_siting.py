@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
-from spopt.locate import LSCP, MCLP, PMedian
 
 from proximite.access import AccessParams
 from proximite.errors import ProximiteError
@@ -89,6 +88,8 @@ def test_matrix_holds_the_hand_pairs() -> None:
 
 
 def test_lscp_minimum_is_b_and_c() -> None:
+    from spopt.locate import LSCP  # here: a 2 s import in every xdist worker
+
     result = solve_lscp(matrix())
     assert sorted(result.selected_new) == ["B", "C"] and result.objective == 2
     assert result.covered_share == 1.0 and result.gap_rel == pytest.approx(0.0)
@@ -100,6 +101,8 @@ def test_lscp_minimum_is_b_and_c() -> None:
 
 
 def test_mclp_one_site_covers_most_population() -> None:
+    from spopt.locate import MCLP  # here: a 2 s import in every xdist worker
+
     result = solve_mclp(matrix(), 1)
     assert result.selected_new == ["C"]
     assert result.population_covered == pytest.approx(630.0)
@@ -119,6 +122,8 @@ def test_existing_site_is_kept_and_new_one_completes_it() -> None:
 
 
 def test_pmedian_one_site_is_the_weighted_median() -> None:
+    from spopt.locate import PMedian  # here: a 2 s import in every xdist worker
+
     wide = matrix(cutoff=100.0)
     result = solve_pmedian(wide, 1)
     costs = {c: sum(w * abs(x - CANDIDATE_MIN[c]) for w, x in zip(DEMAND_POP, DEMAND_MIN,
@@ -228,6 +233,8 @@ def test_lozere_france_services(lozere) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_lscp_and_mclp_agree_with_spopt_on_random_instances(seed: int) -> None:
+    from spopt.locate import LSCP, MCLP  # here: a 2 s import in every xdist worker
+
     # The LSCP drops duplicate, dominated and fixed-covered rows and dominated columns:
     # the optimum must not move. spopt solves the full dense model.
     rng = np.random.default_rng(seed)

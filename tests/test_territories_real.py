@@ -50,9 +50,17 @@ def test_demo_network_option_keeps_the_stand_in(tmp_path: Path) -> None:
         result.output
 
 
+@pytest.fixture(scope="module")
+def real_demo_layers(real_demo: DiagnosticResult,
+                     tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The GeoPackage layers of the real demo's outputs, written once for both cases."""
+    written = write_outputs(real_demo, tmp_path_factory.mktemp("demo") / "48", report=False)
+    return {name for name, _ in pyogrio.list_layers(written["gpkg"])}
+
+
 @pytest.mark.parametrize("departement", ["15", "03"])
 def test_departement_runs_with_every_commune_and_the_demo_layers(
-        departement: str, real_demo: DiagnosticResult, tmp_path: Path) -> None:
+        departement: str, real_demo_layers: set[str], tmp_path: Path) -> None:
     result = run_diagnostic(departement=departement)
     communes = result.territory.communes
     assert len(communes) == COUNTS[departement]
@@ -61,9 +69,8 @@ def test_departement_runs_with_every_commune_and_the_demo_layers(
     cats = result.access_times[result.access_times.target_kind == "category"]
     assert cats.groupby("category")["origin_id"].nunique().eq(COUNTS[departement]).all()
     written = write_outputs(result, tmp_path / departement, report=False)
-    demo_written = write_outputs(real_demo, tmp_path / "48", report=False)
     layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
-    assert layers == {name for name, _ in pyogrio.list_layers(demo_written["gpkg"])}
+    assert layers == real_demo_layers
     if departement == "15":  # the restored communes are there, with their town halls
         restored = communes.set_index("code_insee").loc[["15031", "15035", "15047",
                                                          "15171"]]

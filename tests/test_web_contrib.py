@@ -34,8 +34,8 @@ NEW_HOURS = "Mo-Fr 09:00-12:00,14:00-16:30; Sa 09:00-12:00"
 
 
 @pytest.fixture(scope="module")
-def portal(demo_result: Any) -> PortalData:
-    return PortalData.from_result(demo_result)
+def portal(demo_portal: PortalData) -> PortalData:
+    return demo_portal  # PortalData.from_result(demo_result), from the run's pickle
 
 
 @pytest.fixture(scope="module")

@@ -39,11 +39,10 @@ NEW_HOURS = "Mo-Fr 09:00-12:00,14:00-16:30"
 
 
 @pytest.fixture(scope="module")
-def store(demo_result: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def store(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from proximite.web.contrib import ContribStore
-    from proximite.web.store import PortalData
 
-    portal = PortalData.from_result(demo_result)
+    portal = demo_portal  # PortalData.from_result(demo_result), from the run's pickle
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite'}")
     upgrade(engine)
     factory = session_factory(engine)

@@ -45,8 +45,8 @@ from proximite.web.store import PortalData
 
 
 @pytest.fixture(scope="module")
-def portal(demo_result) -> PortalData:  # type: ignore[no-untyped-def]
-    return PortalData.from_result(demo_result)
+def portal(demo_portal: PortalData) -> PortalData:
+    return demo_portal  # PortalData.from_result(demo_result), from the run's pickle
 
 
 @pytest.fixture(scope="module")

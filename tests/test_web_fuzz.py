@@ -25,8 +25,8 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 
 
 @pytest.fixture(scope="module")
-def web_schema(demo_result) -> schemathesis.BaseSchema:  # type: ignore[no-untyped-def]
-    app = create_app(PortalData.from_result(demo_result))
+def web_schema(demo_portal: PortalData) -> schemathesis.BaseSchema:
+    app = create_app(demo_portal)  # PortalData.from_result(demo_result), from the pickle
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -31,8 +31,8 @@ DST_GAP = "2026-03-29T02:30:00"
 
 
 @pytest.fixture(scope="module")
-def portal(demo_result) -> PortalData:  # type: ignore[no-untyped-def]
-    return PortalData.from_result(demo_result)
+def portal(demo_portal: PortalData) -> PortalData:
+    return demo_portal  # PortalData.from_result(demo_result), from the run's pickle
 
 
 @pytest.fixture(scope="module")

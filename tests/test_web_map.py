@@ -7,6 +7,7 @@ import math
 import pytest
 from fastapi.testclient import TestClient
 
+from proximite.model import DiagnosticResult
 from proximite.web.app import create_app
 from proximite.web.map_layers import commune_shapes
 from proximite.web.pages import _fill, load_check_results
@@ -14,8 +15,26 @@ from proximite.web.store import PortalData
 
 
 @pytest.fixture(scope="module")
-def portal() -> PortalData:
-    return PortalData.demo()
+def portal(real_demo_result: DiagnosticResult) -> PortalData:
+    """What ``PortalData.demo()`` builds, from the session's real demo (conftest)."""
+    return PortalData.from_result(real_demo_result)
+
+
+def test_the_demo_portal_is_the_real_demo(monkeypatch: pytest.MonkeyPatch,
+                                          real_demo_result: DiagnosticResult) -> None:
+    """``PortalData.demo()`` (what ``proximite serve`` shows by default) is the portal of
+    the real demo: ``run_diagnostic()`` without arguments, called once."""
+    calls: list[tuple[tuple, dict]] = []
+
+    def run_diagnostic(*args: object, **kwargs: object) -> DiagnosticResult:
+        calls.append((args, kwargs))
+        return real_demo_result
+
+    monkeypatch.setattr("proximite.pipeline.run_diagnostic", run_diagnostic)
+    portal = PortalData.demo()
+    assert calls == [((), {})]
+    assert portal.territory_name == "Lozère (48)" and len(portal.communes) == 152
+    assert not portal.network_is_stand_in
 
 
 @pytest.fixture(scope="module")

@@ -38,10 +38,8 @@ SAINT_CHELY = "48140"
 
 
 @pytest.fixture(scope="module")
-def portal(demo_result):
-    from proximite.web.store import PortalData
-
-    return PortalData.from_result(demo_result)
+def portal(demo_portal):
+    return demo_portal  # PortalData.from_result(demo_result), from the run's pickle
 
 
 @pytest.fixture(scope="module")

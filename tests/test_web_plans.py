@@ -44,11 +44,10 @@ def site(tmp_path_factory) -> ContribStore:
 
 
 @pytest.fixture(scope="module")
-def app(demo_result, site):
+def app(demo_portal, site):
     from proximite.web.app import create_app
-    from proximite.web.store import PortalData
 
-    return create_app(PortalData.from_result(demo_result), store=site)
+    return create_app(demo_portal, store=site)  # from_result(demo_result), pickled
 
 
 def _text(html: str) -> str:

@@ -30,12 +30,11 @@ uvicorn = pytest.importorskip("uvicorn")
 
 
 @pytest.fixture(scope="module")
-def base_url(demo_result, tmp_path_factory) -> Iterator[str]:
+def base_url(demo_portal, tmp_path_factory) -> Iterator[str]:
     from proximite.web.app import create_app
-    from proximite.web.store import PortalData
 
     site = make_site(tmp_path_factory.mktemp("store") / "plans.sqlite")
-    with served(create_app(PortalData.from_result(demo_result), store=site)) as url:
+    with served(create_app(demo_portal, store=site)) as url:  # from_result(demo_result)
         yield url
 
 

@@ -1,7 +1,9 @@
 """The production form of the géoportail (proximite.web.server): two workers, loopback only.
 
-The last two tests start servers of their own: a lost data file must stop the server
-(no restart loop), and killing the supervisor must stop its workers.
+The lifecycle tests are destructive: a lost data file must stop the server (no restart
+loop), on a server of its own; killing the supervisor must stop its workers, on the
+module's server, which is why that test is the module's last (a server start is a few
+seconds of three processes importing the whole stack).
 
 The server runs as a subprocess (uvicorn workers are separate processes built from an
 import string); it is stopped, with its whole process group, at the end of the module.
@@ -116,6 +118,9 @@ def server(demo_portal_file: Path) -> Iterator[RunningServer]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
+        for pid in running.worker_pids:  # workers that outlived a killed supervisor
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
         reader.join(timeout=5)
 
 
@@ -266,9 +271,10 @@ def test_a_lost_data_file_stops_the_server_instead_of_restarting_workers(served)
     assert not any(_alive(pid) for pid in served.worker_pids)
 
 
-def test_killing_the_supervisor_stops_its_workers(served) -> None:
-    workers = served.worker_pids
+def test_killing_the_supervisor_stops_its_workers(server: RunningServer) -> None:
+    """The module's last test: it kills the module's server."""
+    workers = server.worker_pids
     assert len(workers) == WORKERS and all(_alive(pid) for pid in workers)
-    os.kill(served.proc.pid, signal.SIGKILL)  # no chance to stop them itself
+    os.kill(server.proc.pid, signal.SIGKILL)  # no chance to stop them itself
     assert _wait(lambda: not any(_alive(pid) for pid in workers), 20), (
         [pid for pid in workers if _alive(pid)])

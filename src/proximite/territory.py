@@ -227,10 +227,10 @@ def voronoi_partition(polygon: shapely.Geometry, points: np.ndarray) -> list[sha
     source publishes them, from the town halls inside the merged outline. Computed in
     Lambert-93 (metric distances), returned in WGS84, in the order of ``points`` (lon, lat).
     """
-    from pyproj import Transformer
+    from proximite.network.snap import transformer
 
-    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
-    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    to_l93 = transformer("EPSG:4326", "EPSG:2154")
+    to_wgs = transformer("EPSG:2154", "EPSG:4326")
     shape = shapely.transform(polygon, lambda xy: np.column_stack(to_l93.transform(*xy.T)))
     x, y = to_l93.transform(points[:, 0], points[:, 1])
     sites = np.asarray(shapely.points(np.column_stack([x, y])))

@@ -31,14 +31,13 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from shapely.geometry import Polygon
 
 from proximite.access import STATUS_OK, AccessParams, nearest_service_times
 from proximite.catalogue import Catalogue
 from proximite.errors import ProximiteError
 from proximite.network.graph import RoadGraph, shortest_times_from
-from proximite.network.snap import Snapper, project
+from proximite.network.snap import Snapper, project, transformer
 
 if TYPE_CHECKING:
     from proximite.model import DiagnosticResult
@@ -176,7 +175,7 @@ def reachable_area(
         else:
             raise ProximiteError(f"méthode « {method} » inconnue (buffers ou concave_hull)")
     area = shapely.union_all(parts)
-    to_wgs84 = Transformer.from_crs(snapper.crs, "EPSG:4326", always_xy=True)
+    to_wgs84 = transformer(snapper.crs, "EPSG:4326")
     return shapely.transform(area, lambda xy: np.column_stack(
         to_wgs84.transform(xy[:, 0], xy[:, 1])))
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from proximite.errors import InputError
+from proximite.network.snap import transformer
 
 FTTH_HEADER_START = "Code commune"
 FTTH_CONNECTABLE = "Locaux Raccordables"
@@ -65,7 +65,7 @@ def sites_4g_near(town_halls: pd.DataFrame, sites: pd.DataFrame,
     if radius_m <= 0:
         raise InputError(f"rayon de {radius_m:g} m", field="radius_m",
                          expected="un rayon > 0 m")
-    to_l93 = Transformer.from_crs("EPSG:4326", LAMBERT93, always_xy=True)
+    to_l93 = transformer("EPSG:4326", LAMBERT93)
     hx, hy = to_l93.transform(town_halls["lon"].to_numpy(), town_halls["lat"].to_numpy())
     out = pd.DataFrame({"code_insee": town_halls["code_insee"].to_numpy()})
     halls = np.column_stack([hx, hy])

@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from proximite.errors import ProximiteError, Rejection, SettingError
 from proximite.messages import number, short_number
+from proximite.network.snap import transformer
 
 LAMBERT93 = "EPSG:2154"
 WGS84 = "EPSG:4326"
@@ -130,7 +131,7 @@ def validate_locations(
     settle(np.isnan(lon) | np.isnan(lat), REASON_MISSING)
 
     crs = metric_crs(*shapely.bounds(territory))
-    to_metric = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+    to_metric = transformer(WGS84, crs)
     territory_m = cast(BaseGeometry, shapely.transform(territory, lambda xy: np.column_stack(
         to_metric.transform(xy[:, 0], xy[:, 1]))))
     # Exact distance test on the prepared outline (GEOS indexes its segments): no buffer
@@ -152,7 +153,7 @@ def validate_locations(
         looks_l93 = (projected
                      & (lon >= LAMBERT93_X_RANGE[0]) & (lon <= LAMBERT93_X_RANGE[1])
                      & (lat >= LAMBERT93_Y_RANGE[0]) & (lat <= LAMBERT93_Y_RANGE[1]))
-        from_l93 = pyproj.Transformer.from_crs(LAMBERT93, crs, always_xy=True)
+        from_l93 = transformer(LAMBERT93, crs)
         lx, ly = from_l93.transform(lon[looks_l93], lat[looks_l93])
         l93_near = np.zeros(n, dtype=bool)
         l93_near[looks_l93] = near_territory(np.asarray(lx), np.asarray(ly))

@@ -26,6 +26,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from PIL import Image
 
 from proximite.places import PLACES_NOTE, map_places
 from proximite.report.formatting import UNREACHABLE_TEXT, fmt_threshold
@@ -46,6 +47,42 @@ SCALE_STEPS_KM = (1, 2, 5, 10, 20, 25, 50, 100, 200)
 KM_PER_DEGREE = 111.32
 #: Simplification tolerance in degrees (~50 m): invisible at report scale, much faster.
 SIMPLIFY_DEG = 0.0005
+
+
+class ReportCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws only when the PNG is saved.
+
+    geopandas' ``plot`` ends with ``canvas.draw_idle()``, which on a plain Agg canvas is a
+    full render of the figure: a map with two polygon layers was drawn three times for one
+    PNG. The saved image is the same (``savefig`` draws the finished figure).
+    """
+
+    def draw_idle(self, *args: object, **kwargs: object) -> None:
+        """Nothing to refresh: there is no window, ``savefig`` draws the figure."""
+
+
+def report_figure(figsize: tuple[float, float], dpi: int) -> Figure:
+    """A bare figure (no pyplot state) on a :class:`ReportCanvas`."""
+    fig = Figure(figsize=figsize, dpi=dpi)
+    ReportCanvas(fig)
+    return fig
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as an opaque RGB PNG on white.
+
+    Why not ``savefig``: Agg's PNG is RGBA, and the alpha channel of a map on a white
+    background is 255 everywhere; dropping it gives the same pixels in a file about a
+    tenth smaller, compressed about a third faster (zlib has a quarter less to read).
+    """
+    fig.patch.set_facecolor("white")
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    rgb = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="png", dpi=(fig.dpi, fig.dpi))
+    return buffer.getvalue()
 
 
 def class_labels(breaks: Sequence[float] = CLASS_BREAKS_MIN) -> list[str]:
@@ -159,8 +196,7 @@ def choropleth_png(
     shapes["value"] = values.reindex(shapes["code_insee"].to_numpy()).to_numpy(dtype=float)
     shapes["cls"] = classify(shapes["value"], breaks).to_numpy()
 
-    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure(FIGSIZE_IN, dpi)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     colours = np.array((*CLASS_COLOURS, UNREACHABLE_COLOUR, NOT_COMPUTED_COLOUR))
     plain = shapes[shapes["cls"] != -1]
@@ -207,9 +243,7 @@ def choropleth_png(
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title="Temps d'accès", fontsize=9, title_fontsize=9, frameon=False)
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: str,
@@ -223,8 +257,7 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
     """
     shapes = communes_gdf[["code_insee", "geometry"]].copy()
     shapes["label"] = labels.reindex(shapes["code_insee"].to_numpy()).to_numpy()
-    fig = Figure(figsize=FIGSIZE_IN, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure(FIGSIZE_IN, dpi)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     face = [colours.get(str(v), NOT_COMPUTED_COLOUR) if pd.notna(v) else NOT_COMPUTED_COLOUR
             for v in shapes["label"]]
@@ -244,9 +277,7 @@ def categorical_png(communes_gdf: gpd.GeoDataFrame, labels: pd.Series, title: st
                for key, colour in colours.items()]
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title=legend_title, fontsize=9, title_fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def _rings(shapes: gpd.GeoDataFrame) -> tuple[list[np.ndarray], np.ndarray]:
@@ -270,8 +301,7 @@ def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
     every category with data gets a map without a page of full-size figures. Each panel
     names the préfecture and has its scale bar and north arrow; one legend for all."""
     rows = max(1, -(-len(panels) // columns))
-    fig = Figure(figsize=(FIGSIZE_IN[0], 3.1 * rows + 0.9), dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure((FIGSIZE_IN[0], 3.1 * rows + 0.9), dpi)
     places = communes_gdf.attrs.get("places")
     if places is not None and len(places):
         places = places[places["role"] == "prefecture"]
@@ -294,7 +324,10 @@ def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
         ax.set_ylim(south, north)
         ax.set_aspect(aspect)
         ax.set_axis_off()
-        ax.set_title(title, fontsize=8.5, wrap=True)
+        # y given: matplotlib then skips placing the title above the tick labels, which
+        # builds every tick of both axes (a third of a panel's time); there are none
+        # (axis off), so the title sits at the top of the panel either way.
+        ax.set_title(title, fontsize=8.5, wrap=True, y=1.0)
         decorate(ax, places)
     handles = [Patch(facecolor=c, edgecolor="#555555", label=lab)
                for c, lab in zip(CLASS_COLOURS, class_labels(breaks), strict=True)]
@@ -308,6 +341,4 @@ def small_multiples_png(communes_gdf: gpd.GeoDataFrame,
     if note:
         fig.text(0.02, 0.002, note, fontsize=7, color="#8a3f00", ha="left", va="bottom",
                  wrap=True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from proximite.planning.tours import ToursResult
 from proximite.report.formatting import fmt_number
+from proximite.report.maps import png_bytes, report_figure
 
 ROUTE_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
                  "#a6761d", "#666666")
@@ -23,8 +21,7 @@ def tour_map_png(tours: ToursResult, title: str = "", dpi: int = 90, note: str =
     ``note`` (e.g. the stand-in network warning) is printed under the map so it stays
     with the image.
     """
-    fig = Figure(figsize=(7.5, 6.0), dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = report_figure((7.5, 6.0), dpi)
     ax = fig.add_axes((0.01, 0.06, 0.68, 0.85))
     if tours.communes is not None and len(tours.communes):
         tours.communes.plot(ax=ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.3)
@@ -65,6 +62,4 @@ def tour_map_png(tours: ToursResult, title: str = "", dpi: int = 90, note: str =
                  va="bottom", wrap=True)
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5),
                title="Tournées", fontsize=9, title_fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
+    return png_bytes(fig)
