@@ -117,17 +117,17 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
     # times in the same order as a walk of one chain at a time, so the sums are the same
     # to the bit. A Python walk node by node took minutes and ~4 GB of lists at 20 M nodes.
     row = pos[first]
-    k = np.where(neighbour[row, 0] == start, 0, 1)
-    forward, backward = into[row, k], out_of[row, k]
+    slot = np.where(neighbour[row, 0] == start, 0, 1)
+    forward, backward = into[row, slot], out_of[row, slot]
     prev, cur, last = start.copy(), first.copy(), first.copy()
     walking = np.arange(len(start))
     while len(walking):
         here, came = cur[walking], prev[walking]
         row = pos[here]
-        k = np.where(neighbour[row, 0] == came, 1, 0)  # the slot of the neighbour ahead
-        ahead = neighbour[row, k]
-        forward[walking] += out_of[row, k]
-        backward[walking] += into[row, k]
+        slot = np.where(neighbour[row, 0] == came, 1, 0)  # the neighbour ahead
+        ahead = neighbour[row, slot]
+        forward[walking] += out_of[row, slot]
+        backward[walking] += into[row, slot]
         last[walking] = here
         prev[walking], cur[walking] = here, ahead
         walking = walking[interior[ahead]]
