@@ -13,6 +13,13 @@ diagnostic, so the first time equals the diagnostic's nearest-service time).
 graph by the shared :class:`~proximite.network.snap.Snapper`, with the same off-network
 leg at the access speed as the diagnostic's origins); only the services of the asked
 category are searched, so one request costs one small batch of Dijkstra runs.
+
+At national scale (more origin x service pairs than ``web.near_max_precomputed_pairs``:
+35,000 communes x 40,000 services would be tens of millions of pairs within 90 minutes,
+gigabytes and many minutes to build) nothing is precomputed: a commune or a point is
+answered on request by one forward Dijkstra from its node stopped at the cutoff
+(:func:`~proximite.analysis.bounded.bounded_times_from`, ~3 ms on the France graph), and
+the answer is memoised like the others.
 """
 
 from __future__ import annotations
@@ -29,11 +36,16 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import AccessParams
-from proximite.analysis.bounded import bounded_travel_times
+from proximite.analysis.bounded import (
+    BOUNDED_COLUMNS,
+    bounded_times_from,
+    bounded_travel_times,
+)
 from proximite.catalogue import Catalogue
 from proximite.inventory.schema import LOCATION_BASE
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
+from proximite.settings import WebSettings
 from proximite.web.hours import hours_status
 from proximite.web.map_layers import commune_shapes
 from proximite.web.text import display_text
@@ -129,6 +141,31 @@ def _by_commune(table: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
 
 
 @dataclass
+class OnRequest:
+    """What answering "near" on request needs, snapped once at start-up."""
+
+    service_ids: np.ndarray  # the timed services on the network
+    categories: np.ndarray
+    nodes: np.ndarray
+    legs_min: np.ndarray
+    origins: dict[str, tuple[int, float]]  # origin_id -> (node, leg) of origins on it
+
+    @classmethod
+    def snap(cls, snapper: Snapper, params: AccessParams, origins: pd.DataFrame,
+             services: pd.DataFrame) -> OnRequest:
+        o_node, o_dist = snapper.snap(origins["lon"].to_numpy(), origins["lat"].to_numpy())
+        s_node, s_dist = snapper.snap(services["lon"].to_numpy(), services["lat"].to_numpy())
+        o_on, s_on = o_dist <= params.max_snap_m, s_dist <= params.max_snap_m
+        o_leg = params.leg_minutes(o_dist)
+        return cls(
+            service_ids=services["service_id"].astype(str).to_numpy()[s_on],
+            categories=services["category"].astype(str).to_numpy()[s_on],
+            nodes=s_node[s_on], legs_min=params.leg_minutes(s_dist[s_on]),
+            origins={str(o): (int(n), float(leg)) for o, n, leg, on in zip(
+                origins["origin_id"], o_node, o_leg, o_on, strict=True) if on})
+
+
+@dataclass
 class PortalData:
     """Everything the API serves, indexed for lookups (see the module docstring)."""
 
@@ -167,14 +204,20 @@ class PortalData:
     layer_cache: dict[str, Any] = field(default_factory=dict)
     export_cache: dict[str, bytes] = field(default_factory=dict)
     list_cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Answers on request instead of commune_times (module docstring): the timed services
+    # snapped once (ids, categories, nodes, legs) and each origin's (node, leg).
+    on_request: OnRequest | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_result(cls, result: Any, *, profiles: pd.DataFrame | None = None,
-                    cutoff_min: float = DEFAULT_CUTOFF_MIN) -> PortalData:
+                    cutoff_min: float = DEFAULT_CUTOFF_MIN,
+                    max_precomputed_pairs: int | None = None) -> PortalData:
         """Index a :class:`~proximite.pipeline.DiagnosticResult` for the API.
 
         ``profiles``: the diagnosis' profile table; computed here (it is quick) if None.
+        ``max_precomputed_pairs``: above this many origin x service pairs, "near" is
+        answered on request (default: the setting ``web.near_max_precomputed_pairs``).
         """
         services = result.services.copy()
         services["service_id"] = services["service_id"].astype(str)
@@ -209,8 +252,16 @@ class PortalData:
         timed = services.reset_index(drop=True)
         if "location_precision" in timed.columns:
             timed = timed[timed["location_precision"] != LOCATION_BASE]
-        commune_times = bounded_travel_times(
-            result.graph, origins, timed, cutoff_min, params, snapper=snapper)
+        if max_precomputed_pairs is None:
+            max_precomputed_pairs = WebSettings().near_max_precomputed_pairs
+        on_request = None
+        if len(origins) * len(timed) > max_precomputed_pairs:
+            on_request = OnRequest.snap(snapper, params, origins, timed)
+            commune_times = pd.DataFrame({c: pd.Series(dtype=object if c != "travel_time_min"
+                                                       else float) for c in BOUNDED_COLUMNS})
+        else:
+            commune_times = bounded_travel_times(
+                result.graph, origins, timed, cutoff_min, params, snapper=snapper)
         commune_times["origin_id"] = commune_times["origin_id"].astype(str)
         # attrs (ids left out of the search) are deep-copied by every pandas operation:
         # keep them out of the per-request path.
@@ -248,7 +299,8 @@ class PortalData:
             remote=_by_commune(getattr(result, "remote", None)),
             itinerant=_by_commune(getattr(result, "itinerant", None)),
             digital={code: rows[0] for code, rows in
-                     _by_commune(getattr(result, "digital", None)).items()})
+                     _by_commune(getattr(result, "digital", None)).items()},
+            on_request=on_request)
 
     @classmethod
     def demo(cls) -> PortalData:
@@ -264,6 +316,10 @@ class PortalData:
         Why: a cold near-commune answer costs ~1 ms against ~0.05 ms warm; on a served
         instance, a cold start under load otherwise shows as a burst of slow requests.
         """
+        if self.on_request is not None:  # 35,000 x 14 searches: answered when asked
+            for service_id in self.service_ids:
+                self.service(service_id)
+            return 0
         self._warm_near()
         built = len(self.communes) * len(self.categories_with_data)
         for service_id in self.service_ids:
@@ -421,9 +477,34 @@ class PortalData:
             return []
         key = (origin_id, category)
         if key not in self.near_cache:
-            rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
-            self.near_cache[key] = self._of_category(rows, category)
+            if self.on_request is not None:
+                node, leg = self.on_request.origins.get(origin_id, (-1, np.inf))
+                self.near_cache[key] = self._searched(node, leg, category)
+            else:
+                rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
+                self.near_cache[key] = self._of_category(rows, category)
         return self.near_cache[key]
+
+    def _searched(self, node: int, leg_min: float,
+                  category: str) -> list[tuple[str, float]]:
+        """(service_id, minutes) of the category within the cutoff from a snapped point,
+        nearest first (ties by service id): one forward search (national portal)."""
+        assert self.on_request is not None
+        if node < 0:
+            return []
+        found = self.layer_cache.get(f"_on_request:{category}")
+        if found is None:
+            found = np.flatnonzero(np.isin(self.on_request.categories,
+                                           list(self.members(category))))
+            self.layer_cache[f"_on_request:{category}"] = found
+        if not len(found):
+            return []
+        times = bounded_times_from(self.graph, node, leg_min, self.on_request.nodes[found],
+                                   self.on_request.legs_min[found], self.cutoff_min)
+        within = np.isfinite(times)
+        ids, minutes = self.on_request.service_ids[found][within], times[within]
+        order = np.lexsort((ids, minutes))
+        return [(str(i), float(t)) for i, t in zip(ids[order], minutes[order], strict=True)]
 
     def near_point(self, lon: float, lat: float,
                    category: str) -> tuple[list[tuple[str, float]], float]:
@@ -433,7 +514,11 @@ class PortalData:
         """
         members = self.members(category)
         candidates = self.services[self.services["category"].isin(members)]
-        _, snap_m = self.snapper.snap(np.array([lon]), np.array([lat]))
+        node, snap_m = self.snapper.snap(np.array([lon]), np.array([lat]))
+        if self.on_request is not None:
+            on = snap_m[0] <= self.access_params.max_snap_m
+            leg = float(self.access_params.leg_minutes(snap_m)[0])
+            return self._searched(int(node[0]) if on else -1, leg, category), float(snap_m[0])
         if candidates.empty:
             return [], float(snap_m[0])
         origin = pd.DataFrame({"origin_id": ["point"], "lon": [lon], "lat": [lat]})
