@@ -65,3 +65,28 @@ def test_the_api_serves_the_same_answer_on_request(portals) -> None:  # type: ig
         s["service_id"] for s in answers[1]["services"]]
     assert np.allclose([s["travel_time_min"] for s in answers[0]["services"]],
                        [s["travel_time_min"] for s in answers[1]["services"]], atol=1e-9)
+
+
+def test_warm_builds_the_same_records_in_one_pass(demo_result) -> None:  # type: ignore[no-untyped-def]
+    warmed = PortalData.from_result(demo_result, max_precomputed_pairs=0)
+    cold = PortalData.from_result(demo_result, max_precomputed_pairs=0)
+    warmed.warm()
+    assert "_name_suffixes" in warmed.layer_cache  # the name index is built before requests
+    assert len(warmed.record_cache) == len(warmed.service_ids) > 400
+    for service_id in warmed.service_ids:
+        assert warmed.record_cache[service_id] == cold.service(service_id)
+
+
+def test_commune_search_is_memoised_and_bounded(portals, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import proximite.web.store as store
+
+    portal = portals[1]
+    first = portal.search_communes("st", 5)
+    assert first[0][0].code_insee == SAINT_CHELY  # the largest "Saint-" of Lozère
+    assert portal.search_communes("st", 5) == first
+    assert portal.layer_cache["_search_memo"][("st", 5)] == first
+    monkeypatch.setattr(store, "SEARCH_MEMO_SIZE", 3)
+    for query in ("mende", "florac", "langogne", "marvejols"):
+        portal.search_communes(query, 5)
+    assert len(portal.layer_cache["_search_memo"]) <= 3
+    assert next(e.code_insee for e, _ in portal.search_communes("mende", 5)) == "48095"
