@@ -132,6 +132,29 @@ def synthetic_origins(graph: RoadGraph, count: int, rng: np.random.Generator) ->
                          "lon": lon, "lat": lat})
 
 
+def compare_contraction(graph: RoadGraph, rng: np.random.Generator) -> int:
+    """The vectorised contraction against the former walk, same graph, same kept nodes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from contract_reference import reference_contract_degree2
+    from proximite.network.contract import contract_degree2
+
+    keep = rng.integers(0, graph.n_nodes, 108_652)  # as many as the points snapped
+    timings = []
+    for label, contract in (("vectorised walk", contract_degree2),
+                            ("former Python walk", reference_contract_degree2)):
+        before = peak_rss_gb()
+        started = time.perf_counter()
+        result = contract(graph, keep)
+        timings.append(time.perf_counter() - started)
+        log(f"{label}: {timings[-1]:.1f} s, {result.graph.n_nodes:,} nodes; peak RSS "
+            f"{before:.2f} -> {peak_rss_gb():.2f} GB")
+        del result
+        gc.collect()
+    print(f"ratio former / vectorised: {timings[1] / timings[0]:.1f}; load average "
+          + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+    return 0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=20_000_000,
@@ -142,6 +165,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dask-workers", type=int, default=0,
                         help="also run the Dask path on N worker processes (0: skip)")
     parser.add_argument("--min-available-gb", type=float, default=6.0)
+    parser.add_argument("--contraction-only", action="store_true",
+                        help="only time the degree-2 contraction against its former Python "
+                             "walk (tests/contract_reference.py) on the generated graph")
     return parser.parse_args(argv)
 
 
@@ -172,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
              ("nodes (largest strong component)", f"{graph.n_nodes:,}"),
              ("directed edges per node", f"{degree:.2f}"),
              ("peak RSS after generation (GB)", f"{peak_rss_gb():.2f}")]
+
+    if args.contraction_only:
+        return compare_contraction(graph, rng)
 
     services = synthetic_services(graph, args.categories, rng)
     origins = synthetic_origins(graph, args.origins, rng)
