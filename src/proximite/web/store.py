@@ -18,8 +18,8 @@ At national scale (more origin x service pairs than ``web.near_max_precomputed_p
 35,000 communes x 40,000 services would be tens of millions of pairs within 90 minutes,
 gigabytes and many minutes to build) nothing is precomputed: a commune or a point is
 answered on request by one forward Dijkstra from its node stopped at the cutoff
-(:func:`~proximite.analysis.bounded.bounded_times_from`, ~3 ms on the France graph), and
-the answer is memoised like the others.
+(:func:`~proximite.analysis.bounded.bounded_times_from`, ~3 ms on the France graph), which
+answers every category of that commune at once; the answers are memoised like the others.
 """
 
 from __future__ import annotations
@@ -500,31 +500,37 @@ class PortalData:
         key = (origin_id, category)
         if key not in self.near_cache:
             if self.on_request is not None:
+                # one search gives every category: answer them all for this commune
                 node, leg = self.on_request.origins.get(origin_id, (-1, np.inf))
-                self.near_cache[key] = self._searched(node, leg, category)
+                times = self._times_from(node, leg)
+                for code in {category, *self.categories_with_data}:
+                    self.near_cache[(origin_id, code)] = self._listed(times, code)
             else:
                 rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
                 self.near_cache[key] = self._of_category(rows, category)
         return self.near_cache[key]
 
-    def _searched(self, node: int, leg_min: float,
-                  category: str) -> list[tuple[str, float]]:
-        """(service_id, minutes) of the category within the cutoff from a snapped point,
-        nearest first (ties by service id): one forward search (national portal)."""
+    def _times_from(self, node: int, leg_min: float) -> np.ndarray:
+        """Minutes from a snapped point to every timed service within the cutoff (inf
+        beyond, or everywhere when ``node`` is -1: off the network): one forward search
+        (national portal)."""
         assert self.on_request is not None
         if node < 0:
-            return []
+            return np.full(len(self.on_request.nodes), np.inf)
+        return bounded_times_from(self.graph, node, leg_min, self.on_request.nodes,
+                                  self.on_request.legs_min, self.cutoff_min)
+
+    def _listed(self, times: np.ndarray, category: str) -> list[tuple[str, float]]:
+        """(service_id, minutes) of the category among ``times``, nearest first (ties by
+        service id), as :meth:`_of_category` lists the precomputed times."""
+        assert self.on_request is not None
         found = self.layer_cache.get(f"_on_request:{category}")
         if found is None:
             found = np.flatnonzero(np.isin(self.on_request.categories,
                                            list(self.members(category))))
             self.layer_cache[f"_on_request:{category}"] = found
-        if not len(found):
-            return []
-        times = bounded_times_from(self.graph, node, leg_min, self.on_request.nodes[found],
-                                   self.on_request.legs_min[found], self.cutoff_min)
-        within = np.isfinite(times)
-        ids, minutes = self.on_request.service_ids[found][within], times[within]
+        within = found[np.isfinite(times[found])]
+        ids, minutes = self.on_request.service_ids[within], times[within]
         order = np.lexsort((ids, minutes))
         return [(str(i), float(t)) for i, t in zip(ids[order], minutes[order], strict=True)]
 
@@ -540,7 +546,8 @@ class PortalData:
         if self.on_request is not None:
             on = snap_m[0] <= self.access_params.max_snap_m
             leg = float(self.access_params.leg_minutes(snap_m)[0])
-            return self._searched(int(node[0]) if on else -1, leg, category), float(snap_m[0])
+            times = self._times_from(int(node[0]) if on else -1, leg)
+            return self._listed(times, category), float(snap_m[0])
         if candidates.empty:
             return [], float(snap_m[0])
         origin = pd.DataFrame({"origin_id": ["point"], "lon": [lon], "lat": [lat]})
