@@ -27,6 +27,15 @@ starts, so on an idle machine; the handlers are coroutines that never wait on th
 commune path, driven here by ``send(None)`` with no event loop).
 ``--server-module`` runs another server module instead, to compare setups.
 
+A served diagnostic beside the demo, in the same run (issue 15: the géoportail over the
+national outputs): ``--diagnostic /tmp/fr_out`` also starts ``proximite serve --diagnostic``
+on that folder and measures it the same way, over as many near URLs as the demo (communes
+of its ``communes.csv`` drawn at random, seeded, times its categories with data), and
+prints the ratios of its p50/p95/p99 to the demo's. Both portals also get a commune-search
+run (``/api/communes?q=``: the prefixes of 3 to 8 letters of the demo's names, the same
+queries on both). The warm-up line is the cold pass: a national portal searches each
+commune on its first request.
+
 Exit code: 0 when p95 < TARGET_P95_MS with no error, 1 otherwise, 2 when wrk is missing
 or the server does not start.
 """
