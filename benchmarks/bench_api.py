@@ -27,6 +27,15 @@ starts, so on an idle machine; the handlers are coroutines that never wait on th
 commune path, driven here by ``send(None)`` with no event loop).
 ``--server-module`` runs another server module instead, to compare setups.
 
+A served diagnostic beside the demo, in the same run (issue 15: the géoportail over the
+national outputs): ``--diagnostic /tmp/fr_out`` also starts ``proximite serve --diagnostic``
+on that folder and measures it the same way, over as many near URLs as the demo (communes
+of its ``communes.csv`` drawn at random, seeded, times its categories with data), and
+prints the ratios of its p50/p95/p99 to the demo's. Both portals also get a commune-search
+run (``/api/communes?q=``: the prefixes of 3 to 8 letters of the demo's names, the same
+queries on both). The warm-up line is the cold pass: a national portal searches each
+commune on its first request.
+
 Exit code: 0 when p95 < TARGET_P95_MS with no error, 1 otherwise, 2 when wrk is missing
 or the server does not start.
 """
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -44,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,8 +188,9 @@ def _routes(app: Any) -> list[Any]:
     return out
 
 
-def in_process_baseline() -> tuple[list[str], list[str], list[str]]:
-    """Commune codes, categories with data, and what the handlers cost in process."""
+def in_process_baseline() -> tuple[list[str], list[str], list[str], list[str]]:
+    """Commune codes, categories with data, what the handlers cost in process, and the
+    communes' folded names."""
     from proximite.web.app import create_app
     from proximite.web.store import PortalData
 
@@ -224,19 +236,45 @@ def in_process_baseline() -> tuple[list[str], list[str], list[str]]:
              f"{'categories handler in-proc.':<28} n={len(listed):6d} "
              f"p50={percentile(listed, 50):.3f} ms p95={percentile(listed, 95):.3f} ms "
              "(a list built at start-up)"]
-    return communes, categories, lines
+    return communes, categories, lines, [data.communes[c].folded for c in communes]
+
+
+def national_paths(base_url: str, diagnostic: Path | None, count: int) -> list[str]:
+    """``count`` near URLs over a served diagnostic: communes drawn at random (seeded)
+    from its communes.csv, times its categories with data (asked of the server)."""
+    import json
+
+    import pandas as pd
+
+    assert diagnostic is not None
+    folder = diagnostic if diagnostic.is_dir() else diagnostic.parent
+    codes = pd.read_csv(folder / "communes.csv", usecols=["code_insee"],
+                        dtype=str)["code_insee"].tolist()
+    with urllib.request.urlopen(f"{base_url}/api/categories", timeout=30) as answer:
+        categories = [c["code"] for c in json.load(answer) if c["has_data"]]
+    rng = random.Random(20261201)
+    picked = rng.sample(codes, min(len(codes), -(-count // len(categories))))
+    return [f"/api/services/near?commune={c}&category={k}"
+            for c in picked for k in categories][:count]
 
 
 class Server:
     """``python -m proximite.web.server`` in its own process group, logs collected."""
 
-    def __init__(self, port: int, workers: int, module: str = "proximite.web.server") -> None:
+    def __init__(self, port: int, workers: int, module: str = "proximite.web.server",
+                 diagnostic: Path | None = None) -> None:
         self.workers = workers
         self.base_url = f"http://{HOST}:{port}"
         self.lines: list[str] = []
+        command = [sys.executable, "-m", module, "--host", HOST, "--port", str(port),
+                   "--workers", str(workers), "--log-level", "info"]
+        if diagnostic is not None:  # what a user runs: proximite serve --diagnostic
+            command = [sys.executable, "-c", "from proximite.cli import app; app()",
+                       "serve", "--diagnostic",
+                       str(diagnostic), "--host", HOST, "--port", str(port),
+                       "--workers", str(workers)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, "--host", HOST,
-             "--port", str(port), "--workers", str(workers), "--log-level", "info"],
+            command,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -342,6 +380,11 @@ def main() -> int:
                         help="how long the workers may take to build the demo (loaded host)")
     parser.add_argument("--show-wrk", action="store_true", help="print wrk's own report")
     parser.add_argument("--show-server-log", action="store_true", help="print the server's log")
+    parser.add_argument("--diagnostic", type=Path, default=None,
+                        help="also serve this diagnostic output (proximite serve "
+                             "--diagnostic, e.g. a national run) in the same run, over as "
+                             "many URLs as the demo (its communes sampled), and give the "
+                             "ratios to the demo")
     parser.add_argument("--server-module", default="proximite.web.server",
                         help="module run with -m to serve (to compare server setups; it must "
                              "take --host --port --workers --log-level)")
@@ -357,44 +400,82 @@ def main() -> int:
     workers = args.workers or default_workers()
     passes = args.warmup_passes if args.warmup_passes is not None else 3 * workers
 
-    communes, categories, direct_lines = in_process_baseline()
+    communes, categories, direct_lines, names = in_process_baseline()
     near_paths = [f"/api/services/near?commune={c}&category={k}"
                   for c in communes for k in categories]
+    # the same queries on every portal: prefixes (3 to 8 letters) of the demo's names
+    search_paths = sorted({f"/api/communes?q={urllib.parse.quote(name[:n])}"
+                           for name in names for n in range(3, 9) if len(name) >= n})
+    common = {"clients": args.clients, "threads": args.threads,
+              "max_seconds": args.max_seconds}
 
-    server = Server(free_port(), workers, args.server_module)
-    try:
+    def measure(label: str, diagnostic: Path | None,
+                paths: list[str] | None) -> tuple[list[WrkResult], list[str]] | None:
+        server = Server(free_port(), workers, args.server_module, diagnostic)
         try:
-            ready = server.wait_ready(args.startup_seconds)
-        except (RuntimeError, TimeoutError) as exc:
-            print(f"bench_api: {exc}", file=sys.stderr)
+            try:
+                startup = args.startup_seconds if diagnostic is None else max(
+                    args.startup_seconds, 900.0)
+                ready = server.wait_ready(startup)
+            except (RuntimeError, TimeoutError) as exc:
+                print(f"bench_api: {exc}", file=sys.stderr)
+                return None
+            if paths is None:  # communes of the served diagnostic x its categories
+                paths = national_paths(server.base_url, diagnostic, len(near_paths))
+            print(f"{label}: server ready on {server.base_url} after {ready:.1f} s "
+                  f"({workers} workers, uvloop + httptools)", flush=True)
+            results = [
+                run_wrk(wrk, f"{label}: warm-up (cold)", server.base_url, paths,
+                        passes * len(paths), **common),
+                run_wrk(wrk, f"{label}: near", server.base_url, paths, args.requests,
+                        **common),
+                run_wrk(wrk, f"{label}: commune search", server.base_url, search_paths,
+                        args.requests, **common),
+                run_wrk(wrk, f"{label}: categories (base)", server.base_url,
+                        ["/api/categories"], args.requests, **common)]
+        finally:
+            server.stop()
+        return results, server.lines
+
+    measured = measure("demo", None, near_paths)
+    if measured is None:
+        return 2
+    (warm, near, search, trivial), lines = measured
+    national: list[WrkResult] = []
+    if args.diagnostic is not None:
+        other = measure("served diagnostic", args.diagnostic, None)
+        if other is None:
             return 2
-        print(f"server ready on {server.base_url} after {ready:.1f} s ({workers} workers, "
-              "uvloop + httptools; the demo is built in each worker at start-up)", flush=True)
-        common = {"clients": args.clients, "threads": args.threads,
-                  "max_seconds": args.max_seconds}
-        warm = run_wrk(wrk, "warm-up (not judged)", server.base_url, near_paths,
-                       passes * len(near_paths), **common)
-        near = run_wrk(wrk, "GET /api/services/near", server.base_url, near_paths,
-                       args.requests, **common)
-        trivial = run_wrk(wrk, "GET /api/categories (base)", server.base_url,
-                          ["/api/categories"], args.requests, **common)
-    finally:
-        server.stop()
+        national, more = other
+        lines += more
 
     print(f"{args.requests} answers per run, {args.clients} concurrent clients (wrk, "
-          f"{args.threads} thread(s), keep-alive), {len(communes)} communes × "
-          f"{len(categories)} categories = {len(near_paths)} URLs in rotation; "
-          f"warm-up {passes} pass(es); each run bounded to {args.max_seconds} s")
-    for result in (warm, near, trivial):
+          f"{args.threads} thread(s), keep-alive), {len(near_paths)} near URLs in "
+          f"rotation on each portal ({len(communes)} communes × {len(categories)} "
+          f"categories on the demo), {len(search_paths)} commune-search URLs; warm-up "
+          f"{passes} pass(es); each run bounded to {args.max_seconds} s; load average "
+          + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+    for result in (warm, near, search, trivial, *national):
         if args.show_wrk:
             print(result.raw)
         print(result.line())
     print("\n".join(direct_lines))
     if args.show_server_log:
-        print("\n".join(server.lines))
+        print("\n".join(lines))
+    if national:
+        for mine, theirs in zip(national[1:3], (near, search), strict=True):
+            print(f"ratio {mine.label} / demo: " + ", ".join(
+                f"{key[:3]} {mine.ms(key) / theirs.ms(key):.2f}"
+                for key in ("p50_us", "p95_us", "p99_us")))
     p95 = near.ms("p95_us")
     print(f"ratio p95 near / categories over HTTP: {p95 / trivial.ms('p95_us'):.2f}")
     passed = near.errors == 0 and near.fields["complete"] == 1 and p95 < TARGET_P95_MS
+    if national:
+        served = national[1]
+        passed = passed and served.errors == 0 and served.ms("p95_us") < TARGET_P95_MS
+        print(f"target p95 < {TARGET_P95_MS:.0f} ms on the served diagnostic: "
+              f"{'PASS' if served.ms('p95_us') < TARGET_P95_MS else 'FAIL'} "
+              f"(p95 {served.ms('p95_us'):.1f} ms)")
     print(f"target p95 < {TARGET_P95_MS:.0f} ms at {args.clients} clients: "
           f"{'PASS' if passed else 'FAIL'} (p95 {p95:.1f} ms, ratio to target "
           f"{p95 / TARGET_P95_MS:.2f})")

@@ -61,25 +61,29 @@ class SyntheticEdges:
     travel_time_min: np.ndarray
 
 
-def synthetic_road_edges(n_nodes: int, rng: np.random.Generator) -> SyntheticEdges:
+def synthetic_road_edges(n_nodes: int, rng: np.random.Generator, *,
+                         square_side_m: float = SQUARE_SIDE_M,
+                         removed_edge_share: float = REMOVED_EDGE_SHARE,
+                         highways_per_axis: int = HIGHWAY_COUNT_PER_AXIS) -> SyntheticEdges:
     """Perturbed grid with road classes, a few highways, gaps and one-way streets.
 
     Gaps (removed edges) and one-way edges are what make the strong-component step and the
     reversed search matter; highways make shortest paths leave the grid's Manhattan
-    geometry, as real fast roads do.
+    geometry, as real fast roads do. ``benchmarks/bench_synthetic.py`` widens the square
+    to France's size and removes more edges (a contracted road graph's degree).
     """
     side = max(2, round(math.sqrt(n_nodes)))
-    spacing_m = SQUARE_SIDE_M / (side - 1)
+    spacing_m = square_side_m / (side - 1)
     row, col = np.divmod(np.arange(side * side, dtype=np.int64), side)
     x_m = col * spacing_m + rng.uniform(-0.3, 0.3, side * side) * spacing_m
     y_m = row * spacing_m + rng.uniform(-0.3, 0.3, side * side) * spacing_m
     metres_per_degree_lon = METRES_PER_DEGREE_LAT * math.cos(math.radians(CENTRE_LAT))
-    lon = CENTRE_LON + (x_m - SQUARE_SIDE_M / 2) / metres_per_degree_lon
-    lat = CENTRE_LAT + (y_m - SQUARE_SIDE_M / 2) / METRES_PER_DEGREE_LAT
+    lon = CENTRE_LON + (x_m - square_side_m / 2) / metres_per_degree_lon
+    lat = CENTRE_LAT + (y_m - square_side_m / 2) / METRES_PER_DEGREE_LAT
     del row, col
 
     grid = np.arange(side * side, dtype=np.int64).reshape(side, side)
-    highway_lines = np.unique(np.linspace(0, side - 1, HIGHWAY_COUNT_PER_AXIS).round()
+    highway_lines = np.unique(np.linspace(0, side - 1, highways_per_axis).round()
                               .astype(np.int64))
     is_highway_line = np.zeros(side, dtype=bool)
     is_highway_line[highway_lines] = True
@@ -93,7 +97,7 @@ def synthetic_road_edges(n_nodes: int, rng: np.random.Generator) -> SyntheticEdg
     highway = np.concatenate([horizontal_highway, vertical_highway])
     del grid, horizontal_a, horizontal_b, vertical_a, vertical_b
 
-    kept = highway | (rng.random(len(end_a)) >= REMOVED_EDGE_SHARE)
+    kept = highway | (rng.random(len(end_a)) >= removed_edge_share)
     end_a, end_b, highway = end_a[kept], end_b[kept], highway[kept]
     detour = rng.uniform(1.0, 1.3, len(end_a))  # roads are not straight lines
     length_m = np.hypot(x_m[end_a] - x_m[end_b], y_m[end_a] - y_m[end_b]) * detour

@@ -17,7 +17,11 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from proximite.access import AccessParams, nearest_service_times
-from proximite.analysis.bounded import BOUNDED_COLUMNS, bounded_travel_times
+from proximite.analysis.bounded import (
+    BOUNDED_COLUMNS,
+    bounded_times_from,
+    bounded_travel_times,
+)
 from proximite.errors import ProximiteError
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
@@ -183,3 +187,31 @@ def test_bad_cutoff_and_empty_inputs() -> None:
         bounded_travel_times(graph, origins.drop(columns="lat"), services, 5.0)
     empty = bounded_travel_times(graph, origins, services.iloc[:0], 5.0)
     assert empty.empty and list(empty.columns) == BOUNDED_COLUMNS
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n_nodes=st.integers(2, 40),
+       n_origins=st.integers(1, 10), n_services=st.integers(1, 15),
+       cutoff=st.floats(0.5, 25.0))
+def test_forward_search_from_one_origin_equals_brute_force(
+        seed: int, n_nodes: int, n_origins: int, n_services: int, cutoff: float) -> None:
+    # bounded_times_from: the géoportail's search on request, one forward Dijkstra from
+    # the origin; the same pairs and times as the search from every service
+    graph, origins, services = random_case(seed, n_nodes, n_origins, n_services)
+    expected = brute_force_pairs(graph, origins, services, cutoff, PARAMS)
+    snapper = Snapper(graph)
+    o_node, o_dist = snapper.snap(origins["lon"].to_numpy(), origins["lat"].to_numpy())
+    s_node, s_dist = snapper.snap(services["lon"].to_numpy(), services["lat"].to_numpy())
+    on = s_dist <= PARAMS.max_snap_m
+    rows = []
+    for i, origin_id in enumerate(origins["origin_id"]):
+        if o_dist[i] > PARAMS.max_snap_m:
+            continue
+        times = bounded_times_from(graph, int(o_node[i]), float(PARAMS.leg_minutes(o_dist[i])),
+                                   s_node[on], PARAMS.leg_minutes(s_dist[on]), cutoff)
+        assert np.all(np.isinf(times) | (times <= cutoff))
+        rows += [(origin_id, service_id, t) for service_id, t
+                 in zip(services["service_id"][on], times, strict=True) if np.isfinite(t)]
+    got = pd.DataFrame(rows, columns=BOUNDED_COLUMNS)
+    pd.testing.assert_frame_equal(as_sorted(got), as_sorted(expected), check_exact=False,
+                                  rtol=1e-12, atol=1e-9, check_dtype=False)

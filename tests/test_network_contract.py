@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
+from contract_reference import reference_contract_degree2
 from proximite.access import AccessParams, nearest_service_times
 from proximite.network.contract import contract_degree2
 from proximite.network.graph import RoadGraph
@@ -165,3 +166,48 @@ def test_travelmapping_segments_contracted_once_stay_exact_for_any_speeds() -> N
         a = dijkstra(full_graph.matrix, indices=at_full[ok])[:, at_full[ok]]
         b = dijkstra(small_graph.matrix, indices=at_small[ok])[:, at_small[ok]]
         assert np.max(np.abs(a - b)) < 1e-9
+
+
+def _assert_same_contraction(graph: RoadGraph, keep: np.ndarray | None) -> None:
+    """The vectorised walk gives the old walk's graph to the bit (times, classes, nodes)."""
+    new, old = contract_degree2(graph, keep), reference_contract_degree2(graph, keep)
+    assert np.array_equal(new.new_index, old.new_index)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(new.graph.matrix, name), getattr(old.graph.matrix, name))
+    if old.graph.edge_class is None:
+        assert new.graph.edge_class is None
+    else:
+        assert new.graph.edge_class is not None
+        assert np.array_equal(new.graph.edge_class, old.graph.edge_class)
+    assert new.graph.n_nodes < graph.n_nodes  # there were chains to contract
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vectorised_walk_equals_the_python_walk_on_random_graphs(seed: int) -> None:
+    # chains of 0-8 nodes hung on a random tree, one-way edges, two road classes, loops
+    # (a chain from a junction back to itself) and a few kept nodes inside chains
+    rng = np.random.default_rng(100 + seed)
+    edges: list[tuple[int, int, float]] = []
+    classes: list[str] = []
+    nxt = 30
+    links = [(int(rng.integers(0, i)), i) for i in range(1, 30)]
+    links += [(int(a), int(a)) for a in rng.choice(30, 4, replace=False)]
+    for par, child in links:
+        path = [par, *range(nxt, nxt + int(rng.integers(0, 9))), child]
+        nxt += len(path) - 2
+        road = str(rng.choice(["D", "N"]))
+        for a, b in itertools.pairwise(path):
+            edges.append((a, b, float(rng.uniform(0.1, 5))))
+            classes.append(road)
+            if rng.random() > 0.15:
+                edges.append((b, a, float(rng.uniform(0.1, 5))))
+                classes.append(road)
+    graph = _graph(edges, nxt, classes if seed % 2 else None)
+    _assert_same_contraction(graph, rng.choice(nxt, 5, replace=False) if seed > 2 else None)
+
+
+def test_vectorised_walk_equals_the_python_walk_on_the_fixtures() -> None:
+    tm = build_network(read_travelmapping(TM_FIXTURE)).graph()
+    _assert_same_contraction(tm, np.arange(0, tm.n_nodes, 97))
+    osm = build_osm_graph(HELSINKI)
+    _assert_same_contraction(osm, np.arange(0, osm.n_nodes, 53))

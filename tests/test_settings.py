@@ -64,6 +64,17 @@ def test_bad_environment_value_names_the_variable() -> None:
     assert isinstance(caught.value, ValueError)
 
 
+def test_near_precompute_threshold_from_the_environment() -> None:
+    # above it the géoportail searches "near" on request (tests/test_web_on_request.py)
+    env = {"PROXIMITE_WEB__NEAR_MAX_PRECOMPUTED_PAIRS": "1000"}
+    assert load_settings(environ=env).web.near_max_precomputed_pairs == 1000
+    assert load_settings(environ={}).web.near_max_precomputed_pairs == 20_000_000
+    with pytest.raises(SettingError) as caught:
+        load_settings(environ={"PROXIMITE_WEB__NEAR_MAX_PRECOMPUTED_PAIRS": "-1"})
+    assert str(caught.value) == ("PROXIMITE_WEB__NEAR_MAX_PRECOMPUTED_PAIRS -1 : attendu un "
+                                 "nombre de paires ≥ 0")
+
+
 @pytest.mark.parametrize(("args", "line"), [
     (["--margin-km", "nan"], "--margin-km nan : attendu une distance ≥ 0"),
     (["--thresholds", "abc"], "--thresholds abc : attendu des nombres séparés par des virgules"),

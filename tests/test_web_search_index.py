@@ -22,6 +22,7 @@ def _portal(names: list[str]) -> Any:
                 for i, n in enumerate(names)}
     portal = SimpleNamespace(communes=communes, layer_cache={})
     portal._name_candidates = MethodType(PortalData._name_candidates, portal)
+    portal._search_communes = MethodType(PortalData._search_communes, portal)
     return portal
 
 

@@ -78,8 +78,15 @@ class WebSettings:
     """
 
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    # Above this many origin x service pairs (a département: ~600,000), "near" answers
+    # are searched on request and memoised instead of precomputed at start-up (France:
+    # 1.4 billion pairs; see proximite.web.store).
+    near_max_precomputed_pairs: int = 20_000_000
 
     def __post_init__(self) -> None:
+        if self.near_max_precomputed_pairs < 0:
+            raise SettingError("near_max_precomputed_pairs", self.near_max_precomputed_pairs,
+                               "un nombre de paires ≥ 0")
         if not self.allowed_hosts:
             raise SettingError("allowed_hosts", "", "au moins un nom d'hôte (« * » pour "
                                "tous)")

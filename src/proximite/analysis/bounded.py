@@ -113,3 +113,28 @@ def bounded_travel_times(
     result.attrs["excluded_origin_ids"] = list(origin_ids[~o_snap.on_network])
     result.attrs["excluded_service_ids"] = list(service_ids[~s_snap.on_network])
     return result
+
+
+def bounded_times_from(graph: RoadGraph, node: int, leg_min: float,
+                       service_nodes: np.ndarray, service_leg_min: np.ndarray,
+                       cutoff_min: float) -> np.ndarray:
+    """Time from one origin (snapped to ``node``, off-network leg ``leg_min``) to each
+    service: service leg + road + origin leg, inf beyond ``cutoff_min``.
+
+    Why one forward search and not :func:`bounded_travel_times` (a search per service
+    batch): a national géoportail answers a commune or a point on request, one Dijkstra
+    stopped at the cutoff (~3 ms on the 157,000-node France graph), where the search
+    from every service would cost seconds per request.
+    """
+    cutoff = float(cutoff_min)
+    service_leg_min = np.asarray(service_leg_min, dtype=float)
+    times = np.full(len(service_leg_min), np.inf)
+    if not len(times) or leg_min > cutoff:
+        return times
+    limit = cutoff - float(service_leg_min.min()) - leg_min + _LIMIT_SLACK * max(1.0, cutoff)
+    road = dijkstra(graph.matrix, directed=True, indices=[int(node)],
+                    limit=max(limit, 0.0))[0]
+    total = (service_leg_min + road[np.asarray(service_nodes, dtype=np.int64)]) + leg_min
+    within = total <= cutoff
+    times[within] = total[within]
+    return times

@@ -72,7 +72,8 @@ def serve(
                 result = run_diagnostic(inputs.files(), settings=settings)
             print_run_notes(result)
         with console.status("index du géoportail (temps commune → services)…"):
-            data = PortalData.from_result(result)
+            data = PortalData.from_result(
+                result, max_precomputed_pairs=settings.web.near_max_precomputed_pairs)
     if contributions:
         with user_errors(), console.status("base des contributions…"):
             _prepare_store(settings, data)

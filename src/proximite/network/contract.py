@@ -62,10 +62,11 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
         codes, uniques = pd.factorize(graph.edge_class)
         class_code = np.asarray(codes, dtype=np.int64)
         labels = np.asarray(uniques, dtype=object)
-    # Undirected neighbours: each unordered pair once.
-    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
-    pair = np.unique(low * n + high)
-    pair_u, pair_v = pair // n, pair % n
+    # Undirected neighbours: each unordered pair once. Temporaries are dropped as soon as
+    # they are used: at 20 M nodes each edge-long array is ~0.5 GB.
+    pair = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))
+    pair_u, pair_v = np.divmod(pair, n)
+    del pair
     degree = np.bincount(pair_u, minlength=n) + np.bincount(pair_v, minlength=n)
     lowest = np.full(n, np.iinfo(np.int64).max)
     highest = np.full(n, -1)
@@ -73,37 +74,37 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
         np.minimum.at(lowest, ends, class_code)
         np.maximum.at(highest, ends, class_code)
     interior = (degree == 2) & (lowest == highest)
+    del degree, lowest
     if keep is not None:
         interior[np.asarray(keep, dtype=np.int64)] = False
     if interior.all():  # a lone ring: nothing to hang the chains on
         interior[0] = False
     if not interior.any():
         return _unchanged(graph)
-    # The two neighbours of each interior node and the four times to and from them.
-    neighbour = np.full((n, 2), -1, dtype=np.int64)
-    ends_of = np.concatenate([pair_u, pair_v])
-    others = np.concatenate([pair_v, pair_u])
-    order = np.argsort(ends_of, kind="stable")
-    ends_of, others = ends_of[order], others[order]
-    starts = np.searchsorted(ends_of, np.arange(n))
-    sel = interior[ends_of]
-    slot = np.arange(len(ends_of)) - starts[ends_of]
-    neighbour[ends_of[sel], slot[sel]] = others[sel]
-    keys = rows * n + cols  # sorted: CSR order
-
-    def time(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
-        where = np.searchsorted(keys, frm * n + to)
-        where = np.minimum(where, len(keys) - 1)
-        found = keys[where] == frm * n + to
-        return np.where(found, weights[where], np.inf)
-
+    # The two neighbours of each interior node (row ``pos[x]`` for node x, in the order
+    # a stable sort of every pair's ends lists them) and the four times to and from them.
     inner = np.flatnonzero(interior)
-    into = np.full((n, 2), np.inf)   # neighbour k -> node
-    out_of = np.full((n, 2), np.inf)  # node -> neighbour k
+    pos = np.cumsum(interior) - 1
+    u_in, v_in = interior[pair_u], interior[pair_v]
+    at = np.concatenate([pair_u[u_in], pair_v[v_in]])
+    neighbour = np.concatenate([pair_v[u_in], pair_u[v_in]])[
+        np.argsort(at, kind="stable")].reshape(-1, 2)  # each interior node twice, in order
+    del at
+    # The walks' beginnings: a kept node and an interior neighbour, in the same order.
+    starts_u = ~interior[pair_u] & v_in
+    starts_v = ~interior[pair_v] & u_in
+    start = np.concatenate([pair_u[starts_u], pair_v[starts_v]])
+    first = np.concatenate([pair_v[starts_u], pair_u[starts_v]])
+    order = np.argsort(start, kind="stable")
+    start, first = start[order], first[order]
+    del pair_u, pair_v, u_in, v_in, starts_u, starts_v, order
+    keys = rows * n + cols  # sorted: CSR order
+    into = np.full((len(inner), 2), np.inf)   # neighbour k -> node
+    out_of = np.full((len(inner), 2), np.inf)  # node -> neighbour k
     for k in (0, 1):
-        into[inner, k] = time(neighbour[inner, k], inner)
-        out_of[inner, k] = time(inner, neighbour[inner, k])
-    node_class = np.where(highest >= 0, highest, 0)
+        into[:, k] = _edge_times(keys, weights, n, neighbour[:, k], inner)
+        out_of[:, k] = _edge_times(keys, weights, n, inner, neighbour[:, k])
+    del keys
 
     # Edges between two kept nodes stay as they are.
     direct = ~interior[rows] & ~interior[cols]
@@ -111,56 +112,45 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
     new_to = [cols[direct]]
     new_time = [weights[direct]]
     new_class = [class_code[direct]]
-    # Walk each chain once, from a kept node into an interior neighbour.
-    started = np.zeros(n, dtype=bool)
-    chain_from: list[int] = []
-    chain_to: list[int] = []
-    chain_fwd: list[float] = []
-    chain_bwd: list[float] = []
-    chain_class: list[int] = []
-    # Flat lists (slot 2x + k: node x's neighbour k) for the walk, which is plain Python.
-    nb = neighbour.ravel().tolist()
-    into_f = into.ravel().tolist()
-    out_f = out_of.ravel().tolist()
-    interior_list = interior.tolist()
-    begins = ~interior[ends_of] & interior[others]
-    for s, first in zip(ends_of[begins].tolist(), others[begins].tolist(), strict=True):
-        if started[first]:
-            continue
-        started[first] = True
-        k = 0 if nb[2 * first] == s else 1
-        forward, backward = into_f[2 * first + k], out_f[2 * first + k]
-        prev, cur = s, first
-        last = first
-        for _ in range(n):
-            k = 1 if nb[2 * cur] == prev else 0  # the slot of the neighbour ahead
-            nxt = nb[2 * cur + k]
-            forward += out_f[2 * cur + k]
-            backward += into_f[2 * cur + k]
-            last = cur
-            prev, cur = cur, nxt
-            if not interior_list[cur]:
-                break
-        started[last] = True  # the same chain seen from its other end
-        chain_from.append(s)
-        chain_to.append(cur)
-        chain_fwd.append(forward)
-        chain_bwd.append(backward)
-        chain_class.append(int(node_class[first]))
-    if chain_from:
-        a = np.array(chain_from, dtype=np.int64)
-        b = np.array(chain_to, dtype=np.int64)
-        fwd = np.array(chain_fwd)
-        bwd = np.array(chain_bwd)
-        cls = np.array(chain_class, dtype=np.int64)
+    del rows, cols, weights, class_code, direct
+    # Walk each chain once, from a kept node into an interior neighbour: every chain at
+    # once, one node per round (numpy over the chains still walking), adding the same
+    # times in the same order as a walk of one chain at a time, so the sums are the same
+    # to the bit. A Python walk node by node took minutes and ~4 GB of lists at 20 M nodes.
+    row = pos[first]
+    slot = np.where(neighbour[row, 0] == start, 0, 1)
+    forward, backward = into[row, slot], out_of[row, slot]
+    prev, cur, last = start.copy(), first.copy(), first.copy()
+    walking = np.arange(len(start))
+    while len(walking):
+        here, came = cur[walking], prev[walking]
+        row = pos[here]
+        slot = np.where(neighbour[row, 0] == came, 1, 0)  # the neighbour ahead
+        ahead = neighbour[row, slot]
+        forward[walking] += out_of[row, slot]
+        backward[walking] += into[row, slot]
+        last[walking] = here
+        prev[walking], cur[walking] = here, ahead
+        walking = walking[interior[ahead]]
+    # Each chain was walked from both ends: keep the walk that begins first (the same
+    # direction, so the same sums, as walking the beginnings in order and skipping a
+    # chain already seen).
+    _, first_walk = np.unique(np.minimum(first, last) * n + np.maximum(first, last),
+                              return_index=True)
+    chosen = np.sort(first_walk)
+    if len(chosen):
+        a, b = start[chosen], cur[chosen]
+        cls = np.maximum(highest[first[chosen]], 0)
         new_from += [a, b]
         new_to += [b, a]
-        new_time += [fwd, bwd]
+        new_time += [forward[chosen], backward[chosen]]
         new_class += [cls, cls]
+    del neighbour, into, out_of, pos, highest
     frm = np.concatenate(new_from)
     to = np.concatenate(new_to)
     minutes = np.concatenate(new_time)
     codes = np.concatenate(new_class)
+    del new_from, new_to, new_time, new_class
     usable = np.isfinite(minutes)  # a one-way chain has no way back
     frm, to, minutes, codes = frm[usable], to[usable], minutes[usable], codes[usable]
     if not (frm != to).any():  # everything folds onto one node: nothing to route on
@@ -177,6 +167,16 @@ def contract_degree2(graph: RoadGraph, keep: np.ndarray | None = None) -> Contra
     contracted.metadata = dict(graph.metadata)
     return Contracted(graph=contracted, new_index=new_index, n_nodes_before=n,
                       n_edges_before=graph.n_edges)
+
+
+def _edge_times(keys: np.ndarray, weights: np.ndarray, n: int, frm: np.ndarray,
+                to: np.ndarray) -> np.ndarray:
+    """Time of each edge ``frm -> to`` (inf where there is none); ``keys`` are the CSR
+    edges' ``from * n + to``, sorted."""
+    where = np.searchsorted(keys, frm * n + to)
+    where = np.minimum(where, len(keys) - 1)
+    found = keys[where] == frm * n + to
+    return np.where(found, weights[where], np.inf)
 
 
 def _unchanged(graph: RoadGraph) -> Contracted:

@@ -13,6 +13,13 @@ diagnostic, so the first time equals the diagnostic's nearest-service time).
 graph by the shared :class:`~proximite.network.snap.Snapper`, with the same off-network
 leg at the access speed as the diagnostic's origins); only the services of the asked
 category are searched, so one request costs one small batch of Dijkstra runs.
+
+At national scale (more origin x service pairs than ``web.near_max_precomputed_pairs``:
+35,000 communes x 40,000 services would be tens of millions of pairs within 90 minutes,
+gigabytes and many minutes to build) nothing is precomputed: a commune or a point is
+answered on request by one forward Dijkstra from its node stopped at the cutoff
+(:func:`~proximite.analysis.bounded.bounded_times_from`, ~3 ms on the France graph), which
+answers every category of that commune at once; the answers are memoised like the others.
 """
 
 from __future__ import annotations
@@ -29,16 +36,23 @@ import numpy as np
 import pandas as pd
 
 from proximite.access import AccessParams
-from proximite.analysis.bounded import bounded_travel_times
+from proximite.analysis.bounded import (
+    BOUNDED_COLUMNS,
+    bounded_times_from,
+    bounded_travel_times,
+)
 from proximite.catalogue import Catalogue
 from proximite.inventory.schema import LOCATION_BASE
 from proximite.network.graph import RoadGraph
 from proximite.network.snap import Snapper
+from proximite.settings import WebSettings
 from proximite.web.hours import hours_status
 from proximite.web.map_layers import commune_shapes
 from proximite.web.text import display_text
 
 DEFAULT_CUTOFF_MIN = 90.0
+#: Commune-search answers memoised per server process (then the memo starts again).
+SEARCH_MEMO_SIZE = 20_000
 #: Text fields of a service that the portal displays (cleaned by :func:`display_text`).
 DISPLAYED_FIELDS = ("name", "operator", "address", "opening_hours_raw")
 #: An INSEE commune code (Corsica: 2A, 2B).
@@ -117,6 +131,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _record(row: dict[Any, Any]) -> dict[str, Any]:
+    """A service's row as the API gives it: plain values, displayed texts cleaned."""
+    record = {str(k): _clean(v) for k, v in row.items()}
+    for name in DISPLAYED_FIELDS:
+        if name in record:
+            record[name] = display_text(record[name])
+    return record
+
+
 def _by_commune(table: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
     """code_insee -> the table's rows (plain values, NaN as None)."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -126,6 +149,31 @@ def _by_commune(table: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
         out.setdefault(str(rec["code_insee"]), []).append(
             {str(k): _clean(v) for k, v in rec.items()})
     return out
+
+
+@dataclass
+class OnRequest:
+    """What answering "near" on request needs, snapped once at start-up."""
+
+    service_ids: np.ndarray  # the timed services on the network
+    categories: np.ndarray
+    nodes: np.ndarray
+    legs_min: np.ndarray
+    origins: dict[str, tuple[int, float]]  # origin_id -> (node, leg) of origins on it
+
+    @classmethod
+    def snap(cls, snapper: Snapper, params: AccessParams, origins: pd.DataFrame,
+             services: pd.DataFrame) -> OnRequest:
+        o_node, o_dist = snapper.snap(origins["lon"].to_numpy(), origins["lat"].to_numpy())
+        s_node, s_dist = snapper.snap(services["lon"].to_numpy(), services["lat"].to_numpy())
+        o_on, s_on = o_dist <= params.max_snap_m, s_dist <= params.max_snap_m
+        o_leg = params.leg_minutes(o_dist)
+        return cls(
+            service_ids=services["service_id"].astype(str).to_numpy()[s_on],
+            categories=services["category"].astype(str).to_numpy()[s_on],
+            nodes=s_node[s_on], legs_min=params.leg_minutes(s_dist[s_on]),
+            origins={str(o): (int(n), float(leg)) for o, n, leg, on in zip(
+                origins["origin_id"], o_node, o_leg, o_on, strict=True) if on})
 
 
 @dataclass
@@ -167,14 +215,20 @@ class PortalData:
     layer_cache: dict[str, Any] = field(default_factory=dict)
     export_cache: dict[str, bytes] = field(default_factory=dict)
     list_cache: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Answers on request instead of commune_times (module docstring): the timed services
+    # snapped once (ids, categories, nodes, legs) and each origin's (node, leg).
+    on_request: OnRequest | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_result(cls, result: Any, *, profiles: pd.DataFrame | None = None,
-                    cutoff_min: float = DEFAULT_CUTOFF_MIN) -> PortalData:
+                    cutoff_min: float = DEFAULT_CUTOFF_MIN,
+                    max_precomputed_pairs: int | None = None) -> PortalData:
         """Index a :class:`~proximite.pipeline.DiagnosticResult` for the API.
 
         ``profiles``: the diagnosis' profile table; computed here (it is quick) if None.
+        ``max_precomputed_pairs``: above this many origin x service pairs, "near" is
+        answered on request (default: the setting ``web.near_max_precomputed_pairs``).
         """
         services = result.services.copy()
         services["service_id"] = services["service_id"].astype(str)
@@ -209,8 +263,16 @@ class PortalData:
         timed = services.reset_index(drop=True)
         if "location_precision" in timed.columns:
             timed = timed[timed["location_precision"] != LOCATION_BASE]
-        commune_times = bounded_travel_times(
-            result.graph, origins, timed, cutoff_min, params, snapper=snapper)
+        if max_precomputed_pairs is None:
+            max_precomputed_pairs = WebSettings().near_max_precomputed_pairs
+        on_request = None
+        if len(origins) * len(timed) > max_precomputed_pairs:
+            on_request = OnRequest.snap(snapper, params, origins, timed)
+            commune_times = pd.DataFrame({c: pd.Series(dtype=object if c != "travel_time_min"
+                                                       else float) for c in BOUNDED_COLUMNS})
+        else:
+            commune_times = bounded_travel_times(
+                result.graph, origins, timed, cutoff_min, params, snapper=snapper)
         commune_times["origin_id"] = commune_times["origin_id"].astype(str)
         # attrs (ids left out of the search) are deep-copied by every pandas operation:
         # keep them out of the per-request path.
@@ -248,7 +310,8 @@ class PortalData:
             remote=_by_commune(getattr(result, "remote", None)),
             itinerant=_by_commune(getattr(result, "itinerant", None)),
             digital={code: rows[0] for code, rows in
-                     _by_commune(getattr(result, "digital", None)).items()})
+                     _by_commune(getattr(result, "digital", None)).items()},
+            on_request=on_request)
 
     @classmethod
     def demo(cls) -> PortalData:
@@ -264,11 +327,18 @@ class PortalData:
         Why: a cold near-commune answer costs ~1 ms against ~0.05 ms warm; on a served
         instance, a cold start under load otherwise shows as a burst of slow requests.
         """
+        self._warm_records()
+        self._name_candidates("")  # builds the commune-name index (3.5 s for France)
+        if self.on_request is not None:  # 35,000 x 14 searches: answered when asked
+            return 0
         self._warm_near()
-        built = len(self.communes) * len(self.categories_with_data)
-        for service_id in self.service_ids:
-            self.service(service_id)
-        return built
+        return len(self.communes) * len(self.categories_with_data)
+
+    def _warm_records(self) -> None:
+        """Every service record in one pass over the table: the dicts :meth:`service`
+        builds one at a time (0.8 ms each through ``.loc``: 30 s for France's 40,000)."""
+        for row in self.services.to_dict("records"):
+            self.record_cache.setdefault(str(row["service_id"]), _record(row))
 
     def _warm_near(self) -> None:
         """Every commune x category answer of :meth:`near_commune` at once.
@@ -306,11 +376,7 @@ class PortalData:
             return dict(self.record_cache[service_id])
         if service_id not in self.services.index:
             return None
-        record = {str(k): _clean(v)
-                  for k, v in self.services.loc[service_id].to_dict().items()}
-        for name in DISPLAYED_FIELDS:
-            if name in record:
-                record[name] = display_text(record[name])
+        record = _record(self.services.loc[service_id].to_dict())
         self.record_cache[service_id] = record
         return dict(record)
 
@@ -361,8 +427,20 @@ class PortalData:
 
         Ranking: exact name (0), name starts with the query (1), a word starts with it
         (2), contains it (3); then larger population first, then name. An INSEE code
-        finds its commune alone.
+        finds its commune alone. Answers are memoised (at most ``SEARCH_MEMO_SIZE``):
+        over France a short prefix ("la", "saint") ranks thousands of names (10–60 ms),
+        and the same prefixes come back with every visitor typing.
         """
+        memo = self.layer_cache.setdefault("_search_memo", {})
+        found = memo.get((query, limit))
+        if found is None:
+            if len(memo) >= SEARCH_MEMO_SIZE:  # bounded: visitors type anything
+                memo.clear()
+            found = memo[(query, limit)] = self._search_communes(query, limit)
+        return list(found)
+
+    def _search_communes(self, query: str, limit: int) -> list[tuple[CommuneEntry, int]]:
+        """The search itself (see :meth:`search_communes`)."""
         code = query.strip().upper()
         if INSEE_CODE.fullmatch(code):
             return [(self.communes[code], 0)] if code in self.communes else []
@@ -421,9 +499,40 @@ class PortalData:
             return []
         key = (origin_id, category)
         if key not in self.near_cache:
-            rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
-            self.near_cache[key] = self._of_category(rows, category)
+            if self.on_request is not None:
+                # one search gives every category: answer them all for this commune
+                node, leg = self.on_request.origins.get(origin_id, (-1, np.inf))
+                times = self._times_from(node, leg)
+                for code in {category, *self.categories_with_data}:
+                    self.near_cache[(origin_id, code)] = self._listed(times, code)
+            else:
+                rows = self.times_by_origin.get(origin_id, self.commune_times.iloc[:0])
+                self.near_cache[key] = self._of_category(rows, category)
         return self.near_cache[key]
+
+    def _times_from(self, node: int, leg_min: float) -> np.ndarray:
+        """Minutes from a snapped point to every timed service within the cutoff (inf
+        beyond, or everywhere when ``node`` is -1: off the network): one forward search
+        (national portal)."""
+        assert self.on_request is not None
+        if node < 0:
+            return np.full(len(self.on_request.nodes), np.inf)
+        return bounded_times_from(self.graph, node, leg_min, self.on_request.nodes,
+                                  self.on_request.legs_min, self.cutoff_min)
+
+    def _listed(self, times: np.ndarray, category: str) -> list[tuple[str, float]]:
+        """(service_id, minutes) of the category among ``times``, nearest first (ties by
+        service id), as :meth:`_of_category` lists the precomputed times."""
+        assert self.on_request is not None
+        found = self.layer_cache.get(f"_on_request:{category}")
+        if found is None:
+            found = np.flatnonzero(np.isin(self.on_request.categories,
+                                           list(self.members(category))))
+            self.layer_cache[f"_on_request:{category}"] = found
+        within = found[np.isfinite(times[found])]
+        ids, minutes = self.on_request.service_ids[within], times[within]
+        order = np.lexsort((ids, minutes))
+        return [(str(i), float(t)) for i, t in zip(ids[order], minutes[order], strict=True)]
 
     def near_point(self, lon: float, lat: float,
                    category: str) -> tuple[list[tuple[str, float]], float]:
@@ -433,7 +542,12 @@ class PortalData:
         """
         members = self.members(category)
         candidates = self.services[self.services["category"].isin(members)]
-        _, snap_m = self.snapper.snap(np.array([lon]), np.array([lat]))
+        node, snap_m = self.snapper.snap(np.array([lon]), np.array([lat]))
+        if self.on_request is not None:
+            on = snap_m[0] <= self.access_params.max_snap_m
+            leg = float(self.access_params.leg_minutes(snap_m)[0])
+            times = self._times_from(int(node[0]) if on else -1, leg)
+            return self._listed(times, category), float(snap_m[0])
         if candidates.empty:
             return [], float(snap_m[0])
         origin = pd.DataFrame({"origin_id": ["point"], "lon": [lon], "lat": [lat]})
