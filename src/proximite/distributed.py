@@ -151,11 +151,17 @@ def run_task(shared: SharedGraph, prepared: PreparedAccess, task: AccessTask,
 
 def worker_memory_mb() -> float:
     """Peak resident memory of this process in MB (run on each worker to report it);
-    elsewhere than Linux, the current one."""
-    if sys.platform.startswith("linux"):
-        import resource
+    elsewhere than Linux, the current one.
 
-        return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1e3  # in KiB
+    Read from ``VmHWM`` (the peak of this process's own address space), not from
+    ``getrusage``'s ``ru_maxrss``: that one survives ``execve``, so a worker spawned by a
+    large process would report its parent's size at the fork.
+    """
+    if sys.platform.startswith("linux"):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) * 1024 / 1e6  # kB (KiB) -> MB
     import psutil
 
     return float(psutil.Process().memory_info().rss) / 1e6
