@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from proximite.cli.common import console, out_console, user_errors
+from proximite.cli.options import date_option
 from proximite.cli.store import ConfigFile, DatabaseUrl
 from proximite.errors import InputError
 
@@ -59,11 +59,7 @@ def copil(
     from proximite.saved import load_diagnostic
 
     with user_errors():
-        try:
-            date = dt.date.fromisoformat(review)
-        except ValueError:
-            raise InputError(f"--review {review} : date invalide",
-                             expected="une date AAAA-MM-JJ") from None
+        date = date_option("--review", review)
         if from_store:
             from proximite.cli.suivi import factory
             from proximite.store.plans import load_plan

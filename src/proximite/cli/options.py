@@ -8,6 +8,7 @@ same defaults, read from :mod:`proximite.settings` (never re-typed here).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -119,6 +120,17 @@ SETTING_OF: dict[str, tuple[str, float | None]] = {
 
 def option_name(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def date_option(option: str, value: str) -> dt.date:
+    """The date given to ``option`` (AAAA-MM-JJ); else the one-line French input error."""
+    from proximite.errors import InputError
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value} : date invalide",
+                         expected="une date AAAA-MM-JJ") from None
 
 
 def overrides(values: Mapping[str, Any],

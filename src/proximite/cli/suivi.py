@@ -12,6 +12,7 @@ import typer
 
 from proximite.cli import FrenchCommand, FrenchGroup
 from proximite.cli.common import console, out_console, user_errors
+from proximite.cli.options import date_option
 from proximite.cli.store import ConfigFile, DatabaseUrl, store_settings
 
 if TYPE_CHECKING:
@@ -188,14 +189,9 @@ def programme(plan: PlanIdOption, author: AuthorOption,
                   "--propose", help="Programme proposé, pas encore adopté")] = False,
               database_url: DatabaseUrl = None, config: ConfigFile = None) -> None:
     """Enregistrer le programme de travail adopté à une revue (repris par `copil`)."""
-    from proximite.errors import InputError
     from proximite.plans.edit import set_work_programme
 
     with user_errors():
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            raise InputError(f"--date {date} : date invalide",
-                             expected="une date AAAA-MM-JJ") from None
+        day = date_option("--date", date)
     _edit(plan, database_url, config, lambda p, at: set_work_programme(
         p, day, actions, who=author, at=at, adopted=not proposed))
