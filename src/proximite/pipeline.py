@@ -60,7 +60,8 @@ AccessTimes = Callable[..., pd.DataFrame]
 
 
 @contextmanager
-def _timed(timings: dict[str, float], name: str, step: Step | None) -> Iterator[None]:
+def timed(timings: dict[str, float], name: str, step: Step | None) -> Iterator[None]:
+    """Announce step ``name`` (progress) and record its wall time in ``timings``."""
     if step is not None:
         step(name)
     start = time.perf_counter()
@@ -188,7 +189,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
 
     origin_table, without_origin = _check_origins(inputs, warnings)
 
-    with _timed(timings, "inventaire", step):
+    with timed(timings, "inventaire", step):
         kept, location_rejects, location_warnings = validate_locations(
             inputs.services, territory.geometry(), margin_m=options.margin_m)
         rejected.extend(location_rejects)
@@ -201,7 +202,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                                  f"({rejected_rows(rejected)} lignes rejetées : voir "
                                  "rejected_services)")
 
-    with _timed(timings, "réseau", step):
+    with timed(timings, "réseau", step):
         warnings.extend(graph.warnings)
         note = network_note(inputs, options.edge_speed_kmh)
         if graph.is_stand_in:
@@ -229,7 +230,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
             f"{int(far.sum())} service(s) à plus de {access_params.max_snap_m:.0f} m du "
             f"réseau, non utilisés pour les temps d'accès : {names}")
 
-    with _timed(timings, "temps d'accès", step):
+    with timed(timings, "temps d'accès", step):
         members = {code: sorted(catalogue.members(code)) for code in categories}
         access = (access_times or nearest_service_times)(
             graph, origin_table, service_table, members, access_params, snapper=snapper)
@@ -241,7 +242,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                                       on="origin_id", how="left")
         mark_without_origin(access_all, without_origin, inputs.origins_source)
 
-    with _timed(timings, "accès itinérant et à distance", step):
+    with timed(timings, "accès itinérant et à distance", step):
         itinerant = itinerant_access(graph, origin_table, territory.communes, service_table,
                                      catalogue, categories, access_params, snapper=snapper)
         remote = remote_access(territory.communes, service_table, catalogue)
@@ -253,7 +254,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
                 + ", ".join(based["name"].astype(str)) + ") : comptés ni comme site "
                 "permanent ni comme arrêt")
 
-    with _timed(timings, "indicateurs", step):
+    with timed(timings, "indicateurs", step):
         indicators = compute_indicators(
             access_all, origin_table,
             territory.communes if len(territory.communes) else None,
@@ -264,7 +265,7 @@ def diagnose(inputs: DiagnosticInputs, settings: Settings | DiagnosticOptions | 
     if (inputs.ftth is not None or inputs.mobile_sites is not None) and len(territory.communes):
         from proximite.analysis.digital import digital_table, nearest_help
 
-        with _timed(timings, "axe numérique", step):
+        with timed(timings, "axe numérique", step):
             help_times = nearest_help(access_all, service_table, origin_table,
                                       settings.digital.help_category)
             digital = digital_table(territory.communes, inputs.ftth, inputs.ftth_quarter,
@@ -334,7 +335,7 @@ def run_diagnostic(files: InputFiles | None = None, *,
     if settings is None:
         settings = Settings(diagnostic=options) if options is not None else Settings()
     timings: dict[str, float] = {}
-    with _timed(timings, "lecture des données", step):
+    with timed(timings, "lecture des données", step):
         inputs = load_inputs(files, settings=settings)
         if inventory is not None:
             inputs = _with_store_inventory(inputs, inventory, settings)
@@ -357,11 +358,11 @@ def run_national(settings: Settings | None = None, *, step: Step | None = None,
     settings = dataclasses.replace(settings, diagnostic=dataclasses.replace(
         settings.diagnostic, baskets=()))
     timings: dict[str, float] = {}
-    with _timed(timings, "lecture des données nationales", step):
+    with timed(timings, "lecture des données nationales", step):
         inputs = load_national_inputs(settings)
     result = diagnose(inputs, settings, step=step, access_times=access_times)
     computed = dict(result.timings_s)
-    with _timed(timings, "tableaux par département, contrôle France Services", step):
+    with timed(timings, "tableaux par département, contrôle France Services", step):
         national = national_tables(result, settings.national.france_services_threshold_min)
     read = "lecture des données nationales"
     result.timings_s = {read: timings.pop(read)} | computed | timings  # in run order

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from rich.progress import (
@@ -30,7 +29,7 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
         france_services_summary,
         write_national_files,
     )
-    from proximite.pipeline import run_national
+    from proximite.pipeline import run_national, timed
 
     national_settings = settings.national
     work_dir = national_settings.work_dir or out.with_name(out.name + ".travail")
@@ -67,14 +66,10 @@ def run_france(settings: Settings, out: Path, *, report: bool) -> None:
                 runner.client.close()
         timings = national.result.timings_s
         write_step = "écriture GeoPackage et CSV" + (" et rapport" if report else "")
-        step(write_step)
-        start = time.perf_counter()
-        written = write_output_files(national.result, folder, run_id, report=report)
-        timings[write_step] = time.perf_counter() - start
-        step("tableaux nationaux et cartes")
-        start = time.perf_counter()
-        written |= write_national_files(national, folder)
-        timings["tableaux nationaux et cartes"] = time.perf_counter() - start
+        with timed(timings, write_step, step):
+            written = write_output_files(national.result, folder, run_id, report=report)
+        with timed(timings, "tableaux nationaux et cartes", step):
+            written |= write_national_files(national, folder)
         step("terminé")
     result = national.result
     print_warnings(result, report=False)
