@@ -78,12 +78,16 @@ demo: install
 # Ruff, mypy (pyproject [tool.mypy]), import-linter layers ([tool.importlinter]), pytest;
 # the store tests run on SQLite and on a throw-away PostgreSQL + PostGIS cluster.
 # pytest-xdist runs the tests in one process per core (-n auto), each file in one process
-# (--dist loadfile: a module's fixtures are built once).
+# (--dist loadfile: a module's fixtures are built once), the slowest files first
+# (--no-loadscope-reorder keeps conftest's order). PYTHONDONTWRITEBYTECODE is emptied for
+# the tests: where it is set (some CI images), every worker, server and CLI subprocess
+# compiled every module again, and pytest rewrote every test module's asserts again.
 test: install browser pdf-libs postgres
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= scripts/with_postgres.sh \
+		$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 bench: install
 	$(BIN)/python benchmarks/bench_nearest.py

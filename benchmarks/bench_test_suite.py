@@ -1,20 +1,22 @@
 """Time the test suite of this checkout against the suite of an older commit (issue 9).
 
-Each suite runs with its own checkout's test command: the pytest line of the ``test``
-target of that commit's Makefile (here ``scripts/with_postgres.sh .venv/bin/python -m
-pytest -q -n auto --dist loadfile``; at 333e9c1 ``.venv/bin/python -m pytest -q``), in
-its own virtual environment. The older commit is checked out in a temporary git worktree
-and installed there with its own ``make install`` (PyPI and npm, as a developer would),
-then removed. Both suites run one after the other on the same machine, so the ratio
-compares them under the same conditions; run it on an idle machine (the suites use every
-core).
+Each suite runs with its own checkout's test command: the pytest command of the ``test``
+target of that commit's Makefile (here ``PYTHONDONTWRITEBYTECODE=
+scripts/with_postgres.sh .venv/bin/python -m pytest -q -n auto --dist loadfile
+--no-loadscope-reorder``; at 333e9c1 ``.venv/bin/python -m pytest -q``), in its own
+virtual environment, under the environment the script was started with. The older
+commit is checked out in a temporary git worktree and installed there with its own
+``make install`` (PyPI and npm, as a developer would), then removed. Both suites run one
+after the other on the same machine, so the ratio compares them under the same
+conditions; run it on an idle machine (the suites use every core).
 
 Printed: each suite's wall time (the whole command, and pytest's own "in N s"), its
 test count, and the ratio now / baseline.
 
 Run: ``.venv/bin/python benchmarks/bench_test_suite.py [--baseline 333e9c1]``
 (``--baseline-command`` / ``--command`` override a command; ``--rounds 2`` alternates
-the suites twice; ``--keep`` leaves the worktree in place; extra arguments after ``--``
+the suites twice; ``--keep`` leaves the worktree in place; ``--baseline-checkout DIR``
+uses an already installed checkout of the baseline instead; extra arguments after ``--``
 go to both pytest commands, e.g. ``-- tests/test_indicators.py`` for a quick check of
 the script itself).
 """
@@ -48,14 +50,21 @@ class Timing:
 
 
 def makefile_test_command(makefile: str) -> str:
-    """The pytest line of the Makefile's ``test`` recipe, ``$(BIN)`` spelled out."""
+    """The pytest command of the Makefile's ``test`` recipe (its continuation lines
+    joined), ``$(BIN)`` spelled out."""
     lines = makefile.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("test:"))
+    commands: list[str] = []
     for line in lines[start + 1:]:
         if not line.startswith("\t"):
             break
-        if "pytest" in line:
-            return line.strip().replace("$(BIN)", ".venv/bin")
+        if commands and commands[-1].endswith("\\"):
+            commands[-1] = commands[-1][:-1].rstrip() + " " + line.strip()
+        else:
+            commands.append(line.strip())
+    for command in commands:
+        if "pytest" in command:
+            return command.replace("$(BIN)", ".venv/bin")
     raise SystemExit("no pytest line in the Makefile's test target")
 
 
@@ -89,12 +98,14 @@ def main() -> None:
     parser.add_argument("--baseline-command", help="the older commit's test command")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each suite")
     parser.add_argument("--keep", action="store_true", help="keep the baseline worktree")
+    parser.add_argument("--baseline-checkout", type=Path,
+                        help="an installed checkout of the baseline (no worktree, no install)")
     parser.add_argument("pytest_args", nargs="*", help="after --: given to both commands")
     args = parser.parse_args()
 
     command = args.command or makefile_test_command((ROOT / "Makefile").read_text())
     where = Path(tempfile.mkdtemp(prefix="proximite-bench-suite-"))
-    checkout = install_baseline(args.baseline, where)
+    checkout = args.baseline_checkout or install_baseline(args.baseline, where)
     try:
         baseline_command = args.baseline_command or makefile_test_command(
             (checkout / "Makefile").read_text())
@@ -105,7 +116,7 @@ def main() -> None:
             new = run_suite("now", ROOT, command, args.pytest_args)
             runs.append((old, new))
     finally:
-        if not args.keep:
+        if not args.keep and args.baseline_checkout is None:
             subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT,
                            check=False, capture_output=True)
             shutil.rmtree(where, ignore_errors=True)

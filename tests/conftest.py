@@ -38,6 +38,29 @@ STAND_IN_DEMO = Settings(demo=DemoSettings(network="stand-in"))
 
 T = TypeVar("T")
 
+#: The slowest modules (seconds summed over their tests, `pytest --durations=0`, 2026-12-01),
+#: slowest first. pytest-xdist's ``--dist loadfile`` hands out whole modules in collection
+#: order when told not to reorder them by size (``--no-loadscope-reorder``, make test);
+#: by size, the slow modules of one or two tests (a browser walk, a server) came last and
+#: one worker ran them alone while the other waited. Scheduling order only: no result
+#: depends on it.
+SLOW_MODULES_FIRST: tuple[str, ...] = (
+    "test_web_page.py", "test_saved.py", "test_web_server.py", "test_web_contrib_page.py",
+    "test_observatory_real.py", "test_pipeline.py", "test_scenario.py", "test_copil.py",
+    "test_territories_real.py", "test_store_plans.py", "test_web_fuzz.py",
+    "test_hardening_outputs.py", "test_inventory_sources.py", "test_web_hardening.py",
+    "test_cli_options.py", "test_web_plans_page.py", "test_web_api.py", "test_french.py",
+    "test_territory.py", "test_planning_run.py", "test_distributed.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest modules first (see :data:`SLOW_MODULES_FIRST`), the rest in their
+    collection order; each module's tests keep their own order."""
+    rank = {name: index for index, name in enumerate(SLOW_MODULES_FIRST)}
+    order = {id(item): position for position, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), order[id(item)]))
+
 
 def shared_path(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A path in the folder that every xdist worker of this run shares (the parent of

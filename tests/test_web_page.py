@@ -218,7 +218,9 @@ def test_unknown_commune_is_said_in_the_page(page, base_url) -> None:
     _open(page, base_url)
     page.fill("#commune", "Paris")
     page.click("button[type=submit]")
-    page.wait_for_selector("#resultats-vide:not([hidden])")
+    # the empty-results line is visible from the start ("Aucune recherche pour
+    # l'instant."): wait for the search's own words, not for the line
+    page.wait_for_selector("#resultats-vide:not([hidden]):has-text('« Paris »')")
     assert "Aucune commune ne correspond à « Paris »" in page.inner_text("#annonce")
     assert page.query_selector_all("#resultats li") == []
 
