@@ -18,7 +18,8 @@ Run: ``.venv/bin/python benchmarks/bench_test_suite.py [--baseline 333e9c1]``
 the suites twice; ``--keep`` leaves the worktree in place; ``--baseline-checkout DIR``
 uses an already installed checkout of the baseline instead; extra arguments after ``--``
 go to both pytest commands, e.g. ``-- tests/test_indicators.py`` for a quick check of
-the script itself).
+the script itself; ``--common`` runs, in both checkouts, only the tests whose node id
+both have: the same tests then and now).
 """
 
 from __future__ import annotations
@@ -68,9 +69,17 @@ def makefile_test_command(makefile: str) -> str:
     raise SystemExit("no pytest line in the Makefile's test target")
 
 
+def collected_ids(checkout: Path) -> list[str]:
+    """The node ids that ``pytest --collect-only`` finds in ``checkout`` (its own venv)."""
+    done = subprocess.run([".venv/bin/python", "-m", "pytest", "--collect-only", "-q"],
+                          cwd=checkout, capture_output=True, text=True, check=True)
+    return [line.strip() for line in done.stdout.splitlines() if "::" in line]
+
+
 def run_suite(label: str, checkout: Path, command: str, extra: list[str]) -> Timing:
     full = command + "".join(f" {shlex.quote(arg)}" for arg in extra)
-    print(f"[{label}] {checkout}: {full}", flush=True)
+    shown = full if len(extra) < 20 else f"{command} + {len(extra)} arguments"
+    print(f"[{label}] {checkout}: {shown}", flush=True)
     start = time.perf_counter()
     done = subprocess.run(full, shell=True, cwd=checkout, capture_output=True, text=True)
     wall_s = time.perf_counter() - start
@@ -100,6 +109,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the baseline worktree")
     parser.add_argument("--baseline-checkout", type=Path,
                         help="an installed checkout of the baseline (no worktree, no install)")
+    parser.add_argument("--common", action="store_true",
+                        help="run only the tests whose node id both checkouts have")
     parser.add_argument("pytest_args", nargs="*", help="after --: given to both commands")
     args = parser.parse_args()
 
@@ -109,11 +120,17 @@ def main() -> None:
     try:
         baseline_command = args.baseline_command or makefile_test_command(
             (checkout / "Makefile").read_text())
+        extra = list(args.pytest_args)
+        if args.common:
+            old_ids = set(collected_ids(checkout))
+            common = [node for node in collected_ids(ROOT) if node in old_ids]
+            print(f"[common] {len(common)} tests of the {len(old_ids)} of the baseline have "
+                  "the same node id here", flush=True)
+            extra += common
         runs: list[tuple[Timing, Timing]] = []
         for _ in range(args.rounds):
-            old = run_suite(f"baseline {args.baseline}", checkout, baseline_command,
-                            args.pytest_args)
-            new = run_suite("now", ROOT, command, args.pytest_args)
+            old = run_suite(f"baseline {args.baseline}", checkout, baseline_command, extra)
+            new = run_suite("now", ROOT, command, extra)
             runs.append((old, new))
     finally:
         if not args.keep and args.baseline_checkout is None:
