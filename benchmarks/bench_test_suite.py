@@ -115,8 +115,12 @@ def main() -> None:
     args = parser.parse_args()
 
     command = args.command or makefile_test_command((ROOT / "Makefile").read_text())
-    where = Path(tempfile.mkdtemp(prefix="proximite-bench-suite-"))
-    checkout = args.baseline_checkout or install_baseline(args.baseline, where)
+    where: Path | None = None  # the temporary worktree's folder, when this run makes one
+    if args.baseline_checkout is not None:
+        checkout = args.baseline_checkout
+    else:
+        where = Path(tempfile.mkdtemp(prefix="proximite-bench-suite-"))
+        checkout = install_baseline(args.baseline, where)
     try:
         baseline_command = args.baseline_command or makefile_test_command(
             (checkout / "Makefile").read_text())
@@ -133,7 +137,7 @@ def main() -> None:
             new = run_suite("now", ROOT, command, extra)
             runs.append((old, new))
     finally:
-        if not args.keep and args.baseline_checkout is None:
+        if not args.keep and where is not None:
             subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT,
                            check=False, capture_output=True)
             shutil.rmtree(where, ignore_errors=True)

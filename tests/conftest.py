@@ -56,10 +56,9 @@ SLOW_MODULES_FIRST: tuple[str, ...] = (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slowest modules first (see :data:`SLOW_MODULES_FIRST`), the rest in their
-    collection order; each module's tests keep their own order."""
+    collection order; each module's tests keep their own order (the sort is stable)."""
     rank = {name: index for index, name in enumerate(SLOW_MODULES_FIRST)}
-    order = {id(item): position for position, item in enumerate(items)}
-    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), order[id(item)]))
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def shared_path(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
